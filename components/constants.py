@@ -1,0 +1,34 @@
+"""The one source of truth for facts shared by every step.
+
+Ingestion, Transform, Trainer, serving signatures, the schema checks and the
+tests all import these names; change a feature name or the image size here
+and only here.
+"""
+
+# Raw features written by the image-folder ExampleGen.
+IMAGE_BYTES_KEY = "image_raw"  # the original encoded file (JPEG/PNG/GIF/BMP)
+LABEL_KEY = "label"  # integer class id, index into the sorted class names
+CLASS_NAME_KEY = "class_name"  # the class folder name
+FILE_PATH_KEY = "file_path"  # path relative to the data directory
+GROUP_KEY = "group"  # subject key the train/eval split is made on
+
+RAW_FEATURE_KEYS = (IMAGE_BYTES_KEY, LABEL_KEY, CLASS_NAME_KEY, FILE_PATH_KEY, GROUP_KEY)
+
+# Features produced by Transform and consumed by the Trainer.
+TRANSFORMED_IMAGE_KEY = "image"
+TRANSFORMED_LABEL_KEY = "label"
+
+# InceptionV3 input: 150x150 RGB scaled to [-1, 1] (what its ImageNet weights expect).
+IMAGE_HEIGHT = 150
+IMAGE_WIDTH = 150
+IMAGE_CHANNELS = 3
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp")
+
+TRAIN_SPLIT = "train"
+EVAL_SPLIT = "eval"
+
+# Name of the JSON file, inside the ExampleGen output artifact, that records
+# class names (id -> name), counts and rejected files.
+INGESTION_REPORT_FILE = "ingestion_report.json"
+REJECTED_FILES_CSV = "rejected_files.csv"

@@ -1,0 +1,1 @@
+"""Image-folder ingestion: scan class folders, split by subject, build tf.Examples."""

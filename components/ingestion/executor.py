@@ -1,0 +1,97 @@
+"""TFX executor of the image-folder ExampleGen (Beam based).
+
+The folder is scanned (cheap) and split by subject before Beam starts; Beam
+then decodes every image in parallel, keeps the good ones as tf.Examples and
+records a reason for each rejected one. Nothing good is dropped: rejected
+files are listed in the artifact's rejected_files.csv and in the run summary.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+from typing import Any, Dict
+
+import apache_beam as beam
+from absl import logging
+from tfx.components.example_gen import base_example_gen_executor
+from tfx.types import artifact_utils, standard_component_specs
+
+from components.ingestion.folder_scan import scan_image_folder
+from components.ingestion.group_split import assign_splits
+from components.ingestion.image_decoding import build_example, decode_candidate
+from components.ingestion.report import build_report, write_report
+from components.ingestion.settings import IngestionSettings
+
+_OUTCOMES_FILE = "_decode_outcomes"
+
+
+def _decode(item, max_pixels: int) -> dict:
+    split, candidate = item
+    encoded, note = decode_candidate(candidate, max_pixels)
+    return {
+        "file": candidate.relative_path,
+        "class_name": candidate.class_name,
+        "group": candidate.group,
+        "split": split,
+        "accepted": encoded is not None,
+        "note": note,
+        "example": build_example(candidate, encoded) if encoded is not None else None,
+    }
+
+
+class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
+    """Reads DATA_DIR/<class>/<image> into train/eval tf.Example splits."""
+
+    def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
+        raise NotImplementedError("ImageFolderExecutor overrides GenerateExamplesByBeam")
+
+    def GenerateExamplesByBeam(self, pipeline: beam.Pipeline, exec_properties: Dict[str, Any]):
+        settings = IngestionSettings.from_exec_properties(exec_properties)
+        data_dir = exec_properties[standard_component_specs.INPUT_BASE_KEY]
+        scan = scan_image_folder(data_dir, settings.group_pattern)
+        split_of = assign_splits(scan.candidates, settings.eval_fraction, settings.split_seed)
+        self._scan = scan
+        logging.info(
+            "Ingesting %d image files in %d classes (%s) from %s; %d files rejected before decoding",
+            len(scan.candidates), len(scan.class_names), ", ".join(scan.class_names), data_dir, len(scan.rejected),
+        )
+        for warning in scan.warnings:
+            logging.warning(warning)
+        outcomes = (
+            pipeline
+            | "ListImages" >> beam.Create([(split_of[c.group], c) for c in scan.candidates], reshuffle=True)
+            | "DecodeImages" >> beam.Map(_decode, settings.max_image_pixels)
+        )
+        _ = (
+            outcomes
+            | "OutcomeToJson" >> beam.Map(lambda o: json.dumps({k: v for k, v in o.items() if k != "example"}))
+            | "WriteOutcomes" >> beam.io.WriteToText(self._outcomes_prefix, num_shards=1)
+        )
+        return {
+            split: (
+                outcomes
+                | f"Keep[{split}]" >> beam.Filter(lambda o, s: o["accepted"] and o["split"] == s, split)
+                | f"Serialize[{split}]" >> beam.Map(lambda o: o["example"])
+            )
+            for split in sorted(set(split_of.values()) | {"train", "eval"})
+        }
+
+    def Do(self, input_dict, output_dict, exec_properties) -> None:
+        examples = artifact_utils.get_single_instance(output_dict[standard_component_specs.EXAMPLES_KEY])
+        self._outcomes_prefix = os.path.join(examples.uri, _OUTCOMES_FILE)
+        super().Do(input_dict, output_dict, exec_properties)
+        outcome_files = glob.glob(self._outcomes_prefix + "*")
+        outcomes = []
+        for path in outcome_files:
+            with open(path) as handle:
+                outcomes.extend(json.loads(line) for line in handle if line.strip())
+            os.remove(path)
+        report = build_report(self._scan, outcomes)
+        write_report(report, examples.uri)
+        examples.set_json_value_custom_property("class_names", report["class_names"])
+        examples.set_int_custom_property("rejected_files", len(report["rejected"]))
+        for row in report["rejected"]:
+            logging.warning("rejected %s: %s", os.path.join(report["data_dir"], row["file"]), row["reason"])
+        logging.info("Ingestion: %s examples %s, %d files rejected", report["total_examples"],
+                     json.dumps(report["counts"]), len(report["rejected"]))

@@ -1,0 +1,134 @@
+"""Scans DATA_DIR/<class_name>/... into a list of candidate images.
+
+Cheap checks only (names, sizes, folder structure): it runs before any heavy
+work so that a data set unusable as a whole stops at once with a clear error.
+Decoding happens later, per image, in the Beam pipeline (image_decoding.py).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from typing import List, Optional
+
+from components.constants import IMAGE_EXTENSIONS
+
+
+class DataError(ValueError):
+    """The data set cannot be used as a whole; the message says why and what to do."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Rejection:
+    path: str  # relative to the data directory
+    reason: str
+
+    def as_row(self) -> dict:
+        return {"file": self.path, "reason": self.reason}
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageCandidate:
+    path: str  # absolute
+    relative_path: str
+    class_name: str
+    label: int
+    group: str
+
+
+@dataclasses.dataclass
+class FolderScan:
+    data_dir: str
+    class_names: List[str]
+    candidates: List[ImageCandidate]
+    rejected: List[Rejection]
+    warnings: List[str]
+
+    def count_by_class(self) -> dict:
+        counts = {name: 0 for name in self.class_names}
+        for candidate in self.candidates:
+            counts[candidate.class_name] += 1
+        return counts
+
+
+def group_of(class_name: str, file_stem: str, group_pattern: str) -> str:
+    """The subject a file belongs to: images of one group always share a split.
+
+    The pattern's first capture group, applied to the file name without its
+    extension, is the subject; a name that does not match is a group of its own.
+    """
+    match = re.match(group_pattern, file_stem)
+    subject = match.group(1) if match and match.groups() else file_stem
+    return f"{class_name}/{subject}"
+
+
+def _reject_reason(name: str, size: int) -> Optional[str]:
+    if name.startswith("."):
+        return "hidden or system file, not an image; ignored (delete it to silence this)"
+    ext = os.path.splitext(name)[1].lower()
+    if ext not in IMAGE_EXTENSIONS:
+        return (
+            f"not an image file (extension {ext or 'none'!r}; accepted: {', '.join(IMAGE_EXTENSIONS)}); "
+            "ignored (move it out of the data directory)"
+        )
+    if size == 0:
+        return "zero-byte file, nothing to decode; re-copy the image or remove it"
+    return None
+
+
+def _walk_files(folder: str):
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            yield os.path.join(root, name)
+
+
+def scan_image_folder(data_dir: str, group_pattern: str, min_classes: int = 2) -> FolderScan:
+    """Lists every class folder and file; raises DataError if the set is unusable."""
+    if not data_dir:
+        raise DataError("no data directory given; pass --data-dir DIR (one sub-folder per class)")
+    if not os.path.isdir(data_dir):
+        raise DataError(
+            f"data directory {data_dir} does not exist or is not a directory; "
+            "pass --data-dir DIR with one sub-folder of images per class"
+        )
+    rejected: List[Rejection] = []
+    warnings: List[str] = []
+    entries = sorted(os.listdir(data_dir))
+    class_dirs = [e for e in entries if os.path.isdir(os.path.join(data_dir, e)) and not e.startswith(".")]
+    for entry in entries:
+        if not os.path.isdir(os.path.join(data_dir, entry)):
+            rejected.append(Rejection(entry, "file at the top of the data directory, not inside a class folder; ignored"))
+
+    files_by_class = {}
+    for class_dir in class_dirs:
+        accepted = []
+        for path in _walk_files(os.path.join(data_dir, class_dir)):
+            relative = os.path.relpath(path, data_dir)
+            reason = _reject_reason(os.path.basename(path), os.path.getsize(path))
+            if reason:
+                rejected.append(Rejection(relative, reason))
+            else:
+                accepted.append((path, relative))
+        if accepted:
+            files_by_class[class_dir] = accepted
+        else:
+            warnings.append(
+                f"{os.path.join(data_dir, class_dir)}: class folder holds no image files; "
+                "it is not used as a class (add images or remove the folder)"
+            )
+
+    class_names = sorted(files_by_class)
+    if len(class_names) < min_classes:
+        found = ", ".join(class_names) or "none"
+        raise DataError(
+            f"{data_dir}: found {len(class_names)} class folder(s) with images ({found}); a classifier needs at "
+            f"least {min_classes}. Put each class's images in its own sub-folder, e.g. {data_dir}/cats/*.jpg and "
+            f"{data_dir}/dogs/*.jpg"
+        )
+    candidates = [
+        ImageCandidate(path, relative, name, label, group_of(name, os.path.splitext(os.path.basename(path))[0], group_pattern))
+        for label, name in enumerate(class_names)
+        for path, relative in files_by_class[name]
+    ]
+    return FolderScan(data_dir, class_names, candidates, rejected, warnings)

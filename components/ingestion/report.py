@@ -1,0 +1,64 @@
+"""The ingestion report: class names, counts per split and class, rejected files.
+
+Written inside the Examples artifact (ingestion_report.json and
+rejected_files.csv) so the run summary and serving can read it back.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections import defaultdict
+from typing import Iterable, List
+
+from components import constants
+from components.ingestion.folder_scan import FolderScan, Rejection
+
+
+def build_report(scan: FolderScan, outcomes: Iterable[dict]) -> dict:
+    """outcomes: one dict per decoded candidate: file, class_name, split, accepted, note."""
+    counts = defaultdict(lambda: defaultdict(int))
+    rejected: List[Rejection] = list(scan.rejected)
+    converted = []
+    groups = defaultdict(set)
+    for outcome in sorted(outcomes, key=lambda o: o["file"]):
+        if outcome["accepted"]:
+            counts[outcome["split"]][outcome["class_name"]] += 1
+            groups[outcome["split"]].add(outcome["group"])
+            if outcome["note"]:
+                converted.append({"file": outcome["file"], "note": outcome["note"]})
+        else:
+            rejected.append(Rejection(outcome["file"], outcome["note"]))
+    per_split = {split: dict(sorted(by_class.items())) for split, by_class in sorted(counts.items())}
+    return {
+        "data_dir": scan.data_dir,
+        "class_names": scan.class_names,
+        "counts": per_split,
+        "total_examples": sum(sum(c.values()) for c in per_split.values()),
+        "groups_per_split": {split: len(g) for split, g in sorted(groups.items())},
+        "groups_in_both_splits": sorted(set.intersection(*groups.values())) if len(groups) > 1 else [],
+        "rejected": [r.as_row() for r in sorted(rejected, key=lambda r: r.path)],
+        "converted": converted,
+        "warnings": scan.warnings,
+    }
+
+
+def write_report(report: dict, directory: str) -> None:
+    with open(os.path.join(directory, constants.INGESTION_REPORT_FILE), "w") as handle:
+        json.dump(report, handle, indent=2)
+    write_rejected_csv(report["rejected"], os.path.join(directory, constants.REJECTED_FILES_CSV))
+
+
+def write_rejected_csv(rows: List[dict], path: str) -> None:
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["file", "reason"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_report(examples_uri: str) -> dict:
+    path = os.path.join(examples_uri, constants.INGESTION_REPORT_FILE)
+    if not os.path.exists(path):
+        return {}
+    with open(path) as handle:
+        return json.load(handle)

@@ -1,0 +1,117 @@
+"""`transfer-pipeline` (also `python -m pipeline`): the command line.
+
+Flags and an optional YAML file (--config) build one PipelineConfig; each
+subcommand hands it on. Foreseeable errors print one clear line, no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+from typing import List, Optional
+
+import components  # noqa: F401  (pins Keras 2 before anything touches tf.keras)
+
+
+def _add_run_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="folder with one sub-folder of images per class (default: $DATA_DIR, "
+                        "then cached/downloaded horse-or-human, then a synthetic set)")
+    parser.add_argument("--output-dir", help="where pipeline artifacts, ML Metadata, summary and served models go (default: outputs)")
+    parser.add_argument("--config", help="YAML file of settings (keys as in pipeline/config.py); flags override it")
+    parser.add_argument("--schema", dest="schema_path", help="curated schema.pbtxt (default: the one in schemas/ matching the classes)")
+    parser.add_argument("--input-format", choices=["images", "tfrecord"], help="class folders (default) or ready TFRecords of tf.Examples")
+    parser.add_argument("--eval-fraction", type=float, help="share of each class's subjects held out for eval (default 0.2)")
+    parser.add_argument("--group-pattern", help="regex whose first group, applied to a file name without extension, "
+                        "is the subject that keeps near-duplicates in one split")
+    parser.add_argument("--epochs", type=int, help="training epochs")
+    parser.add_argument("--batch-size", type=int, help="training batch size")
+    parser.add_argument("--runner", choices=["beam", "local"], help="DAG orchestrator: TFX BeamDagRunner (default) or LocalDagRunner")
+    parser.add_argument("--beam-args", help='Beam pipeline options for every component, one quoted string: '
+                        '--beam-args="--direct_running_mode=multi_threading --direct_num_workers=2"')
+    parser.add_argument("--no-cache", dest="enable_cache", action="store_false", default=None, help="re-run every component")
+
+
+def _config_from(args: argparse.Namespace):
+    from pipeline.config import build_config
+
+    overrides = {
+        key: getattr(args, key, None)
+        for key in ("data_dir", "output_dir", "schema_path", "input_format", "eval_fraction", "group_pattern",
+                    "epochs", "batch_size", "runner", "enable_cache")
+    }
+    if getattr(args, "beam_args", None) is not None:
+        overrides["beam_args"] = shlex.split(args.beam_args)
+    return build_config(args.config, **overrides)
+
+
+def _print_run_summary(summary: dict) -> None:
+    print("\nSummary")
+    for row in summary.get("components", []):
+        print(f"  {row['component']:<24} {row['state']:<7} {row['seconds']:>7.1f}s")
+    for split, counts in summary.get("examples", {}).items():
+        print(f"  {split:<6} examples: {sum(counts.values())} ({', '.join(f'{k} {v}' for k, v in counts.items())})")
+    if summary.get("rejected_files"):
+        print(f"  rejected files: {len(summary['rejected_files'])} (see {summary.get('rejected_files_csv')})")
+    print(f"  run summary: {summary.get('summary_path')}")
+
+
+def _cmd_run(args) -> int:
+    from pipeline.local_runner import run_pipeline
+
+    config = _config_from(args)
+    summary = run_pipeline(config)
+    summary["summary_path"] = config.absolute().summary_path
+    _print_run_summary(summary)
+    return 0
+
+
+def _cmd_make_schema(args) -> int:
+    from components.ingestion.folder_scan import scan_image_folder
+    from components.schema_contract import schema_text
+    from pipeline.config import DEFAULT_GROUP_PATTERN, DEFAULT_SCHEMA_DIR
+
+    classes = args.classes or scan_image_folder(args.data_dir, DEFAULT_GROUP_PATTERN).class_names
+    path = os.path.join(args.schema_dir or DEFAULT_SCHEMA_DIR, args.name, "schema.pbtxt")
+    if os.path.exists(path) and not args.force:
+        print(f"error: {path} exists; pass --force to overwrite it", file=sys.stderr)
+        return 2
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as handle:
+        handle.write(schema_text(sorted(classes)))
+    print(json.dumps({"schema": path, "classes": sorted(classes)}))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="transfer-pipeline", description="Transfer-learning image classifier pipeline on TFX.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the pipeline locally on Apache Beam")
+    _add_run_flags(run)
+    run.set_defaults(handler=_cmd_run)
+    schema = commands.add_parser("make-schema", help="write a schema.pbtxt for a new data set's classes")
+    schema.add_argument("--name", required=True, help="data set name: writes schemas/NAME/schema.pbtxt")
+    source = schema.add_mutually_exclusive_group(required=True)
+    source.add_argument("--classes", nargs="+", help="class names (sorted into label order)")
+    source.add_argument("--data-dir", help="take the class names from this folder's sub-folders")
+    schema.add_argument("--schema-dir", help="schemas folder (default: the project's schemas/)")
+    schema.add_argument("--force", action="store_true", help="overwrite an existing schema")
+    schema.set_defaults(handler=_cmd_make_schema)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    from components.ingestion.folder_scan import DataError
+    from pipeline.config import ConfigError
+    from pipeline.local_runner import PipelineRunError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (DataError, ConfigError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except PipelineRunError as err:
+        print(f"error: pipeline failed: {err}", file=sys.stderr)
+        return 1

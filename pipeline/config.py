@@ -1,0 +1,121 @@
+"""The one typed configuration that flows from the CLI into create_pipeline().
+
+Values come from (lowest to highest precedence): the defaults below, a YAML
+file (--config FILE, keys named as the fields), then command-line flags.
+Nothing else in the project invents paths or knobs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any, Optional
+
+import yaml
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_SCHEMA_DIR = os.path.join(REPO_ROOT, "schemas")
+# Matches the subject part of names like horse07-3.png / human12-04.png; files
+# that do not match form a group of their own.
+DEFAULT_GROUP_PATTERN = r"^([A-Za-z]+\d+)[-_]\d+$"
+DEFAULT_BEAM_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=0")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or wrong; the message says which and how to fix it."""
+
+
+@dataclasses.dataclass
+class PipelineConfig:
+    output_dir: str = "outputs"
+    data_dir: Optional[str] = None
+    pipeline_name: str = "transfer-pipeline"
+    # Curated schema the data is validated against (schemas/<dataset>/schema.pbtxt).
+    schema_path: Optional[str] = None
+    # Input format: "images" (class folders) or "tfrecord" (ready tf.Examples).
+    input_format: str = "images"
+    eval_fraction: float = 0.2
+    group_pattern: str = DEFAULT_GROUP_PATTERN
+    split_seed: str = "transfer-pipeline"
+    # Images with more pixels than this are downscaled (not dropped) at ingestion.
+    max_image_pixels: int = 4096 * 4096
+    runner: str = "beam"  # "beam" (BeamDagRunner) or "local" (LocalDagRunner)
+    beam_args: list = dataclasses.field(default_factory=lambda: list(DEFAULT_BEAM_ARGS))
+    enable_cache: bool = True
+
+    # Trainer (used once the model half is wired in).
+    epochs: int = 5
+    batch_size: int = 32
+
+    @property
+    def pipeline_root(self) -> str:
+        return os.path.join(self.output_dir, "pipeline_root")
+
+    @property
+    def metadata_path(self) -> str:
+        return os.path.join(self.output_dir, "metadata.sqlite")
+
+    @property
+    def serving_dir(self) -> str:
+        return os.path.join(self.output_dir, "serving")
+
+    @property
+    def summary_path(self) -> str:
+        return os.path.join(self.output_dir, "run_summary.json")
+
+    def validate(self) -> "PipelineConfig":
+        if not 0.0 < self.eval_fraction < 1.0:
+            raise ConfigError(f"eval_fraction must be between 0 and 1 (exclusive), got {self.eval_fraction}")
+        if self.runner not in ("beam", "local"):
+            raise ConfigError(f"runner must be 'beam' or 'local', got {self.runner!r}")
+        if self.input_format not in ("images", "tfrecord"):
+            raise ConfigError(f"input_format must be 'images' or 'tfrecord', got {self.input_format!r}")
+        if self.epochs < 0 or self.batch_size < 1:
+            raise ConfigError(f"epochs must be >= 0 and batch_size >= 1, got {self.epochs} and {self.batch_size}")
+        if self.max_image_pixels < 150 * 150:
+            raise ConfigError(f"max_image_pixels must be at least 22500, got {self.max_image_pixels}")
+        if self.schema_path and not os.path.isfile(self.schema_path):
+            raise ConfigError(f"schema file {self.schema_path} does not exist; pass --schema with a schema.pbtxt path")
+        return self
+
+    def absolute(self) -> "PipelineConfig":
+        """Returns a copy with local paths made absolute (TFX stores them in ML Metadata)."""
+        def _abs(path):
+            return os.path.abspath(path) if path and "://" not in path else path
+        return dataclasses.replace(
+            self, output_dir=_abs(self.output_dir), data_dir=_abs(self.data_dir), schema_path=_abs(self.schema_path)
+        )
+
+
+def field_names() -> set:
+    return {f.name for f in dataclasses.fields(PipelineConfig)}
+
+
+def load_yaml(path: str) -> dict:
+    try:
+        with open(path) as handle:
+            values = yaml.safe_load(handle) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of setting: value")
+    unknown = sorted(set(values) - field_names())
+    if unknown:
+        raise ConfigError(
+            f"config file {path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(field_names()))}"
+        )
+    return values
+
+
+def build_config(yaml_path: Optional[str] = None, **overrides: Any) -> PipelineConfig:
+    """Defaults <- YAML file <- overrides (flags left at None do not override)."""
+    values: dict = load_yaml(yaml_path) if yaml_path else {}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    if "data_dir" not in values and os.environ.get("DATA_DIR"):
+        values["data_dir"] = os.environ["DATA_DIR"]
+    try:
+        config = PipelineConfig(**values)
+    except TypeError as err:
+        raise ConfigError(str(err)) from None
+    return config.validate()

@@ -1,0 +1,79 @@
+"""Runs the pipeline on this machine: TFX's BeamDagRunner (default) or LocalDagRunner.
+
+Resolves the data and the schema, checks the data set before any heavy
+work, runs the DAG against a SQLite ML Metadata store and writes
+OUTPUT/run_summary.json whatever the outcome.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from typing import Callable
+
+from tfx import v1 as tfx
+from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
+
+from components.ingestion.folder_scan import scan_image_folder
+from components.schema_contract import find_schema_for
+from pipeline.config import DEFAULT_SCHEMA_DIR, ConfigError, PipelineConfig
+from pipeline.data_source import resolve_data_dir
+from pipeline.pipeline import create_pipeline
+from pipeline.progress import ComponentProgress
+from pipeline.run_summary import build_summary, write_summary
+
+
+class PipelineRunError(RuntimeError):
+    """A component failed; the summary file holds what did run."""
+
+
+def _preflight(config: PipelineConfig, log: Callable[[str], None]) -> PipelineConfig:
+    if config.input_format == "tfrecord":
+        if not config.schema_path:
+            raise ConfigError("tfrecord input needs --schema (a schema.pbtxt under schemas/ naming the classes)")
+        return config
+    scan = scan_image_folder(config.data_dir, config.group_pattern)
+    counts = ", ".join(f"{name}: {count}" for name, count in scan.count_by_class().items())
+    log(f"data: {config.data_dir}: {len(scan.candidates)} image files in {len(scan.class_names)} classes ({counts})")
+    for warning in scan.warnings:
+        log(f"warning: {warning}")
+    if len(scan.class_names) != 2:
+        raise ConfigError(
+            f"{config.data_dir}: {len(scan.class_names)} classes ({', '.join(scan.class_names)}); this pipeline "
+            "trains a binary classifier: keep exactly two class folders"
+        )
+    schema_path = config.schema_path or find_schema_for(scan.class_names, DEFAULT_SCHEMA_DIR)
+    if not schema_path:
+        raise ConfigError(
+            f"no schema in {DEFAULT_SCHEMA_DIR} has the classes {scan.class_names}; create one with "
+            f"`transfer-pipeline make-schema --classes {' '.join(scan.class_names)} --name NAME`, review it, "
+            "and run again (or pass --schema FILE)"
+        )
+    log(f"schema: {schema_path}")
+    return dataclasses.replace(config, schema_path=schema_path)
+
+
+def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print) -> dict:
+    config = config.absolute()
+    os.makedirs(config.output_dir, exist_ok=True)
+    data_dir, data_source = resolve_data_dir(config.data_dir, config.output_dir, log)
+    config = _preflight(dataclasses.replace(config, data_dir=os.path.abspath(data_dir)), log)
+
+    metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+    pipeline = create_pipeline(config, metadata_connection_config=metadata)
+    runner = tfx.orchestration.LocalDagRunner() if config.runner == "local" else BeamDagRunner()
+    node_ids = [component.id for component in pipeline.components]
+    log(f"running {len(node_ids)} components with {type(runner).__name__}; outputs in {config.output_dir}")
+    started = time.monotonic()
+    status, error = "succeeded", None
+    try:
+        with ComponentProgress(node_ids, log):
+            runner.run(pipeline)
+    except Exception as err:  # any component failure: report it, keep what ran
+        status, error = "failed", f"{type(err).__name__}: {err}"
+    summary = build_summary(config, status, error, data_source)
+    summary["seconds"] = round(time.monotonic() - started, 1)
+    write_summary(summary, config.summary_path)
+    if error:
+        raise PipelineRunError(f"{error}\n(run summary: {config.summary_path})")
+    return summary

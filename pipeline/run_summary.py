@@ -1,0 +1,116 @@
+"""OUTPUT/run_summary.json: what ran, what it produced, read back from ML Metadata."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from typing import Dict, List, Optional
+
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+from components import constants
+from components.data_gate import read_anomalies
+from components.ingestion.report import read_report
+
+_STATES = {
+    metadata_store_pb2.Execution.COMPLETE: "ran",
+    metadata_store_pb2.Execution.CACHED: "cached",
+    metadata_store_pb2.Execution.FAILED: "failed",
+    metadata_store_pb2.Execution.RUNNING: "running",
+    metadata_store_pb2.Execution.CANCELED: "canceled",
+}
+
+
+def _latest_run_context(store, pipeline_name: str) -> Optional[metadata_store_pb2.Context]:
+    runs = [c for c in store.get_contexts_by_type("pipeline_run")]
+    pipeline_ids = {c.id for c in store.get_contexts_by_type("pipeline") if c.name == pipeline_name}
+    runs = [r for r in runs if any(p.id in pipeline_ids for p in store.get_parent_contexts_by_context(r.id))] or runs
+    return max(runs, key=lambda c: c.create_time_since_epoch) if runs else None
+
+
+def _node_name(store, execution_id: int) -> str:
+    for context in store.get_contexts_by_execution(execution_id):
+        if context.type == "node" or "." in context.name:
+            if context.type_id and store.get_context_types_by_id([context.type_id])[0].name == "node":
+                return context.name.split(".", 1)[-1]
+    return str(execution_id)
+
+
+def _outputs(store, execution_id: int) -> Dict[str, List[metadata_store_pb2.Artifact]]:
+    events = [e for e in store.get_events_by_execution_ids([execution_id]) if e.type == metadata_store_pb2.Event.OUTPUT]
+    by_id = {a.id: a for a in store.get_artifacts_by_id([e.artifact_id for e in events])}
+    outputs: Dict[str, List] = {}
+    for event in events:
+        key = event.path.steps[0].key if event.path.steps else "output"
+        outputs.setdefault(key, []).append(by_id[event.artifact_id])
+    return outputs
+
+
+def collect_executions(metadata_path: str, pipeline_name: str) -> List[dict]:
+    """One row per component of the latest run: name, state, seconds, outputs."""
+    if not os.path.exists(metadata_path):
+        return []
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = metadata_path
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    store = metadata_store.MetadataStore(config)
+    run = _latest_run_context(store, pipeline_name)
+    if run is None:
+        return []
+    rows = []
+    for execution in sorted(store.get_executions_by_context(run.id), key=lambda e: e.create_time_since_epoch):
+        rows.append({
+            "component": _node_name(store, execution.id),
+            "state": _STATES.get(execution.last_known_state, "unknown"),
+            "seconds": round((execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000, 1),
+            "outputs": {k: [a.uri for a in v] for k, v in _outputs(store, execution.id).items()},
+        })
+    return rows
+
+
+def _first_uri(rows: List[dict], output_key: str) -> Optional[str]:
+    for row in rows:
+        if row["outputs"].get(output_key):
+            return row["outputs"][output_key][0]
+    return None
+
+
+def build_summary(config, status: str, error: Optional[str], data_source: dict) -> dict:
+    rows = collect_executions(config.metadata_path, config.pipeline_name)
+    summary = {
+        "status": status,
+        "error": error,
+        "data": data_source,
+        "pipeline_root": config.pipeline_root,
+        "metadata": config.metadata_path,
+        "components": [{k: r[k] for k in ("component", "state", "seconds")} for r in rows],
+    }
+    examples_uri = _first_uri(rows, "examples")
+    report = read_report(examples_uri) if examples_uri else {}
+    if report:
+        summary["classes"] = report["class_names"]
+        summary["examples"] = report["counts"]
+        summary["total_examples"] = report["total_examples"]
+        summary["groups_per_split"] = report["groups_per_split"]
+        summary["groups_in_both_splits"] = report["groups_in_both_splits"]
+        summary["rejected_files"] = report["rejected"]
+        summary["converted_files"] = report["converted"]
+        summary["warnings"] = report["warnings"]
+        csv_path = os.path.join(examples_uri, constants.REJECTED_FILES_CSV)
+        if os.path.exists(csv_path):
+            shutil.copy(csv_path, os.path.join(config.output_dir, constants.REJECTED_FILES_CSV))
+            summary["rejected_files_csv"] = os.path.join(config.output_dir, constants.REJECTED_FILES_CSV)
+    anomalies_uri = _first_uri(rows, "anomalies")
+    if anomalies_uri:
+        summary["anomalies"] = read_anomalies(anomalies_uri, [constants.TRAIN_SPLIT, constants.EVAL_SPLIT])
+    summary["transform_graph"] = _first_uri(rows, "transform_graph")
+    return summary
+
+
+def write_summary(summary: dict, path: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as handle:
+        json.dump(summary, handle, indent=2)
+    os.replace(tmp, path)
