@@ -1,21 +1,33 @@
-"""A hash of the project's component code, handed to Transform and Trainer.
+"""A hash of the component code a module file depends on, handed to Transform and Trainer.
 
 TFX keys its cache on the module file's own directory only; the module files
-import the rest of components/, so without this an edit there would reuse a
-stale cached Transform or model.
+import other parts of components/, so without this an edit there would reuse
+a stale cached Transform or model.
 """
 import hashlib
 import os
 
 _COMPONENTS_DIR = os.path.dirname(os.path.abspath(__file__))
 
+TRANSFORM_CODE = ("constants.py", "transform")
+TRAINER_CODE = ("constants.py", "schema_contract.py", "model", "trainer", "weights")
 
-def code_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for root, dirs, files in os.walk(_COMPONENTS_DIR):
+
+def _python_files(relative: str):
+    path = os.path.join(_COMPONENTS_DIR, relative)
+    if os.path.isfile(path):
+        yield path
+        return
+    for root, dirs, files in os.walk(path):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(f for f in files if f.endswith(".py")):
-            path = os.path.join(root, name)
+            yield os.path.join(root, name)
+
+
+def code_fingerprint(parts=TRANSFORM_CODE + TRAINER_CODE) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        for path in _python_files(part):
             digest.update(os.path.relpath(path, _COMPONENTS_DIR).encode())
             with open(path, "rb") as handle:
                 digest.update(handle.read())

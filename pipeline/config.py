@@ -42,9 +42,25 @@ class PipelineConfig:
     beam_args: list = dataclasses.field(default_factory=lambda: list(DEFAULT_BEAM_ARGS))
     enable_cache: bool = True
 
-    # Trainer (used once the model half is wired in).
-    epochs: int = 5
+    # Trainer: InceptionV3 cut at `cut_layer`, frozen, plus a dense head.
+    weights: str = "pretrained"  # pretrained | imagenet | none | PATH
+    weights_cache_dir: Optional[str] = None
+    cut_layer: str = "mixed7"
+    head_units: int = 1024
+    dropout: float = 0.2
+    learning_rate: float = 1e-4
+    epochs: int = 3
     batch_size: int = 32
+    augment: bool = True
+    fine_tune_blocks: int = 0
+    fine_tune_epochs: int = 2
+    fine_tune_learning_rate: float = 1e-5
+
+    # Promotion gate.
+    accuracy_threshold: float = 0.90
+    max_accuracy_drop: float = 0.01  # tolerated drop vs the serving model
+    serving_dir: Optional[str] = None  # default: OUTPUT/serving
+    keep_versions: int = 3
 
     @property
     def pipeline_root(self) -> str:
@@ -55,8 +71,8 @@ class PipelineConfig:
         return os.path.join(self.output_dir, "metadata.sqlite")
 
     @property
-    def serving_dir(self) -> str:
-        return os.path.join(self.output_dir, "serving")
+    def serving_path(self) -> str:
+        return self.serving_dir or os.path.join(self.output_dir, "serving")
 
     @property
     def summary_path(self) -> str:
@@ -71,6 +87,13 @@ class PipelineConfig:
             raise ConfigError(f"input_format must be 'images' or 'tfrecord', got {self.input_format!r}")
         if self.epochs < 0 or self.batch_size < 1:
             raise ConfigError(f"epochs must be >= 0 and batch_size >= 1, got {self.epochs} and {self.batch_size}")
+        if not 0.0 <= self.accuracy_threshold <= 1.0 or not 0.0 <= self.max_accuracy_drop <= 1.0:
+            raise ConfigError(
+                f"accuracy_threshold and max_accuracy_drop must be within [0, 1], got {self.accuracy_threshold} "
+                f"and {self.max_accuracy_drop}"
+            )
+        if self.keep_versions < 1:
+            raise ConfigError(f"keep_versions must be at least 1, got {self.keep_versions}")
         if self.max_image_pixels < 150 * 150:
             raise ConfigError(f"max_image_pixels must be at least 22500, got {self.max_image_pixels}")
         if self.schema_path and not os.path.isfile(self.schema_path):
@@ -82,7 +105,12 @@ class PipelineConfig:
         def _abs(path):
             return os.path.abspath(path) if path and "://" not in path else path
         return dataclasses.replace(
-            self, output_dir=_abs(self.output_dir), data_dir=_abs(self.data_dir), schema_path=_abs(self.schema_path)
+            self,
+            output_dir=_abs(self.output_dir),
+            data_dir=_abs(self.data_dir),
+            schema_path=_abs(self.schema_path),
+            serving_dir=_abs(self.serving_dir),
+            weights_cache_dir=_abs(self.weights_cache_dir),
         )
 
 

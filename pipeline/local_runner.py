@@ -16,6 +16,7 @@ from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
 
 from components.ingestion.folder_scan import scan_image_folder
 from components.schema_contract import find_schema_for
+from components.weights import resolve_weights
 from pipeline.config import DEFAULT_SCHEMA_DIR, ConfigError, PipelineConfig
 from pipeline.data_source import resolve_data_dir
 from pipeline.pipeline import create_pipeline
@@ -53,11 +54,18 @@ def _preflight(config: PipelineConfig, log: Callable[[str], None]) -> PipelineCo
     return dataclasses.replace(config, schema_path=schema_path)
 
 
+def _ensure_weights(config: PipelineConfig, log: Callable[[str], None]) -> None:
+    """Fetches and converts the pretrained weights now, with progress, rather than inside the Trainer."""
+    resolved = resolve_weights(config.weights, config.weights_cache_dir, progress=log)
+    log(f"weights: {resolved or 'random initialisation (weights=none)'}")
+
+
 def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print) -> dict:
     config = config.absolute()
     os.makedirs(config.output_dir, exist_ok=True)
     data_dir, data_source = resolve_data_dir(config.data_dir, config.output_dir, log)
     config = _preflight(dataclasses.replace(config, data_dir=os.path.abspath(data_dir)), log)
+    _ensure_weights(config, log)
 
     metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
     pipeline = create_pipeline(config, metadata_connection_config=metadata)

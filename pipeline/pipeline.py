@@ -12,14 +12,21 @@ from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
 from components import constants
-from components.code_fingerprint import code_fingerprint
+from components.code_fingerprint import TRAINER_CODE, TRANSFORM_CODE, code_fingerprint
 from components.data_gate import DataValidationGate
 from components.ingestion.component import image_folder_example_gen
 from components.ingestion.settings import IngestionSettings
+from components.model.settings import TrainerSettings
+from components.promotion.baseline import ServingBaseline
+from components.promotion.eval_config import build_eval_config
+from components.promotion.evaluator_executor import GatedEvaluator
+from components.promotion.pusher_executor import SafePusher
+from components.promotion.serving_versions import serving_state
 from pipeline.config import PipelineConfig
 
 COMPONENTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "components")
 TRANSFORM_MODULE = os.path.join(COMPONENTS_DIR, "transform", "preprocessing.py")
+TRAINER_MODULE = os.path.join(COMPONENTS_DIR, "trainer", "trainer_module.py")
 
 
 def _example_gen(config: PipelineConfig):
@@ -60,13 +67,66 @@ def data_components(config: PipelineConfig) -> List:
         examples=example_gen.outputs["examples"],
         schema=data_gate.outputs["validated_schema"],
         module_file=TRANSFORM_MODULE,
-        custom_config={"code_fingerprint": code_fingerprint()},
+        custom_config={"code_fingerprint": code_fingerprint(TRANSFORM_CODE)},
     )
     return [example_gen, statistics_gen, schema_importer, example_validator, data_gate, transform]
 
 
+def trainer_settings(config: PipelineConfig) -> TrainerSettings:
+    return TrainerSettings(
+        weights=config.weights,
+        weights_cache_dir=config.weights_cache_dir or "",
+        cut_layer=config.cut_layer,
+        head_units=config.head_units,
+        dropout=config.dropout,
+        learning_rate=config.learning_rate,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        augment=config.augment,
+        fine_tune_blocks=config.fine_tune_blocks,
+        fine_tune_epochs=config.fine_tune_epochs,
+        fine_tune_learning_rate=config.fine_tune_learning_rate,
+    )
+
+
+def model_components(config: PipelineConfig, example_gen, data_gate, transform) -> List:
+    """Trainer, baseline lookup, Evaluator gate, Pusher."""
+    trainer = tfx.components.Trainer(
+        module_file=TRAINER_MODULE,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=data_gate.outputs["validated_schema"],
+        train_args=tfx.proto.TrainArgs(splits=[constants.TRAIN_SPLIT]),
+        eval_args=tfx.proto.EvalArgs(splits=[constants.EVAL_SPLIT]),
+        custom_config=dict(trainer_settings(config).to_dict(), code_fingerprint=code_fingerprint(TRAINER_CODE)),
+    )
+    baseline = ServingBaseline(
+        model=trainer.outputs["model"],
+        serving_dir=config.serving_path,
+        serving_state=serving_state(config.serving_path),
+    )
+    evaluator = GatedEvaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=baseline.outputs["baseline_model"],
+        eval_config=build_eval_config(config.accuracy_threshold, config.max_accuracy_drop),
+        example_splits=[constants.EVAL_SPLIT],
+    ).with_id("Evaluator")
+    pusher = SafePusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.serving_path)
+        ),
+        custom_config={"serving_dir": config.serving_path, "keep_versions": config.keep_versions},
+    ).with_id("Pusher")
+    return [trainer, baseline, evaluator, pusher]
+
+
 def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> tfx.dsl.Pipeline:
     components = data_components(config)
+    example_gen, data_gate, transform = components[0], components[4], components[5]
+    components += model_components(config, example_gen, data_gate, transform)
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=config.pipeline_root,

