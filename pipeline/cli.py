@@ -31,6 +31,16 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--beam-args", help='Beam pipeline options for every component, one quoted string: '
                         '--beam-args="--direct_running_mode=multi_threading --direct_num_workers=2"')
     parser.add_argument("--no-cache", dest="enable_cache", action="store_false", default=None, help="re-run every component")
+    parser.add_argument("--weights", help="pretrained (default: ImageNet InceptionV3 converted offline), imagenet "
+                        "(Keras download), none (random), or PATH to a Keras InceptionV3 no-top weights file")
+    parser.add_argument("--weights-cache-dir", help="where converted weights are cached (default: $TRANSFER_PIPELINE_CACHE/weights)")
+    parser.add_argument("--no-augment", dest="augment", action="store_false", default=None, help="train without augmentation")
+    parser.add_argument("--fine-tune-blocks", type=int, help="also fine-tune the top N Inception blocks below the cut (default 0: off)")
+    parser.add_argument("--accuracy-threshold", type=float, help="lowest eval accuracy that can be blessed (default 0.90)")
+    parser.add_argument("--max-accuracy-drop", type=float, help="tolerated accuracy drop vs the serving model (default 0.01)")
+    parser.add_argument("--serving-dir", help="where blessed models are pushed (default: OUTPUT/serving)")
+    parser.add_argument("--keep-versions", type=int, help="pushed versions kept in the serving dir (default 3)")
+    parser.add_argument("--verbose", action="store_true", help="show TFX's and Beam's own log lines")
 
 
 def _config_from(args: argparse.Namespace):
@@ -39,7 +49,8 @@ def _config_from(args: argparse.Namespace):
     overrides = {
         key: getattr(args, key, None)
         for key in ("data_dir", "output_dir", "schema_path", "input_format", "eval_fraction", "group_pattern",
-                    "epochs", "batch_size", "runner", "enable_cache")
+                    "epochs", "batch_size", "runner", "enable_cache", "weights", "weights_cache_dir", "augment",
+                    "fine_tune_blocks", "accuracy_threshold", "max_accuracy_drop", "serving_dir", "keep_versions")
     }
     if getattr(args, "beam_args", None) is not None:
         overrides["beam_args"] = shlex.split(args.beam_args)
@@ -54,6 +65,12 @@ def _print_run_summary(summary: dict) -> None:
         print(f"  {split:<6} examples: {sum(counts.values())} ({', '.join(f'{k} {v}' for k, v in counts.items())})")
     if summary.get("rejected_files"):
         print(f"  rejected files: {len(summary['rejected_files'])} (see {summary.get('rejected_files_csv')})")
+    overall = summary.get("metrics", {}).get("candidate", {}).get("overall", {})
+    if overall:
+        print(f"  eval accuracy: {overall.get('binary_accuracy')}  AUC: {overall.get('auc')}  ({summary.get('baseline')})")
+    if "blessed" in summary:
+        print(f"  blessed: {'yes' if summary['blessed'] else 'no'} ({summary['blessed_why']})")
+        print(f"  {summary.get('push_note') or summary.get('pushed')}")
     print(f"  run summary: {summary.get('summary_path')}")
 
 
@@ -61,7 +78,7 @@ def _cmd_run(args) -> int:
     from pipeline.local_runner import run_pipeline
 
     config = _config_from(args)
-    summary = run_pipeline(config)
+    summary = run_pipeline(config, verbose=args.verbose)
     summary["summary_path"] = config.absolute().summary_path
     _print_run_summary(summary)
     return 0
@@ -84,6 +101,23 @@ def _cmd_make_schema(args) -> int:
     return 0
 
 
+def _cmd_fetch_weights(args) -> int:
+    from components.weights import ensure_inception_weights
+
+    print(ensure_inception_weights(args.cache_dir))
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    from components.serving_client import predict_files
+
+    failed = 0
+    for result in predict_files(args.model_dir, args.images):
+        failed += "error" in result
+        print(json.dumps(result), flush=True)
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="transfer-pipeline", description="Transfer-learning image classifier pipeline on TFX.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -98,18 +132,30 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--schema-dir", help="schemas folder (default: the project's schemas/)")
     schema.add_argument("--force", action="store_true", help="overwrite an existing schema")
     schema.set_defaults(handler=_cmd_make_schema)
+    weights = commands.add_parser("fetch-weights", help="fetch, convert and cache the ImageNet InceptionV3 weights (offline afterwards)")
+    weights.add_argument("--cache-dir", help="default: $TRANSFER_PIPELINE_CACHE/weights, else ~/.cache/transfer-pipeline/weights")
+    weights.set_defaults(handler=_cmd_fetch_weights)
+    predict = commands.add_parser("predict", help="classify image files with an exported model; one JSON line per image")
+    predict.add_argument("--model-dir", required=True, help="a pushed model version, or the serving dir (newest version)")
+    predict.add_argument("images", nargs="+", help="image files (JPEG, PNG, GIF, BMP)")
+    predict.set_defaults(handler=_cmd_predict)
+    from pipeline.kubeflow_cli import register as register_kubeflow
+
+    register_kubeflow(commands)
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     from components.ingestion.folder_scan import DataError
+    from components.serving_client import ModelDirError
+    from components.weights import WeightsError
     from pipeline.config import ConfigError
     from pipeline.local_runner import PipelineRunError
 
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (DataError, ConfigError) as err:
+    except (DataError, ConfigError, ModelDirError, WeightsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except PipelineRunError as err:

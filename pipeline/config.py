@@ -41,6 +41,9 @@ class PipelineConfig:
     runner: str = "beam"  # "beam" (BeamDagRunner) or "local" (LocalDagRunner)
     beam_args: list = dataclasses.field(default_factory=lambda: list(DEFAULT_BEAM_ARGS))
     enable_cache: bool = True
+    # Where components/ lives for the machine that runs the components (the
+    # container image's install path when compiling for Kubeflow).
+    components_dir: Optional[str] = None
 
     # Trainer: InceptionV3 cut at `cut_layer`, frozen, plus a dense head.
     weights: str = "pretrained"  # pretrained | imagenet | none | PATH
@@ -49,7 +52,7 @@ class PipelineConfig:
     head_units: int = 1024
     dropout: float = 0.2
     learning_rate: float = 1e-4
-    epochs: int = 3
+    epochs: int = 2
     batch_size: int = 32
     augment: bool = True
     fine_tune_blocks: int = 0

@@ -60,7 +60,7 @@ def _ensure_weights(config: PipelineConfig, log: Callable[[str], None]) -> None:
     log(f"weights: {resolved or 'random initialisation (weights=none)'}")
 
 
-def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print) -> dict:
+def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print, verbose: bool = False) -> dict:
     config = config.absolute()
     os.makedirs(config.output_dir, exist_ok=True)
     data_dir, data_source = resolve_data_dir(config.data_dir, config.output_dir, log)
@@ -74,12 +74,13 @@ def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print) -> 
     log(f"running {len(node_ids)} components with {type(runner).__name__}; outputs in {config.output_dir}")
     started = time.monotonic()
     status, error = "succeeded", None
+    progress = ComponentProgress(node_ids, config.metadata_path, log, verbose=verbose)
     try:
-        with ComponentProgress(node_ids, log):
+        with progress:
             runner.run(pipeline)
     except Exception as err:  # any component failure: report it, keep what ran
         status, error = "failed", f"{type(err).__name__}: {err}"
-    summary = build_summary(config, status, error, data_source)
+    summary = build_summary(config, status, error, data_source, progress.seconds)
     summary["seconds"] = round(time.monotonic() - started, 1)
     write_summary(summary, config.summary_path)
     if error:

@@ -25,8 +25,17 @@ from components.promotion.serving_versions import serving_state
 from pipeline.config import PipelineConfig
 
 COMPONENTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "components")
-TRANSFORM_MODULE = os.path.join(COMPONENTS_DIR, "transform", "preprocessing.py")
-TRAINER_MODULE = os.path.join(COMPONENTS_DIR, "trainer", "trainer_module.py")
+
+
+def module_file(config: PipelineConfig, *relative: str) -> str:
+    """A module file's path on the machine that runs the components."""
+    return os.path.join(config.components_dir or COMPONENTS_DIR, *relative)
+
+
+def _serving_state(serving_dir: str) -> str:
+    # Only a local serving dir is looked at while building the pipeline; a
+    # remote one (a cluster's) is read by ServingBaseline itself at run time.
+    return serving_state(serving_dir) if "://" not in serving_dir and os.path.isdir(serving_dir) else ""
 
 
 def _example_gen(config: PipelineConfig):
@@ -66,7 +75,7 @@ def data_components(config: PipelineConfig) -> List:
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"],
         schema=data_gate.outputs["validated_schema"],
-        module_file=TRANSFORM_MODULE,
+        module_file=module_file(config, "transform", "preprocessing.py"),
         custom_config={"code_fingerprint": code_fingerprint(TRANSFORM_CODE)},
     )
     return [example_gen, statistics_gen, schema_importer, example_validator, data_gate, transform]
@@ -92,7 +101,7 @@ def trainer_settings(config: PipelineConfig) -> TrainerSettings:
 def model_components(config: PipelineConfig, example_gen, data_gate, transform) -> List:
     """Trainer, baseline lookup, Evaluator gate, Pusher."""
     trainer = tfx.components.Trainer(
-        module_file=TRAINER_MODULE,
+        module_file=module_file(config, "trainer", "trainer_module.py"),
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=data_gate.outputs["validated_schema"],
@@ -103,7 +112,7 @@ def model_components(config: PipelineConfig, example_gen, data_gate, transform) 
     baseline = ServingBaseline(
         model=trainer.outputs["model"],
         serving_dir=config.serving_path,
-        serving_state=serving_state(config.serving_path),
+        serving_state=_serving_state(config.serving_path),
     )
     evaluator = GatedEvaluator(
         examples=example_gen.outputs["examples"],

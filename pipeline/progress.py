@@ -1,44 +1,89 @@
-"""Turns TFX's runner log lines into 'component n of m' progress for the user."""
+"""'Component n of m' progress, read from ML Metadata while the DAG runs.
+
+TFX registers an execution (RUNNING) when a component starts and marks it
+COMPLETE, CACHED or FAILED when it ends; a background thread polls the SQLite
+store for those changes. This works the same for BeamDagRunner and
+LocalDagRunner, whatever the components do to Python logging.
+"""
 from __future__ import annotations
 
 import logging
-import re
+import os
+import threading
 import time
 from typing import Callable, List
 
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
 
-_NODE_EVENT = re.compile(r"(?:node|Component) (\S+) is (running|finished)\.")
+_ENDED = {
+    metadata_store_pb2.Execution.COMPLETE: "done",
+    metadata_store_pb2.Execution.CACHED: "cached",
+    metadata_store_pb2.Execution.FAILED: "FAILED",
+    metadata_store_pb2.Execution.CANCELED: "canceled",
+}
 
 
-class ComponentProgress(logging.Handler):
-    def __init__(self, node_ids: List[str], log: Callable[[str], None], verbose: bool = False):
-        super().__init__(level=logging.INFO)
+class ComponentProgress:
+    def __init__(self, node_ids: List[str], metadata_path: str, log: Callable[[str], None],
+                 verbose: bool = False, poll_seconds: float = 1.0):
+        self._total = len(node_ids)
+        self._metadata_path = metadata_path
+        self._log = log
+        self._poll_seconds = poll_seconds
         self.verbose = verbose
         self.seconds = {}
-        self._total = len(node_ids)
-        self._log = log
-        self._started = {}
-        self._done = 0
+        self._announced = set()
+        self._ended = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="component-progress", daemon=True)
 
-    def emit(self, record: logging.LogRecord) -> None:
-        match = _NODE_EVENT.search(record.getMessage())
-        if not match:
+    def _store(self):
+        config = metadata_store_pb2.ConnectionConfig()
+        config.sqlite.filename_uri = self._metadata_path
+        config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+        return metadata_store.MetadataStore(config)
+
+    def _poll(self, store, since_ms: int) -> None:
+        node_type = store.get_context_type("node")
+        runs = [c for c in store.get_contexts_by_type("pipeline_run") if c.create_time_since_epoch >= since_ms]
+        if node_type is None or not runs:
             return
-        node, event = match.groups()
-        if event == "running":
-            self._started[node] = time.monotonic()
-            self._log(f"[{self._done + 1}/{self._total}] {node} ...")
-        else:
-            self._done += 1
-            seconds = time.monotonic() - self._started.get(node, time.monotonic())
-            self.seconds[node] = round(seconds, 1)
-            self._log(f"[{self._done}/{self._total}] {node} done in {seconds:.1f}s")
+        run = max(runs, key=lambda c: c.create_time_since_epoch)
+        executions = sorted(store.get_executions_by_context(run.id), key=lambda e: e.create_time_since_epoch)
+        for execution in executions:
+            node = next(
+                (c.name.split(".", 1)[-1] for c in store.get_contexts_by_execution(execution.id) if c.type_id == node_type.id),
+                str(execution.id),
+            )
+            if node not in self._announced:
+                self._announced.add(node)
+                self._log(f"[{len(self._announced)}/{self._total}] {node} ...")
+            ended = _ENDED.get(execution.last_known_state)
+            if ended and node not in self._ended:
+                self._ended.add(node)
+                seconds = (execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000
+                self.seconds[node] = round(seconds, 1)
+                self._log(f"[{len(self._ended)}/{self._total}] {node} {ended} ({seconds:.1f}s)")
+
+    def _watch(self) -> None:
+        since_ms = int(time.time() * 1000) - 1000
+        store = None
+        while True:
+            stopping = self._stop.wait(self._poll_seconds)
+            try:
+                if store is None and os.path.exists(self._metadata_path):
+                    store = self._store()
+                if store is not None:
+                    self._poll(store, since_ms)
+            except Exception:  # the writer may hold a lock for a moment; try again next tick
+                pass
+            if stopping:
+                return
 
     def __enter__(self):
         logger = logging.getLogger("absl")
         self._saved = (logger.level, logger.propagate)
-        logger.setLevel(logging.INFO)
-        logger.addHandler(self)
         if not self.verbose:
             # TFX's INFO flood stays out of the way; warnings and errors still show.
             logger.propagate = False
@@ -46,11 +91,13 @@ class ComponentProgress(logging.Handler):
             self._warnings.setLevel(logging.WARNING)
             self._warnings.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
             logger.addHandler(self._warnings)
+        self._thread.start()
         return self
 
     def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=30)
         logger = logging.getLogger("absl")
-        logger.removeHandler(self)
         if not self.verbose:
             logger.removeHandler(self._warnings)
         logger.setLevel(self._saved[0])

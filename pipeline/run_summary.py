@@ -12,6 +12,7 @@ from ml_metadata.proto import metadata_store_pb2
 from components import constants
 from components.data_gate import read_anomalies
 from components.ingestion.report import read_report
+from components.promotion.evaluation_report import read_evaluation
 
 _STATES = {
     metadata_store_pb2.Execution.COMPLETE: "ran",
@@ -29,11 +30,10 @@ def _latest_run_context(store, pipeline_name: str) -> Optional[metadata_store_pb
     return max(runs, key=lambda c: c.create_time_since_epoch) if runs else None
 
 
-def _node_name(store, execution_id: int) -> str:
+def _node_name(store, execution_id: int, node_type_id: int) -> str:
     for context in store.get_contexts_by_execution(execution_id):
-        if context.type == "node" or "." in context.name:
-            if context.type_id and store.get_context_types_by_id([context.type_id])[0].name == "node":
-                return context.name.split(".", 1)[-1]
+        if context.type_id == node_type_id:
+            return context.name.split(".", 1)[-1]
     return str(execution_id)
 
 
@@ -58,32 +58,74 @@ def collect_executions(metadata_path: str, pipeline_name: str) -> List[dict]:
     run = _latest_run_context(store, pipeline_name)
     if run is None:
         return []
+    node_type_id = store.get_context_type("node").id
     rows = []
     for execution in sorted(store.get_executions_by_context(run.id), key=lambda e: e.create_time_since_epoch):
         rows.append({
-            "component": _node_name(store, execution.id),
+            "component": _node_name(store, execution.id, node_type_id),
             "state": _STATES.get(execution.last_known_state, "unknown"),
             "seconds": round((execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000, 1),
-            "outputs": {k: [a.uri for a in v] for k, v in _outputs(store, execution.id).items()},
+            "outputs": _outputs(store, execution.id),
         })
     return rows
 
 
-def _first_uri(rows: List[dict], output_key: str) -> Optional[str]:
+def _first_artifact(rows: List[dict], output_key: str) -> Optional[metadata_store_pb2.Artifact]:
     for row in rows:
         if row["outputs"].get(output_key):
             return row["outputs"][output_key][0]
     return None
 
 
-def build_summary(config, status: str, error: Optional[str], data_source: dict) -> dict:
+def _first_uri(rows: List[dict], output_key: str) -> Optional[str]:
+    artifact = _first_artifact(rows, output_key)
+    return artifact.uri if artifact else None
+
+
+def _custom(artifact, key: str, default=None):
+    if artifact is None or key not in artifact.custom_properties:
+        return default
+    value = artifact.custom_properties[key]
+    return getattr(value, value.WhichOneof("value"))
+
+
+def model_summary(rows: List[dict]) -> dict:
+    """Candidate and baseline metrics, the blessing and why, and where the model went."""
+    summary = {"model": _first_uri(rows, "model")}
+    baseline = _first_artifact(rows, "baseline_model")
+    if baseline is not None:
+        summary["baseline"] = _custom(baseline, "baseline_note")
+    evaluation_uri = _first_uri(rows, "evaluation")
+    if evaluation_uri and os.path.exists(os.path.join(evaluation_uri, "eval_config.json")):
+        evaluation = read_evaluation(evaluation_uri)
+        summary["metrics"] = evaluation["models"]
+        summary["blessing_failures"] = evaluation["failures"]
+    blessing = _first_artifact(rows, "blessing")
+    if blessing is not None:
+        summary["blessed"] = bool(_custom(blessing, "blessed", 0))
+        summary["blessed_why"] = (
+            "meets every threshold" if summary["blessed"] else "; ".join(summary.get("blessing_failures", [])) or "not blessed"
+        )
+    pushed = _first_artifact(rows, "pushed_model")
+    if pushed is not None:
+        summary["pushed"] = _custom(pushed, "pushed_destination") if _custom(pushed, "pushed", 0) else "not pushed"
+        summary["push_note"] = _custom(pushed, "push_note")
+    return summary
+
+
+def build_summary(config, status: str, error: Optional[str], data_source: dict, seconds: Optional[dict] = None) -> dict:
+    """seconds: wall time per component as measured by the progress reporter (more exact than MLMD's)."""
     rows = collect_executions(config.metadata_path, config.pipeline_name)
+    for row in rows:
+        if seconds and row["state"] == "ran" and row["component"] in seconds:
+            row["seconds"] = seconds[row["component"]]
     summary = {
         "status": status,
         "error": error,
         "data": data_source,
         "pipeline_root": config.pipeline_root,
         "metadata": config.metadata_path,
+        "serving_dir": config.serving_path,
         "components": [{k: r[k] for k in ("component", "state", "seconds")} for r in rows],
     }
     examples_uri = _first_uri(rows, "examples")
@@ -105,6 +147,7 @@ def build_summary(config, status: str, error: Optional[str], data_source: dict) 
     if anomalies_uri:
         summary["anomalies"] = read_anomalies(anomalies_uri, [constants.TRAIN_SPLIT, constants.EVAL_SPLIT])
     summary["transform_graph"] = _first_uri(rows, "transform_graph")
+    summary.update(model_summary(rows))
     return summary
 
 

@@ -12,7 +12,7 @@ class TrainerSettings:
     head_units: int = 1024
     dropout: float = 0.2
     learning_rate: float = 1e-4
-    epochs: int = 3
+    epochs: int = 2
     batch_size: int = 32
     augment: bool = True
     fine_tune_blocks: int = 0  # 0: no second stage

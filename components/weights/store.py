@@ -37,7 +37,8 @@ _OFFLINE_ADVICE = (
 
 
 def default_cache_dir():
-    return Path(os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "transfer-pipeline" / "weights")
+    root = os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "transfer-pipeline"
+    return Path(root) / "weights"
 
 
 def sha256_of(path):

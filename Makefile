@@ -1,0 +1,47 @@
+# Two commands do all the set-up: `make demo` (run the pipeline end to end on
+# the default data) and `make test`. Both create .venv and install the locked
+# environment on first use.
+SHELL := /bin/bash
+VENV ?= .venv
+OUTPUT ?= outputs/demo
+# The first Python 3.10 found (PATH, then pyenv's installs).
+PYTHON ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && echo $$p && break; done)
+
+export TF_USE_LEGACY_KERAS := 1
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONWARNINGS ?= ignore
+
+.PHONY: install demo test test-fast benchmark kubeflow-spec clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock setup.py
+	@test -n "$(PYTHON)" || { echo "error: Python 3.10 not found; install it or pass PYTHON=/path/to/python3.10"; exit 1; }
+	@echo "creating $(VENV) with $(PYTHON) and installing the locked environment (about 3.3 GB, a few minutes)"
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade "pip==26.3" "setuptools==84.2.1" "wheel==0.48.0"
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(VENV)/bin/pip check
+	@touch $@
+
+demo: install
+	$(VENV)/bin/transfer-pipeline run --output-dir $(OUTPUT)
+
+test: install
+	$(VENV)/bin/python -m pytest tests -ra
+
+test-fast: install
+	$(VENV)/bin/python -m pytest tests -ra -m "not e2e"
+
+benchmark: install
+	$(VENV)/bin/python benchmarks/pipeline_benchmark.py
+
+clean:
+	rm -rf outputs
+
+# Regenerates the committed example spec (its test fails when it is stale).
+kubeflow-spec: install
+	$(VENV)/bin/transfer-pipeline compile-kubeflow --output kubernetes/pipeline.yaml \
+		--image registry.example.com/transfer-pipeline:0.1.0 --pipeline-root minio://mlpipeline/v2/artifacts

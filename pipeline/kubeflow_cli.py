@@ -1,0 +1,171 @@
+"""`transfer-pipeline compile-kubeflow` and `transfer-pipeline submit`: the Kubeflow half of the CLI.
+
+pipeline/cli.py calls register(commands). Handlers return an exit code and
+raise ConfigError for anything the user can fix; nothing heavy is imported
+until a command runs.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import socket
+import time
+from urllib.parse import urlparse
+
+from pipeline.config import DEFAULT_SCHEMA_DIR, ConfigError
+
+DEFAULT_SCHEMA = os.path.join(DEFAULT_SCHEMA_DIR, "horse_or_human", "schema.pbtxt")
+DEFAULT_EXPERIMENT = "transfer-pipeline"
+# kubernetes/rbac.yaml's ServiceAccount: what the component pods run as.
+RUNNER_SERVICE_ACCOUNT = "transfer-pipeline-runner"
+
+
+def register(commands) -> None:
+    from pipeline import kubeflow_runner as kfr
+
+    compile_cmd = commands.add_parser("compile-kubeflow", help="compile the pipeline into a Kubeflow Pipelines spec (offline)")
+    compile_cmd.add_argument("--output", required=True, help="spec file: FILE.yaml (what `submit` uploads) or FILE.json (TFX PipelineJob, Vertex AI)")
+    compile_cmd.add_argument("--image", required=True, help="container image built from kubernetes/Dockerfile, e.g. registry.example.com/transfer-pipeline:0.1.0")
+    compile_cmd.add_argument("--pipeline-root", required=True, help="where KFP keeps artifacts: minio://mlpipeline/v2/artifacts (KFP's own store), gs://BUCKET/PATH or s3://BUCKET/PATH")
+    compile_cmd.add_argument("--serving-dir", help=f"where blessed models are pushed, as the pods see it (default {kfr.DEFAULT_SERVING_DIR}, on the serving volume)")
+    compile_cmd.add_argument("--data-dir", help=f"class folders of images, as the pods see it (default {kfr.DEFAULT_DATA_DIR}, on the data volume)")
+    compile_cmd.add_argument("--schema", dest="schema_path", help=f"curated schema.pbtxt of this checkout (default {os.path.relpath(DEFAULT_SCHEMA)})")
+    compile_cmd.add_argument("--beam-args", help="Beam options for every component, one quoted string (default: DirectRunner, "
+                             f"multi-processing, {kfr.COMPONENT_CPUS} workers); e.g. --beam-args='--runner=DataflowRunner --project=P --region=R "
+                             "--temp_location=gs://B/tmp' or --beam-args='--runner=FlinkRunner --flink_master=HOST:8081 --environment_type=EXTERNAL ...'")
+    compile_cmd.add_argument("--config", help="YAML file of pipeline settings (keys as in pipeline/config.py); flags override it")
+    compile_cmd.add_argument("--no-cache", dest="enable_cache", action="store_false", default=None, help="compile with KFP caching off for every task")
+    compile_cmd.add_argument("--data-pvc", default=kfr.DATA_PVC, help=f"claim holding the images, mounted at {kfr.DATA_MOUNT} (default {kfr.DATA_PVC})")
+    compile_cmd.add_argument("--serving-pvc", default=kfr.SERVING_PVC, help=f"claim TF Serving reads, mounted at {kfr.SERVING_MOUNT} (default {kfr.SERVING_PVC})")
+    compile_cmd.set_defaults(handler=compile_kubeflow)
+
+    submit = commands.add_parser("submit", help="upload a compiled spec to Kubeflow Pipelines and start a run")
+    submit.add_argument("--host", required=True, help="KFP API endpoint, e.g. http://localhost:8080 after "
+                        "`kubectl port-forward -n kubeflow svc/ml-pipeline-ui 8080:80`")
+    submit.add_argument("--spec", required=True, help="YAML spec written by compile-kubeflow")
+    submit.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help=f"experiment to file the run under (default {DEFAULT_EXPERIMENT})")
+    submit.add_argument("--run-name", help="run name (default: spec file name and time)")
+    submit.add_argument("--namespace", help="Kubeflow profile namespace (multi-user installs only)")
+    submit.add_argument("--service-account", default=RUNNER_SERVICE_ACCOUNT, help=f"service account of the run's pods (default {RUNNER_SERVICE_ACCOUNT}, "
+                        "from kubernetes/rbac.yaml; '' for KFP's own default account)")
+    submit.add_argument("--no-cache", action="store_true", help="re-run every task (default: the spec's caching; ServingBaseline always runs)")
+    submit.add_argument("--skip-stale-check", action="store_true", help="do not recompile this checkout to compare with the spec")
+    submit.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the host to answer (default 10)")
+    submit.set_defaults(handler=submit_run)
+
+
+def _cluster_path(name: str, value):
+    if value and "://" not in value and not os.path.isabs(value):
+        raise ConfigError(f"--{name} {value}: give the path as the component pods see it (absolute, e.g. /data/images) or a URI")
+    return value
+
+
+def compile_kubeflow(args) -> int:
+    from pipeline import kubeflow_runner as kfr
+    from pipeline.config import build_config, load_yaml
+
+    if not args.output.endswith((".yaml", ".yml", ".json")):
+        raise ConfigError(f"--output {args.output}: the spec file must end in .yaml (for `submit`) or .json (Vertex AI)")
+    if not args.pipeline_root.startswith(tuple(kfr.LAUNCHER_LOCAL_PREFIXES)):
+        raise ConfigError(
+            f"--pipeline-root {args.pipeline_root}: KFP keeps artifacts in an object store; give a "
+            f"{', '.join(kfr.LAUNCHER_LOCAL_PREFIXES)} URI (KFP's own: minio://mlpipeline/v2/artifacts)"
+        )
+    from_file = load_yaml(args.config) if args.config else {}
+    overrides = {
+        # Explicit, so $DATA_DIR (a path on this machine) never leaks into the spec.
+        "data_dir": _cluster_path("data-dir", args.data_dir or from_file.get("data_dir") or kfr.DEFAULT_DATA_DIR),
+        "serving_dir": _cluster_path("serving-dir", args.serving_dir),
+        "schema_path": args.schema_path or from_file.get("schema_path") or DEFAULT_SCHEMA,
+        "enable_cache": args.enable_cache,
+    }
+    if args.beam_args is not None:
+        overrides["beam_args"] = shlex.split(args.beam_args)
+    config = build_config(args.config, **overrides)
+    target = kfr.KubeflowTarget(image=args.image, pipeline_root=args.pipeline_root, data_pvc=args.data_pvc, serving_pvc=args.serving_pvc)
+    print(f"compiling {config.pipeline_name} for {args.image} (schema {os.path.relpath(config.schema_path)})", flush=True)
+    started = time.monotonic()
+    spec, platform, job = kfr.compile_spec(config, target)
+    kfr.write_spec(args.output, spec, platform, job)
+    tasks = spec["root"]["dag"]["tasks"]
+    print(f"wrote {args.output}: {len(tasks)} components in {time.monotonic() - started:.1f}s")
+    print(f"  pipeline root: {spec['defaultPipelineRoot']}")
+    cached = sorted(name for name, task in tasks.items() if task.get("cachingOptions", {}).get("enableCache"))
+    print(f"  KFP caching: {'on, except ' + ', '.join(kfr.NEVER_CACHED) if cached else 'off'}")
+    mounts = platform.get("platforms", {}).get("kubernetes", {}).get("deploymentSpec", {}).get("executors", {})
+    for label, executor in sorted(mounts.items()):
+        for mount in executor["pvcMount"]:
+            print(f"  {label.replace('_executor', '')}: volume {mount['constant']} at {mount['mountPath']}")
+    if args.output.endswith(".json"):
+        print("  note: a JSON spec carries no volume mounts (KFP's client uploads YAML); use it for Vertex AI")
+    else:
+        print(f"  next: transfer-pipeline submit --host URL --spec {args.output}")
+    return 0
+
+
+def check_reachable(host: str, timeout: float) -> None:
+    """Fails fast, naming the host, when nothing answers there."""
+    url = urlparse(host)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigError(f"--host {host}: give the KFP endpoint as a URL, e.g. http://localhost:8080")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname, port), timeout=timeout):
+            return
+    except ConnectionRefusedError:
+        reason = f"connection refused (nothing listens on {url.hostname}:{port}; is `kubectl port-forward` running?)"
+    except socket.timeout:
+        reason = f"no answer from {url.hostname}:{port} within {timeout:g}s (timed out)"
+    except socket.gaierror as err:
+        reason = f"cannot resolve {url.hostname} ({err.strerror})"
+    except OSError as err:
+        reason = f"{err.strerror or err} ({url.hostname}:{port})"
+    raise ConfigError(f"cannot reach Kubeflow Pipelines at {host}: {reason}")
+
+
+def _server_message(err) -> str:
+    import json
+
+    try:
+        body = json.loads(err.body or "{}")
+        return body.get("message") or body.get("error") or str(err.body)
+    except (TypeError, ValueError):
+        return str(err.body or err.reason)
+
+
+def submit_run(args) -> int:
+    from pipeline import kubeflow_runner as kfr
+
+    if not args.spec.endswith((".yaml", ".yml")):
+        raise ConfigError(f"--spec {args.spec}: KFP's client uploads YAML; compile with `compile-kubeflow --output FILE.yaml`")
+    kfr.read_spec(args.spec)  # a missing or broken file is reported before anything else
+    if not args.skip_stale_check:
+        print(f"checking {args.spec} against this checkout (recompiling with its settings)", flush=True)
+        settings = kfr.check_spec_current(args.spec)
+        print(f"  current: fingerprint {settings['fingerprint'][:16]}, image {settings['target']['image']}")
+    check_reachable(args.host, args.timeout)
+
+    import kfp
+    import kfp_server_api
+    import urllib3
+
+    try:
+        client = kfp.Client(host=args.host, namespace=args.namespace or "kubeflow")
+        result = client.create_run_from_pipeline_package(
+            args.spec,
+            run_name=args.run_name,
+            experiment_name=args.experiment,
+            namespace=args.namespace,
+            service_account=args.service_account or None,
+            enable_caching=False if args.no_cache else None,
+        )
+    except urllib3.exceptions.HTTPError as err:
+        raise ConfigError(f"cannot reach Kubeflow Pipelines at {args.host}: {getattr(err, 'reason', None) or err}") from None
+    except kfp_server_api.ApiException as err:
+        raise ConfigError(
+            f"Kubeflow Pipelines at {args.host} refused the run: HTTP {err.status} {err.reason}: {_server_message(err)}"
+        ) from None
+    print(f"submitted run {result.run_id} (experiment {args.experiment})")
+    print(f"  watch: {args.host.rstrip('/')}/#/runs/details/{result.run_id}")
+    return 0

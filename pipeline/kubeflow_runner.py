@@ -1,0 +1,325 @@
+"""Kubeflow Pipelines (KFP v2): compile the pipeline to a spec, and run its components in the pods.
+
+compile_spec() builds the same create_pipeline() as the local runner, with the
+paths the cluster sees (module files and schema inside the image, data and
+serving dir on mounted volumes), compiles it with TFX's KubeflowV2DagRunner
+and adapts the result to open-source KFP. check_spec_current() tells whether a
+spec still matches what this checkout compiles. `python -m
+pipeline.kubeflow_runner ...` is the command of every component container.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+from typing import Dict, List, Optional, Tuple
+
+import yaml
+
+from pipeline.config import DEFAULT_BEAM_ARGS, REPO_ROOT, ConfigError, PipelineConfig
+
+# Where kubernetes/Dockerfile installs the project (editable) and the weights.
+INSTALL_DIR = "/opt/transfer-pipeline"
+# Volumes kubernetes/storage.yaml claims, and where component pods mount them.
+DATA_PVC, DATA_MOUNT = "transfer-pipeline-data", "/data"
+SERVING_PVC, SERVING_MOUNT = "transfer-pipeline-serving", "/serving"
+DEFAULT_DATA_DIR = DATA_MOUNT + "/images"
+# TF Serving's model base path: one integer-named sub-folder per pushed version.
+MODEL_NAME = "transfer-classifier"
+DEFAULT_SERVING_DIR = f"{SERVING_MOUNT}/{MODEL_NAME}"
+# Every component pod: Beam's DirectRunner gets as many worker processes as the
+# pod has CPUs. direct_num_workers=0 would mean the node's CPU count, not the pod's.
+COMPONENT_CPUS, COMPONENT_MEMORY_GB = 4, 16
+KUBEFLOW_BEAM_ARGS = ("--direct_running_mode=multi_processing", f"--direct_num_workers={COMPONENT_CPUS}")
+CONTAINER_COMMAND = ("python", "-m", "pipeline.kubeflow_runner")
+# The baseline is whatever serves now: never reuse a cached lookup.
+NEVER_CACHED = ("ServingBaseline",)
+COMPILED_BY = "transfer-pipeline compile-kubeflow"
+# KFP's launcher copies artifacts between the object store and these local
+# folders (backend/src/v2/component/launcher_v2.go, LocalPathForURI).
+LAUNCHER_LOCAL_PREFIXES = {"gs://": "gcs/", "minio://": "minio/", "s3://": "s3/"}
+
+
+@dataclasses.dataclass(frozen=True)
+class KubeflowTarget:
+    """What the compiled spec points at in the cluster."""
+
+    image: str
+    pipeline_root: str
+    data_pvc: str = DATA_PVC
+    serving_pvc: str = SERVING_PVC
+    install_dir: str = INSTALL_DIR
+
+
+def cluster_config(config: PipelineConfig, install_dir: str = INSTALL_DIR) -> PipelineConfig:
+    """The config as component pods see it; `config.schema_path` must be a schema of this checkout."""
+    schema = os.path.abspath(config.schema_path or "")
+    schemas_dir = os.path.join(REPO_ROOT, "schemas")
+    if not config.schema_path or os.path.commonpath([schema, schemas_dir]) != schemas_dir:
+        raise ConfigError(
+            f"schema {config.schema_path or '(none)'}: pass --schema with a schema.pbtxt under {schemas_dir}, "
+            "so the image (which copies schemas/) holds the same file"
+        )
+    beam_args = list(KUBEFLOW_BEAM_ARGS) if list(config.beam_args) == list(DEFAULT_BEAM_ARGS) else list(config.beam_args)
+    return dataclasses.replace(
+        config,
+        data_dir=config.data_dir or DEFAULT_DATA_DIR,
+        serving_dir=config.serving_dir or DEFAULT_SERVING_DIR,
+        schema_path=os.path.join(install_dir, os.path.relpath(schema, REPO_ROOT)),
+        components_dir=os.path.join(install_dir, "components"),
+        weights_cache_dir=None,  # the image's $TRANSFER_PIPELINE_CACHE holds the converted weights
+        beam_args=beam_args,
+    )
+
+
+@contextlib.contextmanager
+def _module_files_as_paths():
+    # By default Transform/Trainer package their module file into a wheel under
+    # the pipeline root at construction time: a file on this machine, useless
+    # to the cluster (and a gs:// root fails offline). The image has the files.
+    previous = os.environ.get("UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES")
+    os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"]
+        else:
+            os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"] = previous
+
+
+def _tfx_job(config: PipelineConfig, target: KubeflowTarget) -> dict:
+    from tfx import v1 as tfx
+
+    from pipeline.pipeline import create_pipeline
+
+    with _module_files_as_paths():
+        pipeline = create_pipeline(config)
+        pipeline.pipeline_info.pipeline_root = target.pipeline_root
+        runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
+            config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
+                default_image=target.image,
+                default_commands=list(CONTAINER_COMMAND),
+                # 2.1: typed parameterValues, which is what the KFP 2.x backend fills in.
+                use_pipeline_spec_2_1=True,
+            )
+        )
+        return runner.run(pipeline, write_out=False)
+
+
+def _volume_mounts(spec: dict, config: PipelineConfig, target: KubeflowTarget) -> dict:
+    """KFP's Kubernetes platform spec: which executor mounts which claim (data for ingestion, serving for the gate)."""
+    wanted = [
+        ("ImageFolderExampleGen", config.data_dir, target.data_pvc, DATA_MOUNT),
+        ("ImportExampleGen", config.data_dir, target.data_pvc, DATA_MOUNT),
+        ("ServingBaseline", config.serving_path, target.serving_pvc, SERVING_MOUNT),
+        ("Pusher", config.serving_path, target.serving_pvc, SERVING_MOUNT),
+    ]
+    executors = {}
+    for task, path, claim, mount in wanted:
+        if task in spec["components"] and (path == mount or path.startswith(mount + "/")):
+            label = spec["components"][task]["executorLabel"]
+            executors[label] = {"pvcMount": [{"constant": claim, "mountPath": mount}]}
+    return {"platforms": {"kubernetes": {"deploymentSpec": {"executors": executors}}}} if executors else {}
+
+
+def _adapt_to_cluster(spec: dict, target: KubeflowTarget) -> None:
+    spec["defaultPipelineRoot"] = target.pipeline_root
+    for name, task in spec["root"]["dag"]["tasks"].items():
+        if name in NEVER_CACHED:
+            task["cachingOptions"] = {"enableCache": False}
+            parameters = task.get("inputs", {}).get("parameters", {})
+            if "serving_state" in parameters:
+                # A local-run cache key (the serving dir's state when the DAG was built); meaningless here.
+                parameters["serving_state"] = {"runtimeValue": {"constant": ""}}
+    for executor in spec["deploymentSpec"]["executors"].values():
+        container = executor.get("container")
+        if container is not None:
+            container["resources"] = {
+                "cpuRequest": COMPONENT_CPUS / 2, "cpuLimit": COMPONENT_CPUS,
+                "memoryRequest": COMPONENT_MEMORY_GB / 2, "memoryLimit": COMPONENT_MEMORY_GB,
+            }
+
+
+def spec_fingerprint(spec: dict, platform: dict) -> str:
+    """sha256 of the spec as compiled (its description, which carries the fingerprint, left out)."""
+    content = dict(spec, pipelineInfo={k: v for k, v in spec["pipelineInfo"].items() if k != "description"})
+    text = json.dumps({"pipelineSpec": content, "platformSpec": platform}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def compile_cluster_config(config: PipelineConfig, target: KubeflowTarget) -> Tuple[dict, dict, dict]:
+    """(pipeline spec, platform spec, TFX PipelineJob) for a config already in cluster form."""
+    job = _tfx_job(config, target)
+    spec = job["pipelineSpec"]
+    _adapt_to_cluster(spec, target)
+    platform = _volume_mounts(spec, config, target)
+    spec["pipelineInfo"]["description"] = json.dumps(
+        {
+            "compiled_by": COMPILED_BY,
+            "fingerprint": spec_fingerprint(spec, platform),
+            "target": dataclasses.asdict(target),
+            "config": dataclasses.asdict(config),
+        },
+        sort_keys=True,
+    )
+    return spec, platform, job
+
+
+def compile_spec(config: PipelineConfig, target: KubeflowTarget) -> Tuple[dict, dict, dict]:
+    return compile_cluster_config(cluster_config(config, target.install_dir), target)
+
+
+def write_spec(path: str, spec: dict, platform: dict, job: dict) -> None:
+    """YAML: what KFP's client uploads (platform spec as a second document). JSON: TFX's PipelineJob (Vertex AI)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    if path.endswith((".yaml", ".yml")):
+        header = (
+            f"# Kubeflow Pipelines spec of {spec['pipelineInfo']['name']}, generated by `{COMPILED_BY}`: do not edit.\n"
+            "# Recompile it (see kubernetes/README.md); `transfer-pipeline submit` refuses a stale one.\n"
+        )
+        text = header + yaml.safe_dump(spec, sort_keys=True)
+        if platform:
+            text += "---\n" + yaml.safe_dump(platform, sort_keys=True)
+    elif path.endswith(".json"):
+        job = dict(job, pipelineSpec=spec)
+        job["runtimeConfig"] = dict(job.get("runtimeConfig", {}), gcsOutputDirectory=spec["defaultPipelineRoot"])
+        text = json.dumps(job, sort_keys=True, indent=1) + "\n"
+    else:
+        raise ConfigError(f"{path}: the spec file must end in .yaml, .yml or .json")
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
+def read_spec(path: str) -> Tuple[dict, dict]:
+    """(pipeline spec, platform spec) from a file write_spec() wrote."""
+    try:
+        with open(path) as handle:
+            if path.endswith(".json"):
+                document = json.load(handle)
+                return document.get("pipelineSpec", document), {}
+            documents = [d for d in yaml.safe_load_all(handle) if d]
+    except FileNotFoundError:
+        raise ConfigError(f"spec file {path} does not exist; create it with `{COMPILED_BY} --output {path} ...`") from None
+    except (yaml.YAMLError, json.JSONDecodeError) as err:
+        raise ConfigError(f"spec file {path} is not valid YAML/JSON: {err}") from None
+    if not documents or "pipelineInfo" not in documents[0]:
+        raise ConfigError(f"spec file {path} holds no pipeline spec (no pipelineInfo)")
+    return documents[0], (documents[1] if len(documents) > 1 else {})
+
+
+def spec_settings(path: str, spec: dict) -> dict:
+    try:
+        settings = json.loads(spec["pipelineInfo"].get("description") or "")
+    except json.JSONDecodeError:
+        settings = {}
+    if not isinstance(settings, dict) or settings.get("compiled_by") != COMPILED_BY:
+        raise ConfigError(f"{path} was not compiled by `{COMPILED_BY}` (its description carries no compile settings)")
+    return settings
+
+
+def _differing_parts(old: dict, new: dict) -> List[str]:
+    parts = []
+    for section, key in (("components", None), ("deploymentSpec", "executors"), ("root", "dag")):
+        a, b = old.get(section, {}), new.get(section, {})
+        if key:
+            a, b = a.get(key, {}), b.get(key, {})
+        if section == "root":
+            a, b = a.get("tasks", {}), b.get("tasks", {})
+        parts += [name for name in sorted(set(a) | set(b)) if a.get(name) != b.get(name)]
+    return sorted(set(parts)) or ["pipeline-level settings"]
+
+
+def check_spec_current(path: str) -> dict:
+    """Recompiles this checkout with the settings stored in the spec; raises ConfigError when they differ."""
+    spec, platform = read_spec(path)
+    settings = spec_settings(path, spec)
+    recorded = settings.get("fingerprint")
+    if spec_fingerprint(spec, platform) != recorded:
+        raise ConfigError(f"{path} was edited after it was compiled (its content no longer matches its fingerprint); recompile it")
+    try:
+        target = KubeflowTarget(**settings["target"])
+        config = PipelineConfig(**settings["config"])
+    except TypeError as err:
+        raise ConfigError(f"{path} is stale: its compile settings no longer fit this checkout ({err}); recompile it") from None
+    fresh, fresh_platform, _ = compile_cluster_config(config, target)
+    if spec_fingerprint(fresh, fresh_platform) != recorded:
+        raise ConfigError(
+            f"{path} is stale: this checkout compiles a different pipeline with the same settings "
+            f"(changed: {', '.join(_differing_parts(spec, fresh))}); recompile it (`make kubeflow-spec` for the "
+            "committed example) and rebuild the image from this checkout"
+        )
+    return settings
+
+
+# --- Inside the component pods -------------------------------------------------
+
+
+def _local_path(uri: str, local_root: str) -> Optional[str]:
+    for scheme, folder in LAUNCHER_LOCAL_PREFIXES.items():
+        if uri.startswith(scheme):
+            return os.path.join(local_root, folder + uri[len(scheme):])
+    return None
+
+
+def localize_executor_input(executor_input: dict, inputs_spec: Optional[dict], local_root: str = "/") -> Dict[str, str]:
+    """Points artifact URIs at the launcher's local copies; returns {local path: remote URI}.
+
+    KFP's launcher downloads inputs to, and uploads outputs from, local folders;
+    TFX executors write to artifact.uri, which tf.io.gfile cannot open for
+    minio:// (KFP's default store). Input types are also taken from the compiled
+    component spec, which TFX needs to find each artifact's class.
+    """
+    remote_of = {}
+    for side in ("inputs", "outputs"):
+        for name, listing in executor_input.get(side, {}).get("artifacts", {}).items():
+            for artifact in listing.get("artifacts", []):
+                local = _local_path(artifact.get("uri", ""), local_root)
+                if local:
+                    remote_of[local] = artifact["uri"]
+                    artifact["uri"] = local
+                    if side == "outputs":
+                        os.makedirs(local, exist_ok=True)
+                declared = ((inputs_spec or {}).get("artifacts", {}).get(name, {})).get("artifactType")
+                if side == "inputs" and declared:
+                    artifact["type"] = declared
+    return remote_of
+
+
+def restore_remote_uris(output_file: str, remote_of: Dict[str, str]) -> None:
+    """The launcher records and uploads what the executor output names: give it the remote URIs back."""
+    if not remote_of or not os.path.isfile(output_file):
+        return
+    with open(output_file) as handle:
+        output = json.load(handle)
+    for listing in output.get("artifacts", {}).values():
+        for artifact in listing.get("artifacts", []):
+            artifact["uri"] = remote_of.get(artifact.get("uri"), artifact.get("uri"))
+    with open(output_file, "w") as handle:
+        json.dump(output, handle)
+
+
+def run_component(argv: List[str], local_root: str = "/") -> None:
+    """TFX's KFP v2 entrypoint (kubeflow_v2_run_executor), on the launcher's local artifact copies."""
+    from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor as tfx_entrypoint
+
+    argv = list(argv)
+    position = argv.index("--json_serialized_invocation_args") + 1
+    executor_input = json.loads(argv[position])
+    inputs_spec = None
+    if "--json_serialized_inputs_spec_args" in argv:
+        inputs_spec = json.loads(argv[argv.index("--json_serialized_inputs_spec_args") + 1])
+    remote_of = localize_executor_input(executor_input, inputs_spec, local_root)
+    argv[position] = json.dumps(executor_input)
+    tfx_entrypoint.main(tfx_entrypoint._parse_flags(argv))  # noqa: SLF001 (the same parsing TFX's own __main__ does)
+    restore_remote_uris(executor_input.get("outputs", {}).get("outputFile", ""), remote_of)
+
+
+if __name__ == "__main__":
+    import sys
+
+    import components  # noqa: F401  (pins Keras 2 before TFX imports TensorFlow)
+
+    run_component(sys.argv[1:])

@@ -1,0 +1,165 @@
+"""components/ingestion/executor.py: the real TFX executor, run in-process on Beam's DirectRunner.
+
+One mixed folder (real images in several formats plus every kind of bad
+file) is ingested once per module; each test checks one promise.
+"""
+import csv
+import io
+import json
+from collections import defaultdict
+
+import pytest
+import tensorflow as tf
+from PIL import Image
+from tfx.types import standard_artifacts, standard_component_specs
+
+from components import constants
+from components.ingestion.component import image_folder_example_gen
+from components.ingestion.executor import ImageFolderExecutor
+from components.ingestion.settings import IngestionSettings
+from components.transform.preprocessing import decode_and_resize
+from pipeline.config import DEFAULT_GROUP_PATTERN
+
+MAX_PIXELS = 1000 * 1000
+
+
+def encode(image, image_format) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, image_format)
+    return buffer.getvalue()
+
+
+def add_files(root):
+    """Adds good converted/other-format images and bad files; returns (good, bad) relative paths."""
+    horse = Image.open(root / "horses" / "horse01-0.png").convert("RGB")
+    human = Image.open(root / "humans" / "human01-00.png").convert("RGB")
+    png = (root / "horses" / "horse02-0.png").read_bytes()
+    jpeg = encode(horse, "JPEG")
+    good = {
+        "horses/horse05-0.jpg": jpeg,
+        "horses/horse06-0.gif": encode(horse.convert("P"), "GIF"),
+        "horses/horse07-0.bmp": encode(horse, "BMP"),
+        "humans/human05-00.jpg": encode(human.convert("L"), "JPEG"),
+        "humans/human06-00.jpg": encode(human.convert("CMYK"), "JPEG"),
+        "humans/human07-00.png": encode(Image.new("RGB", (2000, 2000), (90, 60, 30)), "PNG"),
+    }
+    bad = {
+        "horses/notes.txt": b"vet visit on Monday",
+        "horses/.DS_Store": b"\x00\x00\x00\x01Bud1",
+        "horses/horse08-0.png": b"",
+        "horses/horse09-0.png": png[: len(png) // 2],
+        "horses/horse10-0.jpg": jpeg[: len(jpeg) // 2],
+        "humans/human08-00.png": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8,
+        "README.txt": b"top-level file",
+    }
+    for relative, data in {**good, **bad}.items():
+        (root / relative).write_bytes(data)
+    (root / "zebras").mkdir()  # an empty class folder
+    real = {f"{c.name}/{f.name}" for c in root.iterdir() if c.is_dir() for f in c.iterdir()}
+    return (real - set(bad)), set(bad)
+
+
+@pytest.fixture(scope="module")
+def ingested(real_image_folder_factory, tmp_path_factory):
+    data_dir = real_image_folder_factory()
+    good, bad = add_files(data_dir)
+    settings = IngestionSettings(DEFAULT_GROUP_PATTERN, 0.3, "test-seed", MAX_PIXELS)
+    # The exec properties TFX would hand the executor, taken from the real component.
+    component = image_folder_example_gen(str(data_dir), settings)
+    exec_properties = {k: v for k, v in component.exec_properties.items() if v is not None}
+    examples = standard_artifacts.Examples()
+    examples.uri = str(tmp_path_factory.mktemp("examples"))
+
+    ImageFolderExecutor().Do({}, {standard_component_specs.EXAMPLES_KEY: [examples]}, exec_properties)
+
+    return examples, good, bad
+
+
+def read_split(examples, split):
+    files = tf.io.gfile.glob(f"{examples.uri}/Split-{split}/*.gz")
+    records = tf.data.TFRecordDataset(files, compression_type="GZIP")
+    return [tf.train.Example.FromString(r.numpy()).features.feature for r in records]
+
+
+def value(features, key):
+    values = features[key].bytes_list.value or features[key].int64_list.value
+    assert len(values) == 1
+    return values[0].decode() if isinstance(values[0], bytes) else values[0]
+
+
+def report_of(examples):
+    with open(f"{examples.uri}/{constants.INGESTION_REPORT_FILE}") as handle:
+        return json.load(handle)
+
+
+def test_splits_hold_exactly_the_good_images_with_their_labels(ingested):
+    examples, good, _ = ingested
+    written = defaultdict(list)
+    for split in ("train", "eval"):
+        for features in read_split(examples, split):
+            written[value(features, constants.FILE_PATH_KEY)].append(features)
+
+    assert set(written) == good and all(len(copies) == 1 for copies in written.values())
+    for path, (features,) in written.items():
+        class_name = path.split("/")[0]
+        assert value(features, constants.CLASS_NAME_KEY) == class_name
+        assert value(features, constants.LABEL_KEY) == ["horses", "humans"].index(class_name)
+        assert value(features, constants.GROUP_KEY) == f"{class_name}/{path.split('/')[1].split('-')[0]}"
+
+
+def test_every_written_image_decodes_in_transform(ingested):
+    examples, _, _ = ingested
+    for split in ("train", "eval"):
+        for features in read_split(examples, split):
+            image = decode_and_resize(tf.constant(features[constants.IMAGE_BYTES_KEY].bytes_list.value[0]))
+            assert image.shape == (150, 150, 3), value(features, constants.FILE_PATH_KEY)
+
+
+def test_no_subject_spans_both_splits_and_eval_has_both_classes(ingested):
+    examples, _, _ = ingested
+    groups = {split: {value(f, constants.GROUP_KEY) for f in read_split(examples, split)} for split in ("train", "eval")}
+
+    assert groups["train"] & groups["eval"] == set()
+    assert {g.split("/")[0] for g in groups["eval"]} == {"horses", "humans"}
+    assert {g.split("/")[0] for g in groups["train"]} == {"horses", "humans"}
+    assert report_of(examples)["groups_in_both_splits"] == []
+
+
+def test_report_and_csv_list_each_bad_file_with_its_reason(ingested):
+    examples, _, bad = ingested
+    with open(f"{examples.uri}/{constants.REJECTED_FILES_CSV}", newline="") as handle:
+        csv_rows = {row["file"]: row["reason"] for row in csv.DictReader(handle)}
+    report_rows = {row["file"]: row["reason"] for row in report_of(examples)["rejected"]}
+
+    assert csv_rows == report_rows
+    assert set(report_rows) == bad
+    assert "not an image file" in report_rows["horses/notes.txt"]
+    assert "hidden or system file" in report_rows["horses/.DS_Store"]
+    assert "zero-byte" in report_rows["horses/horse08-0.png"]
+    for cut in ("horses/horse09-0.png", "horses/horse10-0.jpg", "humans/human08-00.png"):
+        assert "truncated or corrupt" in report_rows[cut] and "remove it" in report_rows[cut]
+    assert examples.get_int_custom_property("rejected_files") == len(bad)
+
+
+def test_report_counts_classes_conversions_and_warnings(ingested):
+    examples, good, _ = ingested
+    report = report_of(examples)
+    written = {split: len(read_split(examples, split)) for split in ("train", "eval")}
+
+    assert report["class_names"] == ["horses", "humans"]
+    assert examples.get_json_value_custom_property("class_names") == ["horses", "humans"]
+    assert report["total_examples"] == len(good) == sum(written.values())
+    assert {split: sum(c.values()) for split, c in report["counts"].items()} == written
+    notes = {row["file"]: row["note"] for row in report["converted"]}
+    assert set(notes) == {"humans/human06-00.jpg", "humans/human07-00.png"}
+    assert "CMYK" in notes["humans/human06-00.jpg"]
+    assert notes["humans/human07-00.png"] == "2000x2000 image downscaled to 1000x1000 PNG"
+    assert len(report["warnings"]) == 1 and "zebras" in report["warnings"][0]
+
+
+def test_artifact_holds_only_splits_and_the_report(ingested):
+    examples, _, _ = ingested
+    names = sorted(p.rstrip("/") for p in tf.io.gfile.listdir(examples.uri))
+
+    assert names == sorted(["Split-train", "Split-eval", constants.INGESTION_REPORT_FILE, constants.REJECTED_FILES_CSV])
+    assert examples.split_names == '["train", "eval"]'

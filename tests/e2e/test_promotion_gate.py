@@ -1,0 +1,133 @@
+"""The whole pipeline on the real images, end to end on real components.
+
+One output directory is shared by the runs in order, as a user's would be:
+first run (no baseline) -> unchanged re-run -> a deliberately worse candidate
+-> a candidate below the absolute threshold.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SAVED_MODEL_CLI = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+
+
+def run_cli(*args, check=True):
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"transfer-pipeline {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-4000:]}")
+    return result
+
+
+def run_pipeline(data_dir, output_dir, *flags, check=True):
+    result = run_cli("run", "--data-dir", str(data_dir), "--output-dir", str(output_dir), *flags, check=check)
+    with open(os.path.join(output_dir, "run_summary.json")) as handle:
+        return json.load(handle), result
+
+
+def versions(serving_dir):
+    return sorted(d for d in os.listdir(serving_dir) if d.isdigit()) if os.path.isdir(serving_dir) else []
+
+
+def states(summary):
+    return {row["component"]: row["state"] for row in summary["components"]}
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    return tmp_path_factory.mktemp("pipeline")
+
+
+@pytest.fixture(scope="module")
+def first_run(horse_or_human_dir, workspace):
+    summary, result = run_pipeline(horse_or_human_dir, workspace, "--epochs", "1")
+    return summary, result
+
+
+def test_first_run_ingests_every_image_split_by_subject(first_run):
+    summary, result = first_run
+    assert summary["status"] == "succeeded", summary["error"]
+    assert summary["classes"] == ["horses", "humans"]
+    assert summary["total_examples"] == 915
+    assert sum(sum(by_class.values()) for by_class in summary["examples"].values()) == 915
+    assert set(summary["examples"]) == {"train", "eval"}
+    assert summary["groups_in_both_splits"] == []
+    assert summary["anomalies"] == {}
+    assert [row["file"] for row in summary["rejected_files"]] == ["README.md"]
+    assert "[1/10]" in result.stdout and "[10/10]" in result.stdout  # component n of m progress
+
+
+def test_first_run_without_baseline_is_blessed_and_pushed(first_run, workspace):
+    summary, _ = first_run
+    assert summary["baseline"].startswith("nothing is serving")
+    accuracy = summary["metrics"]["candidate"]["overall"]["binary_accuracy"]
+    assert accuracy >= 0.95, f"eval accuracy {accuracy} on the subject-wise split"
+    assert summary["blessed"] is True
+    assert versions(workspace / "serving") == [os.path.basename(summary["pushed"])]
+
+
+def test_pushed_model_has_both_signatures_and_agrees_with_predict(first_run, workspace, horse_or_human_dir, tmp_path):
+    summary, _ = first_run
+    model_dir = summary["pushed"]
+    shown = subprocess.run([SAVED_MODEL_CLI, "show", "--dir", model_dir, "--all"], capture_output=True, text=True, check=True)
+    assert "signature_def['serving_default']" in shown.stdout
+    assert "signature_def['serving_images']" in shown.stdout
+
+    image = horse_or_human_dir / "humans" / "human02-05.png"
+    batch = tmp_path / "image_bytes.npy"
+    np.save(batch, np.array([image.read_bytes()], dtype=object), allow_pickle=True)
+    ran = subprocess.run(
+        [SAVED_MODEL_CLI, "run", "--dir", model_dir, "--tag_set", "serve", "--signature_def", "serving_images",
+         "--inputs", f"image_bytes={batch}"],
+        capture_output=True, text=True, check=True,
+    )
+    cli_class = re.search(r"Result for output key class_name:\s*\[b'(\w+)'\]", ran.stdout).group(1)
+    cli_probability = float(re.search(r"Result for output key probability:\s*\[\[([0-9.e-]+)\]\]", ran.stdout).group(1))
+
+    predicted = json.loads(run_cli("predict", "--model-dir", str(workspace / "serving"), str(image)).stdout.strip())
+    assert predicted["class"] == cli_class == "humans"
+    assert predicted["probability"] == pytest.approx(cli_probability, abs=1e-5)  # P(humans), class id 1
+
+
+def test_unchanged_rerun_hits_the_cache_and_pushes_nothing(first_run, horse_or_human_dir, workspace):
+    summary, _ = run_pipeline(horse_or_human_dir, workspace, "--epochs", "1")
+    ran = states(summary)
+    for component in ("ImageFolderExampleGen", "StatisticsGen", "Transform", "Trainer"):
+        assert ran[component] == "cached", ran
+    assert "already serving" in summary["baseline"]  # never compared with itself
+    assert summary["pushed"] == "not pushed" and "already serving" in summary["push_note"]
+    assert len(versions(workspace / "serving")) == 1
+
+
+def test_worse_candidate_is_not_blessed_and_serving_keeps_the_first_model(first_run, horse_or_human_dir, workspace):
+    first_version = versions(workspace / "serving")
+    # Zero epochs: the head keeps its random weights. The absolute bound is
+    # lowered to 0 so that only the comparison with the serving model can refuse it.
+    summary, _ = run_pipeline(horse_or_human_dir, workspace, "--epochs", "0", "--accuracy-threshold", "0")
+    assert summary["baseline"].startswith("serving version")
+    assert summary["blessed"] is False
+    assert any("binary_accuracy" in failure and "change" in failure for failure in summary["blessing_failures"])
+    assert summary["pushed"] == "not pushed"
+    assert versions(workspace / "serving") == first_version
+    baseline_accuracy = summary["metrics"]["baseline"]["overall"]["binary_accuracy"]
+    assert summary["metrics"]["candidate"]["overall"]["binary_accuracy"] < baseline_accuracy
+
+
+def test_candidate_below_absolute_threshold_is_not_pushed(first_run, horse_or_human_dir, workspace):
+    fresh_serving = workspace / "serving-empty"
+    summary, _ = run_pipeline(horse_or_human_dir, workspace, "--epochs", "0", "--serving-dir", str(fresh_serving))
+    assert summary["baseline"].startswith("nothing is serving")
+    assert summary["blessed"] is False
+    assert any("binary_accuracy" in failure for failure in summary["blessing_failures"])
+    assert summary["pushed"] == "not pushed"
+    assert versions(fresh_serving) == []

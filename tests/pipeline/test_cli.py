@@ -1,0 +1,86 @@
+"""pipeline/cli.py: foreseeable mistakes end with exit code 2 and one clear line, before any heavy work."""
+import json
+
+import pytest
+
+import pipeline.local_runner  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
+from components.schema_contract import schema_text
+from pipeline.cli import main
+
+
+@pytest.fixture(autouse=True)
+def no_data_dir_env(monkeypatch):
+    monkeypatch.delenv("DATA_DIR", raising=False)
+
+
+def one_error_line(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("error: ")
+    return err[0]
+
+
+def test_run_on_a_missing_data_dir_exits_2_naming_it(tmp_path, capsys):
+    missing = tmp_path / "no-such-images"
+
+    code = main(["run", "--data-dir", str(missing), "--output-dir", str(tmp_path / "out")])
+
+    assert code == 2
+    line = one_error_line(capsys)
+    assert str(missing) in line and "does not exist" in line
+
+
+def test_run_on_a_one_class_folder_stops_before_any_component(small_image_set, tmp_path, capsys):
+    data = small_image_set(classes=("cats",))
+    out = tmp_path / "out"
+
+    code = main(["run", "--data-dir", str(data), "--output-dir", str(out)])
+
+    assert code == 2
+    assert "found 1 class folder(s) with images (cats)" in one_error_line(capsys)
+    assert not (out / "metadata.sqlite").exists() and not (out / "pipeline_root").exists()
+
+
+def test_run_with_a_bad_flag_value_exits_2(small_image_set, tmp_path, capsys):
+    code = main(["run", "--data-dir", str(small_image_set()), "--output-dir", str(tmp_path), "--eval-fraction", "1.5"])
+
+    assert code == 2
+    assert "eval_fraction must be between 0 and 1" in one_error_line(capsys)
+    assert not (tmp_path / "metadata.sqlite").exists()
+
+
+def test_run_with_an_unknown_yaml_setting_exits_2_naming_it(tmp_path, capsys):
+    settings = tmp_path / "run.yaml"
+    settings.write_text("epohcs: 3\n")
+
+    assert main(["run", "--config", str(settings), "--data-dir", str(tmp_path)]) == 2
+    line = one_error_line(capsys)
+    assert str(settings) in line and "epohcs" in line
+
+
+def test_make_schema_writes_the_contract_for_the_classes(tmp_path, capsys):
+    code = main(["make-schema", "--name", "pets", "--classes", "dogs", "cats", "--schema-dir", str(tmp_path)])
+
+    assert code == 0
+    written = tmp_path / "pets" / "schema.pbtxt"
+    assert written.read_text() == schema_text(["cats", "dogs"])
+    assert json.loads(capsys.readouterr().out) == {"schema": str(written), "classes": ["cats", "dogs"]}
+
+
+def test_make_schema_takes_classes_from_a_data_dir(small_image_set, tmp_path):
+    data = small_image_set(classes=("zebras", "apes"))
+
+    assert main(["make-schema", "--name", "zoo", "--data-dir", str(data), "--schema-dir", str(tmp_path)]) == 0
+    assert (tmp_path / "zoo" / "schema.pbtxt").read_text() == schema_text(["apes", "zebras"])
+
+
+def test_make_schema_never_overwrites_a_reviewed_schema_without_force(tmp_path, capsys):
+    existing = tmp_path / "pets" / "schema.pbtxt"
+    existing.parent.mkdir()
+    existing.write_text("# reviewed by hand\n")
+    args = ["make-schema", "--name", "pets", "--classes", "cats", "dogs", "--schema-dir", str(tmp_path)]
+
+    assert main(args) == 2
+    assert str(existing) in one_error_line(capsys) and existing.read_text() == "# reviewed by hand\n"
+    assert main(args + ["--force"]) == 0
+    assert existing.read_text() == schema_text(["cats", "dogs"])

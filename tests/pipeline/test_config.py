@@ -1,0 +1,114 @@
+"""pipeline/config.py: defaults <- YAML file <- flags, and clear errors for bad settings."""
+import os
+
+import pytest
+
+from pipeline.config import ConfigError, PipelineConfig, build_config
+
+
+@pytest.fixture(autouse=True)
+def no_data_dir_env(monkeypatch):
+    monkeypatch.delenv("DATA_DIR", raising=False)
+
+
+@pytest.fixture
+def yaml_file(tmp_path):
+    def write(text):
+        path = tmp_path / "settings.yaml"
+        path.write_text(text)
+        return str(path)
+
+    return write
+
+
+def test_yaml_overrides_defaults_and_flags_override_yaml(yaml_file):
+    path = yaml_file("eval_fraction: 0.3\nepochs: 7\nrunner: local\n")
+
+    config = build_config(path, epochs=2, runner=None, batch_size=None)
+
+    assert (config.eval_fraction, config.epochs, config.runner) == (0.3, 2, "local")
+    assert config.batch_size == PipelineConfig().batch_size
+
+
+def test_flag_that_turns_cache_off_is_not_mistaken_for_unset(yaml_file):
+    assert build_config(yaml_file("enable_cache: true\n"), enable_cache=False).enable_cache is False
+
+
+def test_data_dir_env_is_used_only_when_neither_flag_nor_yaml_set_it(monkeypatch, yaml_file):
+    monkeypatch.setenv("DATA_DIR", "/data/from-env")
+
+    assert build_config().data_dir == "/data/from-env"
+    assert build_config(data_dir="/data/from-flag").data_dir == "/data/from-flag"
+    assert build_config(yaml_file("data_dir: /data/from-yaml\n")).data_dir == "/data/from-yaml"
+
+
+def test_unknown_yaml_key_names_the_key_and_the_file(yaml_file):
+    path = yaml_file("eval_fraction: 0.2\nepoch: 3\n")
+
+    with pytest.raises(ConfigError) as raised:
+        build_config(path)
+
+    message = str(raised.value)
+    assert path in message and "unknown setting(s) epoch;" in message and "epochs" in message
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [("eval_fraction: [0.2\n", "not valid YAML"), ("- epochs\n- 3\n", "must hold a mapping")],
+)
+def test_malformed_yaml_is_a_config_error_naming_the_file(yaml_file, text, says):
+    path = yaml_file(text)
+
+    with pytest.raises(ConfigError, match=says) as raised:
+        build_config(path)
+
+    assert path in str(raised.value)
+
+
+def test_missing_yaml_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist") as raised:
+        build_config(str(tmp_path / "nope.yaml"))
+
+    assert str(tmp_path / "nope.yaml") in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "setting, says",
+    [
+        ({"eval_fraction": 0.0}, "eval_fraction must be between 0 and 1 (exclusive), got 0.0"),
+        ({"eval_fraction": 1.5}, "got 1.5"),
+        ({"runner": "spark"}, "runner must be 'beam' or 'local', got 'spark'"),
+        ({"input_format": "csv"}, "input_format must be 'images' or 'tfrecord', got 'csv'"),
+        ({"epochs": -1}, "epochs must be >= 0"),
+        ({"batch_size": 0}, "batch_size >= 1"),
+        ({"max_image_pixels": 100}, "max_image_pixels must be at least 22500, got 100"),
+        ({"schema_path": "/no/such/schema.pbtxt"}, "schema file /no/such/schema.pbtxt does not exist"),
+    ],
+)
+def test_bad_values_are_rejected_with_the_value_and_the_rule(setting, says):
+    with pytest.raises(ConfigError) as raised:
+        build_config(**setting)
+
+    assert says in str(raised.value)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG pipeline/config.py validate(): a YAML value of the wrong type (eval_fraction: lots, "
+    "epochs: five) raises a bare TypeError from the comparisons instead of a ConfigError; the CLI "
+    "then prints a traceback instead of a one-line error",
+)
+@pytest.mark.parametrize("text", ["eval_fraction: lots\n", "epochs: five\n"])
+def test_wrong_type_in_yaml_is_a_config_error_naming_the_setting(yaml_file, text):
+    with pytest.raises(ConfigError, match=text.split(":")[0]):
+        build_config(yaml_file(text))
+
+
+def test_absolute_makes_local_paths_absolute_and_leaves_uris(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    config = PipelineConfig(output_dir="out", data_dir="gs://bucket/images").absolute()
+
+    assert config.output_dir == str(tmp_path / "out")
+    assert config.data_dir == "gs://bucket/images"
+    assert config.metadata_path == os.path.join(str(tmp_path / "out"), "metadata.sqlite")
