@@ -117,6 +117,22 @@ class PipelineConfig:
         )
 
 
+def _coerce(name: str, value: Any, source: str) -> Any:
+    """Checks a value against its field's type; ints are accepted where floats are expected."""
+    expected = {f.name: f.type for f in dataclasses.fields(PipelineConfig)}[name]
+    kinds = {"int": int, "float": (int, float), "bool": bool, "str": str, "Optional[str]": str, "list": list}
+    kind = kinds.get(str(expected).replace("typing.", ""))
+    if value is None or kind is None:
+        return value
+    if isinstance(value, bool) and kind is not bool:
+        ok = False
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        raise ConfigError(f"{source}: {name} must be {str(expected).replace('typing.', '')}, got {value!r}")
+    return float(value) if kind == (int, float) else value
+
+
 def field_names() -> set:
     return {f.name for f in dataclasses.fields(PipelineConfig)}
 
@@ -142,7 +158,8 @@ def load_yaml(path: str) -> dict:
 def build_config(yaml_path: Optional[str] = None, **overrides: Any) -> PipelineConfig:
     """Defaults <- YAML file <- overrides (flags left at None do not override)."""
     values: dict = load_yaml(yaml_path) if yaml_path else {}
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    values = {k: _coerce(k, v, f"config file {yaml_path}") for k, v in values.items()}
+    values.update({k: _coerce(k, v, "setting") for k, v in overrides.items() if v is not None})
     if "data_dir" not in values and os.environ.get("DATA_DIR"):
         values["data_dir"] = os.environ["DATA_DIR"]
     try:

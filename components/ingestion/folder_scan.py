@@ -98,7 +98,7 @@ def scan_image_folder(data_dir: str, group_pattern: str, min_classes: int = 2) -
     class_dirs = [e for e in entries if os.path.isdir(os.path.join(data_dir, e)) and not e.startswith(".")]
     for entry in entries:
         if not os.path.isdir(os.path.join(data_dir, entry)):
-            rejected.append(Rejection(entry, "file at the top of the data directory, not inside a class folder; ignored"))
+            rejected.append(Rejection(entry, "file at the top of the data directory, not inside a class folder; ignored (move it into a class folder, or out of the data directory)"))
 
     files_by_class = {}
     for class_dir in class_dirs:

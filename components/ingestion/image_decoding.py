@@ -26,6 +26,16 @@ _TF_DECODABLE = {
 }
 # Beyond this the file is refused rather than decoded (memory safety).
 _HARD_PIXEL_LIMIT = 20000 * 20000
+Image.MAX_IMAGE_PIXELS = _HARD_PIXEL_LIMIT  # PIL's own, smaller, bomb limit would misreport big images as corrupt
+
+
+def _tensorflow_decodes(raw: bytes) -> bool:
+    """PIL forgives some damage (a PNG cut in its last chunk) that TensorFlow's decoders refuse."""
+    try:
+        tf.io.decode_image(raw, channels=3, expand_animations=False)
+        return True
+    except (tf.errors.InvalidArgumentError, tf.errors.UnknownError):
+        return False
 
 
 def _rgb_png_bytes(image: Image.Image, max_pixels: int) -> Tuple[bytes, Optional[Tuple[int, int]]]:
@@ -62,14 +72,17 @@ def decode_candidate(candidate: ImageCandidate, max_pixels: int):
                         "downscale it before ingestion"
                     )
                 probe.load()  # a full decode: catches truncated and corrupt data
-                if width * height > max_pixels or mode not in _TF_DECODABLE.get(image_format, ()):
+                oversized = width * height > max_pixels
+                if oversized or mode not in _TF_DECODABLE.get(image_format, ()) or not _tensorflow_decodes(raw):
                     encoded, new_size = _rgb_png_bytes(probe, max_pixels)
                     if new_size:
                         note = f"{width}x{height} image downscaled to {new_size[0]}x{new_size[1]} PNG"
                     else:
                         note = f"{image_format} {mode} image re-encoded as RGB PNG (not decodable by TensorFlow as is)"
                     return encoded, note
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+    except Image.DecompressionBombError as err:
+        return None, f"{err}; downscale it before ingestion"
+    except (OSError, SyntaxError, ValueError) as err:
         return None, (
             f"cannot decode as an image ({type(err).__name__}: {err}); the file is truncated or corrupt: "
             "re-export or re-copy it, or remove it"

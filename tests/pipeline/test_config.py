@@ -92,12 +92,6 @@ def test_bad_values_are_rejected_with_the_value_and_the_rule(setting, says):
     assert says in str(raised.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG pipeline/config.py validate(): a YAML value of the wrong type (eval_fraction: lots, "
-    "epochs: five) raises a bare TypeError from the comparisons instead of a ConfigError; the CLI "
-    "then prints a traceback instead of a one-line error",
-)
 @pytest.mark.parametrize("text", ["eval_fraction: lots\n", "epochs: five\n"])
 def test_wrong_type_in_yaml_is_a_config_error_naming_the_setting(yaml_file, text):
     with pytest.raises(ConfigError, match=text.split(":")[0]):

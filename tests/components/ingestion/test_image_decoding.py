@@ -153,12 +153,6 @@ def test_corrupt_and_non_image_content_is_rejected_with_the_fix(tmp_path, conten
     assert encoded is None and CORRUPT in reason and "remove it" in reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG image_decoding.py decode_candidate: a PNG missing only its last bytes (IEND chunk) passes "
-    "PIL's load() and is accepted as is, but tf.io.decode_image rejects it ('Invalid PNG data'), so "
-    "Transform fails the whole run",
-)
 @pytest.mark.parametrize("cut", [1, 12, 16])
 def test_png_cut_in_its_last_bytes_is_either_rejected_or_decodable_by_transform(tmp_path, horse, cut):
     encoded, reason = decode_file(tmp_path / "tail-cut.png", horse[:-cut])
@@ -181,12 +175,6 @@ def png_header_only(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG image_decoding.py decode_candidate: PIL's DecompressionBombError (> ~179M pixels) fires in "
-    "Image.open before the _HARD_PIXEL_LIMIT check, so a valid oversized image is reported as "
-    "'truncated or corrupt' instead of 'beyond the pixel safety limit; downscale it'",
-)
 def test_image_beyond_the_safety_limit_is_rejected_as_too_big_not_as_corrupt(tmp_path):
     encoded, reason = decode_file(tmp_path / "panorama.png", png_header_only(25000, 25000))
 
