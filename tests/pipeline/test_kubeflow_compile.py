@@ -1,4 +1,4 @@
-"""pipeline/kubeflow_runner.py and pipeline/kubeflow_cli.py: the Kubeflow spec, submit's refusals, the pod entrypoint.
+"""pipeline/kubeflow_runner.py, kubeflow_entrypoint.py and kubeflow_cli.py: the Kubeflow spec, submit's refusals, the pod entrypoint.
 
 Offline: specs are compiled into tmp_path and read back with the KFP SDK's own
 loaders; `submit` is only ever pointed at a closed port on 127.0.0.1.
@@ -17,6 +17,7 @@ from kfp.client.client import _extract_pipeline_yaml  # what create_run_from_pip
 from kfp.components import load_component_from_file
 
 import pipeline.local_runner  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
+from pipeline import kubeflow_entrypoint as kfe
 from pipeline import kubeflow_runner as kfr
 from pipeline.config import REPO_ROOT, ConfigError, build_config
 from pipeline.kubeflow_cli import DEFAULT_SCHEMA, register
@@ -216,7 +217,7 @@ def _output_uris(output_file):
     ("/already/local", None),
 ])
 def test_artifact_uris_map_to_the_launchers_local_folders(uri, local):
-    assert kfr._local_path(uri, "/") == local
+    assert kfe._local_path(uri, "/") == local
 
 
 def test_a_component_writes_its_output_where_the_launcher_uploads_from(compiled, tmp_path):
@@ -229,7 +230,7 @@ def test_a_component_writes_its_output_where_the_launcher_uploads_from(compiled,
                     "outputFile": str(output_file)},
     }
 
-    kfr.run_component(_argv(compiled, "ImportSchemaGen_executor", executor_input), local_root=str(tmp_path))
+    kfe.run_component(_argv(compiled, "ImportSchemaGen_executor", executor_input), local_root=str(tmp_path))
 
     written = tmp_path / "minio" / "mlpipeline" / "v2" / "artifacts" / "run-1" / "ImportSchemaGen" / "schema" / "schema.pbtxt"
     assert written.read_text() == open(DEFAULT_SCHEMA).read()
@@ -258,7 +259,7 @@ def test_the_data_gate_reads_inputs_that_arrive_without_a_type(compiled, tmp_pat
             "outputFile": str(output_file)},
     }
 
-    kfr.run_component(_argv(compiled, "DataValidationGate_executor", executor_input), local_root=str(tmp_path))
+    kfe.run_component(_argv(compiled, "DataValidationGate_executor", executor_input), local_root=str(tmp_path))
 
     assert (local / "DataValidationGate" / "validated_schema" / "schema.pbtxt").read_text() == open(DEFAULT_SCHEMA).read()
     assert _output_uris(output_file) == {"validated_schema": f"{base}/DataValidationGate/validated_schema"}
