@@ -13,6 +13,7 @@ import urllib.request
 import zipfile
 from typing import Callable, Tuple
 
+from components.ingestion.folder_scan import DataError
 from components.ingestion.synthetic_images import write_synthetic_images
 
 DATASET_URLS = {
@@ -58,7 +59,10 @@ def download_horse_or_human(cache_dir: str, log: Callable[[str], None], timeout:
                 bundle.extractall(staging)
             counts = _count_images(staging)
             if counts != EXPECTED_COUNTS[name]:
-                raise RuntimeError(f"{url}: expected {EXPECTED_COUNTS[name]} images per class, got {counts}")
+                raise DataError(
+                    f"{url}: expected {EXPECTED_COUNTS[name]} images per class, got {counts}; the download is "
+                    f"incomplete or changed: delete {target} and retry, or pass --data-dir"
+                )
             shutil.rmtree(target, ignore_errors=True)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             shutil.move(staging, target)
@@ -78,7 +82,7 @@ def resolve_data_dir(data_dir, output_dir: str, log: Callable[[str], None]) -> T
     try:
         path = download_horse_or_human(cache_dir, log)
         return path, {"source": "download", "data_dir": path}
-    except OSError as err:
+    except (OSError, zipfile.BadZipFile) as err:  # offline, refused, or a broken archive
         reason = f"{type(err).__name__}: {err}"
     synthetic = write_synthetic_images(os.path.join(output_dir, "synthetic_images"))
     banner = "!" * 78

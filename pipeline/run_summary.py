@@ -113,6 +113,25 @@ def model_summary(rows: List[dict]) -> dict:
     return summary
 
 
+def counts_from_statistics(statistics_uri: str) -> Dict[str, Dict[str, int]]:
+    """{split: {class: count}} from StatisticsGen's output (for input without an ingestion report)."""
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    counts = {}
+    for split in (constants.TRAIN_SPLIT, constants.EVAL_SPLIT):
+        path = os.path.join(statistics_uri, f"Split-{split}", "FeatureStats.pb")
+        if not os.path.exists(path):
+            continue
+        stats = statistics_pb2.DatasetFeatureStatisticsList()
+        with open(path, "rb") as handle:
+            stats.ParseFromString(handle.read())
+        for feature in stats.datasets[0].features:
+            if feature.path.step == [constants.CLASS_NAME_KEY]:
+                buckets = feature.string_stats.rank_histogram.buckets
+                counts[split] = {bucket.label: int(bucket.sample_count) for bucket in buckets}
+    return counts
+
+
 def build_summary(config, status: str, error: Optional[str], data_source: dict, seconds: Optional[dict] = None) -> dict:
     """seconds: wall time per component as measured by the progress reporter (more exact than MLMD's)."""
     rows = collect_executions(config.metadata_path, config.pipeline_name)
@@ -143,6 +162,9 @@ def build_summary(config, status: str, error: Optional[str], data_source: dict, 
         if os.path.exists(csv_path):
             shutil.copy(csv_path, os.path.join(config.output_dir, constants.REJECTED_FILES_CSV))
             summary["rejected_files_csv"] = os.path.join(config.output_dir, constants.REJECTED_FILES_CSV)
+    elif _first_uri(rows, "statistics"):
+        summary["examples"] = counts_from_statistics(_first_uri(rows, "statistics"))
+        summary["total_examples"] = sum(sum(c.values()) for c in summary["examples"].values())
     anomalies_uri = _first_uri(rows, "anomalies")
     if anomalies_uri:
         summary["anomalies"] = read_anomalies(anomalies_uri, [constants.TRAIN_SPLIT, constants.EVAL_SPLIT])
