@@ -12,6 +12,8 @@ from typing import Any, Optional
 
 import yaml
 
+from components.model.settings import TrainerSettings
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SCHEMA_DIR = os.path.join(REPO_ROOT, "schemas")
 # Matches the subject part of names like horse07-3.png / human12-04.png; files
@@ -45,19 +47,22 @@ class PipelineConfig:
     # container image's install path when compiling for Kubeflow).
     components_dir: Optional[str] = None
 
-    # Trainer: InceptionV3 cut at `cut_layer`, frozen, plus a dense head.
-    weights: str = "pretrained"  # pretrained | imagenet | none | PATH
+    # Trainer: InceptionV3 cut at `cut_layer`, frozen, plus a dense head. The
+    # defaults are TrainerSettings' (components/model/settings.py), the one
+    # place that states them; these fields are passed on by name.
+    weights: str = TrainerSettings.weights  # pretrained | imagenet | none | PATH
     weights_cache_dir: Optional[str] = None
-    cut_layer: str = "mixed7"
-    head_units: int = 1024
-    dropout: float = 0.2
-    learning_rate: float = 1e-4
-    epochs: int = 2
-    batch_size: int = 32
-    augment: bool = True
-    fine_tune_blocks: int = 0
-    fine_tune_epochs: int = 2
-    fine_tune_learning_rate: float = 1e-5
+    cut_layer: str = TrainerSettings.cut_layer
+    head_units: int = TrainerSettings.head_units
+    dropout: float = TrainerSettings.dropout
+    learning_rate: float = TrainerSettings.learning_rate
+    epochs: int = TrainerSettings.epochs
+    batch_size: int = TrainerSettings.batch_size
+    augment: bool = TrainerSettings.augment
+    fine_tune_blocks: int = TrainerSettings.fine_tune_blocks
+    fine_tune_epochs: int = TrainerSettings.fine_tune_epochs
+    fine_tune_learning_rate: float = TrainerSettings.fine_tune_learning_rate
+    seed: int = TrainerSettings.seed  # training randomness (initial weights, shuffling, augmentation)
 
     # Promotion gate.
     accuracy_threshold: float = 0.90

@@ -5,6 +5,7 @@ runners (local Beam, Kubeflow) only resolve configuration and call it.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import List
 
@@ -82,20 +83,9 @@ def data_components(config: PipelineConfig) -> List:
 
 
 def trainer_settings(config: PipelineConfig) -> TrainerSettings:
-    return TrainerSettings(
-        weights=config.weights,
-        weights_cache_dir=config.weights_cache_dir or "",
-        cut_layer=config.cut_layer,
-        head_units=config.head_units,
-        dropout=config.dropout,
-        learning_rate=config.learning_rate,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        augment=config.augment,
-        fine_tune_blocks=config.fine_tune_blocks,
-        fine_tune_epochs=config.fine_tune_epochs,
-        fine_tune_learning_rate=config.fine_tune_learning_rate,
-    )
+    """The Trainer's share of the config, field by field (same names)."""
+    values = {field.name: getattr(config, field.name) for field in dataclasses.fields(TrainerSettings)}
+    return TrainerSettings(**dict(values, weights_cache_dir=config.weights_cache_dir or ""))
 
 
 def model_components(config: PipelineConfig, example_gen, data_gate, transform) -> List:
