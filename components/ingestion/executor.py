@@ -52,9 +52,11 @@ class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
         scan = scan_image_folder(data_dir, settings.group_pattern)
         split_of = assign_splits(scan.candidates, settings.eval_fraction, settings.split_seed)
         self._scan = scan
-        logging.info(
-            "Ingesting %d image files in %d classes (%s) from %s; %d files rejected before decoding",
-            len(scan.candidates), len(scan.class_names), ", ".join(scan.class_names), data_dir, len(scan.rejected),
+        # print, not logging: the user sees it whatever the log level (like the Trainer's epochs).
+        print(
+            f"ImageFolderExampleGen: decoding {len(scan.candidates)} images in {len(scan.class_names)} classes "
+            f"({', '.join(scan.class_names)}) from {data_dir}; {len(scan.rejected)} files rejected before decoding",
+            flush=True,
         )
         for warning in scan.warnings:
             logging.warning(warning)
@@ -93,5 +95,9 @@ class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
         examples.set_int_custom_property("rejected_files", len(report["rejected"]))
         for row in report["rejected"]:
             logging.warning("rejected %s: %s", os.path.join(report["data_dir"], row["file"]), row["reason"])
-        logging.info("Ingestion: %s examples %s, %d files rejected", report["total_examples"],
-                     json.dumps(report["counts"]), len(report["rejected"]))
+        print(
+            f"ImageFolderExampleGen: {report['total_examples']} images read {json.dumps(report['counts'])}, "
+            f"{len(report['converted'])} re-encoded, {len(report['rejected'])} files rejected "
+            f"(listed in {os.path.join(examples.uri, 'rejected_files.csv')})",
+            flush=True,
+        )

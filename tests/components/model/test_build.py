@@ -1,0 +1,50 @@
+"""components/model/build.py: the transfer model's shape, what is frozen, and fine-tuning."""
+import pytest
+from tf_keras import layers
+
+from components.model.build import build_transfer_model, unfreeze_top_blocks
+from components.model.settings import TrainerSettings
+
+
+@pytest.fixture(scope="module")
+def model():
+    return build_transfer_model(TrainerSettings(), weights=None)
+
+
+def test_inception_is_cut_at_mixed7_and_topped_by_the_dense_head(model):
+    extractor = model.layers[1]
+    assert extractor.name == "inception_v3_to_mixed7"
+    assert tuple(extractor.output_shape[1:]) == (7, 7, 768)
+    head = [(type(layer).__name__, getattr(layer, "units", None)) for layer in model.layers[2:]]
+    assert head == [("Flatten", None), ("Dense", 1024), ("Dropout", None), ("Dense", 1)]
+    assert model.layers[-1].activation.__name__ == "sigmoid"
+    assert model.layers[-2].rate == pytest.approx(0.2)
+    assert model.input_shape == (None, 150, 150, 3)
+
+
+def test_only_the_head_trains_by_default(model):
+    trainable = {weight.name.split("/")[0] for weight in model.trainable_weights}
+    assert trainable == {layer.name for layer in model.layers if isinstance(layer, layers.Dense)}
+    assert model.optimizer.get_config()["name"] == "RMSprop"
+    assert model.optimizer.get_config()["learning_rate"] == pytest.approx(1e-4)
+
+
+def test_fine_tuning_unfreezes_only_the_top_blocks_below_the_cut_and_never_batch_norm():
+    model = build_transfer_model(TrainerSettings(), weights=None)
+    extractor = model.layers[1]
+    names = [layer.name for layer in extractor.layers]
+
+    unfrozen = unfreeze_top_blocks(model, "mixed7", blocks=2)
+
+    first_open = names.index("mixed5") + 1
+    for index, layer in enumerate(extractor.layers):
+        if isinstance(layer, layers.BatchNormalization) or index < first_open:
+            assert not layer.trainable, layer.name
+    open_convs = [l for l in extractor.layers[first_open:] if isinstance(l, layers.Conv2D)]
+    assert open_convs and all(layer.trainable for layer in open_convs)
+    assert unfrozen == len(open_convs)
+
+
+def test_an_unknown_cut_layer_names_the_valid_ones():
+    with pytest.raises(ValueError, match="mixed7"):
+        build_transfer_model(TrainerSettings(cut_layer="mixed99"), weights=None)

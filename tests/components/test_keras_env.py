@@ -1,0 +1,22 @@
+"""components/keras_env.py: the project always runs on Keras 2, and says so when it cannot."""
+import os
+import subprocess
+import sys
+
+
+def python(code):
+    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    return subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, capture_output=True, text=True)
+
+
+def test_importing_components_pins_tf_keras_even_without_the_variable():
+    result = python("import components, tensorflow as tf; print(tf.keras.layers.Dense.__module__)")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().startswith("tf_keras.")
+
+
+def test_keras_3_resolved_first_is_refused_with_the_fix():
+    result = python("import tensorflow as tf; tf.keras.layers; import components")
+    assert result.returncode != 0
+    assert "KerasVersionError" in result.stderr and "TF_USE_LEGACY_KERAS=1" in result.stderr
