@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import List
-
 from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
@@ -62,8 +60,14 @@ def _example_gen(config: PipelineConfig):
     return image_folder_example_gen(config.data_dir, settings)
 
 
-def data_components(config: PipelineConfig) -> List:
-    """Ingestion, statistics, validation against the curated schema, Transform."""
+def trainer_settings(config: PipelineConfig) -> TrainerSettings:
+    """The Trainer's share of the config, field by field (same names)."""
+    values = {field.name: getattr(config, field.name) for field in dataclasses.fields(TrainerSettings)}
+    return TrainerSettings(**dict(values, weights_cache_dir=config.weights_cache_dir or ""))
+
+
+def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> tfx.dsl.Pipeline:
+    # Data: ingest, describe, hold against the curated schema, stop on anomalies.
     example_gen = _example_gen(config)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_importer = tfx.components.ImportSchemaGen(schema_file=config.schema_path)
@@ -79,17 +83,8 @@ def data_components(config: PipelineConfig) -> List:
         module_file=module_file(config, "transform", "preprocessing.py"),
         custom_config={"code_fingerprint": code_fingerprint(TRANSFORM_CODE)},
     )
-    return [example_gen, statistics_gen, schema_importer, example_validator, data_gate, transform]
 
-
-def trainer_settings(config: PipelineConfig) -> TrainerSettings:
-    """The Trainer's share of the config, field by field (same names)."""
-    values = {field.name: getattr(config, field.name) for field in dataclasses.fields(TrainerSettings)}
-    return TrainerSettings(**dict(values, weights_cache_dir=config.weights_cache_dir or ""))
-
-
-def model_components(config: PipelineConfig, example_gen, data_gate, transform) -> List:
-    """Trainer, baseline lookup, Evaluator gate, Pusher."""
+    # Model: train, find the model serving now, evaluate against both bars, push if blessed.
     trainer = tfx.components.Trainer(
         module_file=module_file(config, "trainer", "trainer_module.py"),
         examples=transform.outputs["transformed_examples"],
@@ -119,17 +114,14 @@ def model_components(config: PipelineConfig, example_gen, data_gate, transform) 
         ),
         custom_config={"serving_dir": config.serving_path, "keep_versions": config.keep_versions},
     ).with_id("Pusher")
-    return [trainer, baseline, evaluator, pusher]
 
-
-def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> tfx.dsl.Pipeline:
-    components = data_components(config)
-    example_gen, data_gate, transform = components[0], components[4], components[5]
-    components += model_components(config, example_gen, data_gate, transform)
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=config.pipeline_root,
-        components=components,
+        components=[
+            example_gen, statistics_gen, schema_importer, example_validator, data_gate, transform,
+            trainer, baseline, evaluator, pusher,
+        ],
         enable_cache=config.enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=list(config.beam_args),

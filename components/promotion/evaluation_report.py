@@ -13,9 +13,9 @@ def _slice_name(slice_key) -> str:
 
 
 def _plain(metrics: dict) -> Dict[str, float]:
+    """TFMA's {output: {sub_key: {metric: {"doubleValue": x}}}} for one output -> {metric: x} (NaN -> None)."""
     values = {}
-    for sub in metrics.get("", {}).get("", {}).items() if "" in metrics else []:
-        name, value = sub
+    for name, value in metrics.get("", {}).get("", {}).items():
         if "doubleValue" in value:
             number = value["doubleValue"]
             values[name] = None if number == "NaN" else round(float(number), 4)
