@@ -10,7 +10,6 @@ import shutil
 from typing import Dict, List
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
-from tfx import types
 from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils, standard_artifacts

@@ -6,7 +6,6 @@ until a command runs.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import socket

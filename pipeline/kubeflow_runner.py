@@ -14,7 +14,7 @@ import dataclasses
 import hashlib
 import json
 import os
-from typing import Dict, List, Optional, Tuple
+from typing import List, Tuple
 
 import yaml
 
