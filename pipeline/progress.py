@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from typing import Callable, List
 
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
+
+# Warnings TFX and TFMA emit on every healthy run; hidden unless --verbose.
+_BENIGN_WARNINGS = re.compile(
+    r"ArtifactQuery\.property_predicate is not supported|does not have payload_format custom property"
+)
+# Libraries whose own warnings (deprecations, Beam worker chatter) are noise to a user.
+_QUIET_LOGGERS = ("tensorflow", "apache_beam")
 
 _ENDED = {
     metadata_store_pb2.Execution.COMPLETE: "done",
@@ -90,7 +98,11 @@ class ComponentProgress:
             self._warnings = logging.StreamHandler()
             self._warnings.setLevel(logging.WARNING)
             self._warnings.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+            self._warnings.addFilter(lambda record: not _BENIGN_WARNINGS.search(record.getMessage()))
             logger.addHandler(self._warnings)
+            self._quieted = {name: logging.getLogger(name).level for name in _QUIET_LOGGERS}
+            for name in _QUIET_LOGGERS:
+                logging.getLogger(name).setLevel(logging.ERROR)
         self._thread.start()
         return self
 
@@ -100,6 +112,8 @@ class ComponentProgress:
         logger = logging.getLogger("absl")
         if not self.verbose:
             logger.removeHandler(self._warnings)
+            for name, level in self._quieted.items():
+                logging.getLogger(name).setLevel(level)
         logger.setLevel(self._saved[0])
         logger.propagate = self._saved[1]
         return False
