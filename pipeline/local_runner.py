@@ -6,13 +6,17 @@ OUTPUT/run_summary.json whatever the outcome.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import sys
+import tempfile
 import time
 from typing import Callable
 
 from tfx import v1 as tfx
 from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
+from tfx.orchestration.portable import tfx_runner
 
 from components.ingestion.folder_scan import scan_image_folder
 from components.schema_contract import find_schema_for
@@ -60,6 +64,37 @@ def _ensure_weights(config: PipelineConfig, log: Callable[[str], None]) -> None:
     log(f"weights: {resolved or 'random initialisation (weights=none)'}")
 
 
+@contextlib.contextmanager
+def _child_output_captured(enabled: bool):
+    """Keeps the build log of TFX's module-file packaging (setup.py bdist_wheel, a child
+    process writing to file descriptors 1 and 2) off the terminal; it is shown if the build fails."""
+    if not enabled:
+        yield
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+
+    def restore():
+        for fd, copy in saved.items():
+            os.dup2(copy, fd)
+
+    with tempfile.TemporaryFile(mode="w+") as captured:
+        for fd in saved:
+            os.dup2(captured.fileno(), fd)
+        try:
+            yield
+        except Exception:
+            restore()
+            captured.seek(0)
+            sys.stderr.write(captured.read())
+            raise
+        finally:
+            restore()
+            for copy in saved.values():
+                os.close(copy)
+
+
 def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print, verbose: bool = False) -> dict:
     config = config.absolute()
     os.makedirs(config.output_dir, exist_ok=True)
@@ -74,10 +109,17 @@ def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print, ver
     log(f"running {len(node_ids)} components with {type(runner).__name__}; outputs in {config.output_dir}")
     started = time.monotonic()
     status, error = "succeeded", None
+    if not verbose:
+        # TFX pip-installs the packaged module files in each component (and Beam worker): keep pip quiet.
+        os.environ.setdefault("PIP_QUIET", "1")
     progress = ComponentProgress(node_ids, config.metadata_path, log, verbose=verbose)
     try:
+        # What runner.run(pipeline) does, in two steps, so that the module-file packaging
+        # (compile) can run with its build log captured while the run itself prints freely.
+        with _child_output_captured(not verbose):
+            pipeline_ir = tfx_runner._make_pipeline_proto(pipeline)  # noqa: SLF001
         with progress:
-            runner.run(pipeline)
+            runner.run_with_ir(pipeline_ir)
     except Exception as err:  # any component failure: report it, keep what ran
         status, error = "failed", f"{type(err).__name__}: {err}"
     summary = build_summary(config, status, error, data_source, progress.seconds)

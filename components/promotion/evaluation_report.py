@@ -9,7 +9,11 @@ import tensorflow_model_analysis as tfma
 
 
 def _slice_name(slice_key) -> str:
-    return "overall" if not slice_key else ", ".join(f"{k}={v}" for k, v in slice_key)
+    """(('class_name', b'horses'),) -> 'class_name=horses'; the empty key is the whole eval set."""
+    def text(value):
+        return value.decode("utf-8") if isinstance(value, bytes) else value
+
+    return "overall" if not slice_key else ", ".join(f"{k}={text(v)}" for k, v in slice_key)
 
 
 def _plain(metrics: dict) -> Dict[str, float]:
@@ -39,9 +43,12 @@ def read_evaluation(evaluation_uri: str) -> dict:
     validation = tfma.load_validation_result(evaluation_uri)
     failures = []
     for per_slice in validation.metric_validations_per_slice:
+        where = _slice_name(
+            [(key.column, getattr(key, key.WhichOneof("kind"))) for key in per_slice.slice_key.single_slice_keys]
+        )
         for failure in per_slice.failures:
             failures.append(
-                f"{failure.metric_key.name} ({failure.metric_key.model_name or 'candidate'}"
+                f"[{where}] {failure.metric_key.name} ({failure.metric_key.model_name or 'candidate'}"
                 f"{', change vs baseline' if failure.metric_key.is_diff else ''}) = "
                 f"{failure.metric_value.double_value.value:.4f}: {failure.message.strip() or 'threshold not met'}"
             )
