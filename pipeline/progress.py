@@ -14,8 +14,9 @@ import threading
 import time
 from typing import Callable, List
 
-from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
+
+from pipeline.metadata_reader import execution_seconds, executions_by_node, open_readonly
 
 # Warnings TFX and TFMA emit on every healthy run; hidden unless --verbose.
 _BENIGN_WARNINGS = re.compile(
@@ -46,33 +47,20 @@ class ComponentProgress:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="component-progress", daemon=True)
 
-    def _store(self):
-        config = metadata_store_pb2.ConnectionConfig()
-        config.sqlite.filename_uri = self._metadata_path
-        config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-        return metadata_store.MetadataStore(config)
-
     def _poll(self, store, since_ms: int) -> None:
-        node_type = store.get_context_type("node")
         runs = [c for c in store.get_contexts_by_type("pipeline_run") if c.create_time_since_epoch >= since_ms]
-        if node_type is None or not runs:
+        if not runs:
             return
         run = max(runs, key=lambda c: c.create_time_since_epoch)
-        executions = sorted(store.get_executions_by_context(run.id), key=lambda e: e.create_time_since_epoch)
-        for execution in executions:
-            node = next(
-                (c.name.split(".", 1)[-1] for c in store.get_contexts_by_execution(execution.id) if c.type_id == node_type.id),
-                str(execution.id),
-            )
+        for node, execution in executions_by_node(store, run):
             if node not in self._announced:
                 self._announced.add(node)
                 self._log(f"[{len(self._announced)}/{self._total}] {node} ...")
             ended = _ENDED.get(execution.last_known_state)
             if ended and node not in self._ended:
                 self._ended.add(node)
-                seconds = (execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000
-                self.seconds[node] = round(seconds, 1)
-                self._log(f"[{len(self._ended)}/{self._total}] {node} {ended} ({seconds:.1f}s)")
+                self.seconds[node] = execution_seconds(execution)
+                self._log(f"[{len(self._ended)}/{self._total}] {node} {ended} ({self.seconds[node]:.1f}s)")
 
     def _watch(self) -> None:
         since_ms = int(time.time() * 1000) - 1000
@@ -81,7 +69,7 @@ class ComponentProgress:
             stopping = self._stop.wait(self._poll_seconds)
             try:
                 if store is None and os.path.exists(self._metadata_path):
-                    store = self._store()
+                    store = open_readonly(self._metadata_path)
                 if store is not None:
                     self._poll(store, since_ms)
             except Exception:  # the writer may hold a lock for a moment; try again next tick

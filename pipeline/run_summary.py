@@ -6,13 +6,13 @@ import os
 import shutil
 from typing import Dict, List, Optional
 
-from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from components import constants
 from components.data_gate import read_anomalies
 from components.ingestion.report import read_report
 from components.promotion.evaluation_report import read_evaluation
+from pipeline.metadata_reader import execution_seconds, executions_by_node, open_readonly
 
 _STATES = {
     metadata_store_pb2.Execution.COMPLETE: "ran",
@@ -30,13 +30,6 @@ def _latest_run_context(store, pipeline_name: str) -> Optional[metadata_store_pb
     return max(runs, key=lambda c: c.create_time_since_epoch) if runs else None
 
 
-def _node_name(store, execution_id: int, node_type_id: int) -> str:
-    for context in store.get_contexts_by_execution(execution_id):
-        if context.type_id == node_type_id:
-            return context.name.split(".", 1)[-1]
-    return str(execution_id)
-
-
 def _outputs(store, execution_id: int) -> Dict[str, List[metadata_store_pb2.Artifact]]:
     events = [e for e in store.get_events_by_execution_ids([execution_id]) if e.type == metadata_store_pb2.Event.OUTPUT]
     by_id = {a.id: a for a in store.get_artifacts_by_id([e.artifact_id for e in events])}
@@ -51,23 +44,19 @@ def collect_executions(metadata_path: str, pipeline_name: str) -> List[dict]:
     """One row per component of the latest run: name, state, seconds, outputs."""
     if not os.path.exists(metadata_path):
         return []
-    config = metadata_store_pb2.ConnectionConfig()
-    config.sqlite.filename_uri = metadata_path
-    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-    store = metadata_store.MetadataStore(config)
+    store = open_readonly(metadata_path)
     run = _latest_run_context(store, pipeline_name)
     if run is None:
         return []
-    node_type_id = store.get_context_type("node").id
-    rows = []
-    for execution in sorted(store.get_executions_by_context(run.id), key=lambda e: e.create_time_since_epoch):
-        rows.append({
-            "component": _node_name(store, execution.id, node_type_id),
+    return [
+        {
+            "component": node,
             "state": _STATES.get(execution.last_known_state, "unknown"),
-            "seconds": round((execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000, 1),
+            "seconds": execution_seconds(execution),
             "outputs": _outputs(store, execution.id),
-        })
-    return rows
+        }
+        for node, execution in executions_by_node(store, run)
+    ]
 
 
 def _first_artifact(rows: List[dict], output_key: str) -> Optional[metadata_store_pb2.Artifact]:
