@@ -7,6 +7,7 @@ import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
+import io  # noqa: E402
 import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -46,6 +47,17 @@ def horse_or_human_dir() -> Path:
         f"horse-or-human images not found (HORSE_OR_HUMAN_DIR unset, {DEFAULT_HORSE_OR_HUMAN} missing); "
         "set HORSE_OR_HUMAN_DIR to run the tests on real images"
     )
+
+
+@pytest.fixture(scope="session")
+def horse_png(horse_or_human_dir) -> bytes:
+    """A real 300x300 RGBA PNG from the data set, as bytes."""
+    return (horse_or_human_dir / "horses" / "horse01-0.png").read_bytes()
+
+
+@pytest.fixture(scope="session")
+def horse_rgb(horse_png) -> Image.Image:
+    return Image.open(io.BytesIO(horse_png)).convert("RGB")
 
 
 def noise_image(size=(48, 48), mode="RGB", seed=0) -> Image.Image:

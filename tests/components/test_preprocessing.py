@@ -36,16 +36,6 @@ def transform(images, labels=None):
     return outputs[constants.TRANSFORMED_IMAGE_KEY].numpy(), outputs[constants.TRANSFORMED_LABEL_KEY].numpy()
 
 
-@pytest.fixture(scope="module")
-def horse_png(horse_or_human_dir):
-    return (horse_or_human_dir / "horses" / "horse01-0.png").read_bytes()
-
-
-@pytest.fixture(scope="module")
-def horse_rgb(horse_png):
-    return Image.open(io.BytesIO(horse_png)).convert("RGB")
-
-
 def test_mixed_batch_gives_model_ready_tensors_and_keeps_labels(horse_png, horse_rgb):
     batch = [
         horse_png,  # real 300x300 RGBA PNG

@@ -41,17 +41,6 @@ def assert_transform_can_decode(encoded: bytes):
 
 
 @pytest.fixture(scope="module")
-def horse(horse_or_human_dir):
-    """A real 300x300 RGBA PNG, as bytes."""
-    return (horse_or_human_dir / "horses" / "horse01-0.png").read_bytes()
-
-
-@pytest.fixture(scope="module")
-def horse_rgb(horse):
-    return Image.open(io.BytesIO(horse)).convert("RGB")
-
-
-@pytest.fixture(scope="module")
 def horse_jpeg(horse_rgb):
     return encode(horse_rgb, "JPEG", quality=90)
 
@@ -137,8 +126,8 @@ def test_huge_jpeg_is_downscaled_too(tmp_path, horse_jpeg):
 
 @pytest.mark.parametrize("kind", ["png", "jpeg"])
 @pytest.mark.parametrize("keep", [0.5, 0.9])
-def test_truncated_files_are_rejected_with_the_fix(tmp_path, horse, horse_jpeg, kind, keep):
-    data = horse if kind == "png" else horse_jpeg
+def test_truncated_files_are_rejected_with_the_fix(tmp_path, horse_png, horse_jpeg, kind, keep):
+    data = horse_png if kind == "png" else horse_jpeg
 
     encoded, reason = decode_file(tmp_path / f"cut.{kind}", data[: int(len(data) * keep)])
 
@@ -154,8 +143,8 @@ def test_corrupt_and_non_image_content_is_rejected_with_the_fix(tmp_path, conten
 
 
 @pytest.mark.parametrize("cut", [1, 12, 16])
-def test_png_cut_in_its_last_bytes_is_either_rejected_or_decodable_by_transform(tmp_path, horse, cut):
-    encoded, reason = decode_file(tmp_path / "tail-cut.png", horse[:-cut])
+def test_png_cut_in_its_last_bytes_is_either_rejected_or_decodable_by_transform(tmp_path, horse_png, cut):
+    encoded, reason = decode_file(tmp_path / "tail-cut.png", horse_png[:-cut])
 
     if encoded is not None:
         assert_transform_can_decode(encoded)
@@ -182,13 +171,13 @@ def test_image_beyond_the_safety_limit_is_rejected_as_too_big_not_as_corrupt(tmp
     assert "25000x25000" in reason and "downscale" in reason and "corrupt" not in reason
 
 
-def test_example_carries_bytes_label_class_path_and_group(tmp_path, horse):
+def test_example_carries_bytes_label_class_path_and_group(tmp_path, horse_png):
     candidate = ImageCandidate(str(tmp_path / "h.png"), "horses/horse01-0.png", "horses", 0, "horses/horse01")
 
-    features = tf.train.Example.FromString(build_example(candidate, horse)).features.feature
+    features = tf.train.Example.FromString(build_example(candidate, horse_png)).features.feature
 
     assert set(features) == set(constants.RAW_FEATURE_KEYS)
-    assert features[constants.IMAGE_BYTES_KEY].bytes_list.value == [horse]
+    assert features[constants.IMAGE_BYTES_KEY].bytes_list.value == [horse_png]
     assert features[constants.LABEL_KEY].int64_list.value == [0]
     assert features[constants.CLASS_NAME_KEY].bytes_list.value == [b"horses"]
     assert features[constants.FILE_PATH_KEY].bytes_list.value == [b"horses/horse01-0.png"]
