@@ -129,11 +129,8 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     kind = kinds.get(str(expected).replace("typing.", ""))
     if value is None or kind is None:
         return value
-    if isinstance(value, bool) and kind is not bool:
-        ok = False
-    else:
-        ok = isinstance(value, kind)
-    if not ok:
+    bool_for_number = isinstance(value, bool) and kind is not bool  # YAML's yes/no is not a number
+    if bool_for_number or not isinstance(value, kind):
         raise ConfigError(f"{source}: {name} must be {str(expected).replace('typing.', '')}, got {value!r}")
     return float(value) if kind == (int, float) else value
 

@@ -31,7 +31,7 @@ def assign_splits(candidates: Iterable, eval_fraction: float, seed: str) -> Dict
         groups_per_class[candidate.class_name].add(candidate.group)
 
     split_of: Dict[str, str] = {}
-    for class_name, groups in groups_per_class.items():
+    for groups in groups_per_class.values():
         ordered = sorted(groups, key=lambda g: _stable_rank(seed, g))
         target = eval_fraction * sum(images_per_group[g] for g in ordered)
         in_eval = 0
