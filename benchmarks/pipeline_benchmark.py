@@ -39,7 +39,7 @@ def report(title, summary, seconds, peak_mb):
         print(f"  {row['component']:<24} {row['state']:<7} {row['seconds']:>7.1f} s")
     for model, slices in summary.get("metrics", {}).items():
         overall = slices.get("overall", {})
-        print(f"  {model}: eval accuracy {overall.get('binary_accuracy')}, AUC {overall.get('auc')}")
+        print(f"  {model}: eval accuracy {overall.get('accuracy')}")
     print(f"  blessed: {summary.get('blessed')}, pushed: {summary.get('pushed')}")
 
 

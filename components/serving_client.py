@@ -10,7 +10,7 @@ from typing import Iterable, Iterator
 
 import tensorflow as tf
 
-from components.model.signatures import SERVING_IMAGES
+from components.model.signatures import CLASS_NAME, CLASS_NAMES, PROBABILITIES, PROBABILITY, SERVING_IMAGES
 from components.promotion.serving_versions import latest_version
 
 
@@ -32,7 +32,7 @@ def resolve_model_dir(model_dir: str) -> str:
 
 
 def predict_files(model_dir: str, files: Iterable[str]) -> Iterator[dict]:
-    """One result per file: {file, class, probability of that class} or {file, error}."""
+    """One result per file: {file, class, probability of that class, probabilities of every class} or {file, error}."""
     path = resolve_model_dir(model_dir)
     model = tf.saved_model.load(path)
     if SERVING_IMAGES not in model.signatures:
@@ -48,10 +48,12 @@ def predict_files(model_dir: str, files: Iterable[str]) -> Iterator[dict]:
         except tf.errors.InvalidArgumentError:
             yield {"file": name, "error": "cannot decode: not a JPEG, PNG, GIF or BMP image, or the file is corrupt"}
             continue
-        positive = float(outputs["probability"].numpy()[0][0])  # probability of class id 1
-        class_id = int(outputs["class_id"].numpy()[0])
+        names = [label.decode("utf-8") for label in outputs[CLASS_NAMES].numpy()[0]]
         yield {
             "file": name,
-            "class": outputs["class_name"].numpy()[0].decode("utf-8"),
-            "probability": round(positive if class_id == 1 else 1.0 - positive, 6),
+            "class": outputs[CLASS_NAME].numpy()[0].decode("utf-8"),
+            "probability": round(float(outputs[PROBABILITY].numpy()[0]), 6),
+            "probabilities": {
+                class_name: round(float(p), 6) for class_name, p in zip(names, outputs[PROBABILITIES].numpy()[0])
+            },
         }

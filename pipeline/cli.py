@@ -36,8 +36,14 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights-cache-dir", help="where converted weights are cached (default: $TRANSFER_PIPELINE_CACHE/weights)")
     parser.add_argument("--no-augment", dest="augment", action="store_false", default=None, help="train without augmentation")
     parser.add_argument("--fine-tune-blocks", type=int, help="also fine-tune the top N Inception blocks below the cut (default 0: off)")
+    parser.add_argument("--early-stopping-patience", type=int, help="stop a training stage after N epochs without a "
+                        "better eval accuracy and keep the best epoch (default 0: off)")
+    parser.add_argument("--class-weighting", choices=["none", "balanced"], help="weight each class's loss by its "
+                        "rarity (balanced) or not (none, default)")
     parser.add_argument("--accuracy-threshold", type=float, help="lowest eval accuracy that can be blessed (default 0.90)")
     parser.add_argument("--max-accuracy-drop", type=float, help="tolerated accuracy drop vs the serving model (default 0.01)")
+    parser.add_argument("--class-recall-threshold", type=float, help="lowest recall of any one class that can be blessed (default 0.90)")
+    parser.add_argument("--max-class-recall-drop", type=float, help="tolerated drop of any one class's recall vs the serving model (default 0.01)")
     parser.add_argument("--serving-dir", help="where blessed models are pushed (default: OUTPUT/serving)")
     parser.add_argument("--keep-versions", type=int, help="pushed versions kept in the serving dir (default 3)")
     parser.add_argument("--verbose", action="store_true", help="show TFX's and Beam's own log lines")
@@ -50,7 +56,8 @@ def _config_from(args: argparse.Namespace):
         key: getattr(args, key, None)
         for key in ("data_dir", "output_dir", "schema_path", "input_format", "eval_fraction", "group_pattern",
                     "epochs", "batch_size", "runner", "enable_cache", "weights", "weights_cache_dir", "augment",
-                    "fine_tune_blocks", "accuracy_threshold", "max_accuracy_drop", "serving_dir", "keep_versions")
+                    "fine_tune_blocks", "early_stopping_patience", "class_weighting", "accuracy_threshold",
+                    "max_accuracy_drop", "class_recall_threshold", "max_class_recall_drop", "serving_dir", "keep_versions")
     }
     if getattr(args, "beam_args", None) is not None:
         overrides["beam_args"] = shlex.split(args.beam_args)
@@ -67,11 +74,33 @@ def _print_run_summary(summary: dict) -> None:
         print(f"  rejected files: {len(summary['rejected_files'])} (see {summary.get('rejected_files_csv')})")
     overall = summary.get("metrics", {}).get("candidate", {}).get("overall", {})
     if overall:
-        print(f"  eval accuracy: {overall.get('binary_accuracy')}  AUC: {overall.get('auc')}  ({summary.get('baseline')})")
+        print(f"  eval accuracy: {overall.get('accuracy')}  ({summary.get('baseline')})")
+    for line in _confusion_lines(summary):
+        print(f"  {line}")
     if "blessed" in summary:
         print(f"  blessed: {'yes' if summary['blessed'] else 'no'} ({summary['blessed_why']})")
         print(f"  {summary.get('push_note') or summary.get('pushed')}")
     print(f"  run summary: {summary.get('summary_path')}")
+
+
+def _confusion_lines(summary: dict) -> List[str]:
+    """The candidate's confusion matrix (rows: true class) with each class's recall and precision."""
+    matrix, scores = summary.get("confusion_matrix"), summary.get("per_class", {})
+    if not matrix:
+        return []
+    names = matrix["classes"]
+    width = max(8, *(len(name) for name in names))
+    lines = ["confusion matrix (rows: true class, columns: predicted):",
+             " " * (width + 2) + " ".join(f"{name:>{width}}" for name in names) + "   recall precision"]
+    for name, row in zip(names, matrix["counts"]):
+        score = scores.get(name, {})
+        lines.append(f"  {name:<{width}}" + " ".join(f"{count:>{width}}" for count in row)
+                     + f"   {_fraction(score.get('recall'))} {_fraction(score.get('precision'))}")
+    return lines
+
+
+def _fraction(value) -> str:
+    return f"{value:>6.3f}" if isinstance(value, float) else f"{'-':>6}"
 
 
 def _cmd_run(args) -> int:

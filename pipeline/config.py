@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from typing import Any, Optional
 
 import yaml
 
-from components.model.settings import TrainerSettings
+from components.model.settings import CLASS_WEIGHTINGS, LR_SCHEDULES, TrainerSettings
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SCHEMA_DIR = os.path.join(REPO_ROOT, "schemas")
@@ -37,6 +38,9 @@ class PipelineConfig:
     input_format: str = "images"
     eval_fraction: float = 0.2
     group_pattern: str = DEFAULT_GROUP_PATTERN
+    # True when one source (a video clip) holds images of several classes: its
+    # group is then the subject alone, and all its images share one split.
+    groups_span_classes: bool = False
     split_seed: str = "transfer-pipeline"
     # Images with more pixels than this are downscaled (not dropped) at ingestion.
     max_image_pixels: int = 4096 * 4096
@@ -56,9 +60,13 @@ class PipelineConfig:
     head_units: int = TrainerSettings.head_units
     dropout: float = TrainerSettings.dropout
     learning_rate: float = TrainerSettings.learning_rate
+    lr_schedule: str = TrainerSettings.lr_schedule  # constant | cosine
     epochs: int = TrainerSettings.epochs
+    early_stopping_patience: int = TrainerSettings.early_stopping_patience  # 0: off
     batch_size: int = TrainerSettings.batch_size
     augment: bool = TrainerSettings.augment
+    augment_strength: float = TrainerSettings.augment_strength
+    class_weighting: str = TrainerSettings.class_weighting  # none | balanced
     fine_tune_blocks: int = TrainerSettings.fine_tune_blocks
     fine_tune_epochs: int = TrainerSettings.fine_tune_epochs
     fine_tune_learning_rate: float = TrainerSettings.fine_tune_learning_rate
@@ -67,6 +75,9 @@ class PipelineConfig:
     # Promotion gate.
     accuracy_threshold: float = 0.90
     max_accuracy_drop: float = 0.01  # tolerated drop vs the serving model
+    # The same two bars for each class's recall (the accuracy of its slice of the eval set).
+    class_recall_threshold: float = 0.90
+    max_class_recall_drop: float = 0.01
     serving_dir: Optional[str] = None  # default: OUTPUT/serving
     keep_versions: int = 3
 
@@ -95,15 +106,26 @@ class PipelineConfig:
             raise ConfigError(f"input_format must be 'images' or 'tfrecord', got {self.input_format!r}")
         if self.epochs < 0 or self.batch_size < 1:
             raise ConfigError(f"epochs must be >= 0 and batch_size >= 1, got {self.epochs} and {self.batch_size}")
-        if not 0.0 <= self.accuracy_threshold <= 1.0 or not 0.0 <= self.max_accuracy_drop <= 1.0:
+        for name in ("accuracy_threshold", "max_accuracy_drop", "class_recall_threshold", "max_class_recall_drop"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"{name} must be within [0, 1], got {getattr(self, name)}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
+        if self.class_weighting not in CLASS_WEIGHTINGS:
+            raise ConfigError(f"class_weighting must be one of {', '.join(CLASS_WEIGHTINGS)}, got {self.class_weighting!r}")
+        if self.early_stopping_patience < 0 or self.augment_strength < 0:
             raise ConfigError(
-                f"accuracy_threshold and max_accuracy_drop must be within [0, 1], got {self.accuracy_threshold} "
-                f"and {self.max_accuracy_drop}"
+                f"early_stopping_patience and augment_strength must be >= 0, got {self.early_stopping_patience} "
+                f"and {self.augment_strength}"
             )
         if self.keep_versions < 1:
             raise ConfigError(f"keep_versions must be at least 1, got {self.keep_versions}")
         if self.max_image_pixels < 150 * 150:
             raise ConfigError(f"max_image_pixels must be at least 22500, got {self.max_image_pixels}")
+        try:
+            re.compile(self.group_pattern)
+        except re.error as err:
+            raise ConfigError(f"group_pattern {self.group_pattern!r} is not a valid regular expression: {err}") from None
         if self.schema_path and not os.path.isfile(self.schema_path):
             raise ConfigError(f"schema file {self.schema_path} does not exist; pass --schema with a schema.pbtxt path")
         return self

@@ -37,16 +37,11 @@ def _preflight(config: PipelineConfig, log: Callable[[str], None]) -> PipelineCo
         if not config.schema_path:
             raise ConfigError("tfrecord input needs --schema (a schema.pbtxt under schemas/ naming the classes)")
         return config
-    scan = scan_image_folder(config.data_dir, config.group_pattern)
+    scan = scan_image_folder(config.data_dir, config.group_pattern, groups_span_classes=config.groups_span_classes)
     counts = ", ".join(f"{name}: {count}" for name, count in scan.count_by_class().items())
     log(f"data: {config.data_dir}: {len(scan.candidates)} image files in {len(scan.class_names)} classes ({counts})")
     for warning in scan.warnings:
         log(f"warning: {warning}")
-    if len(scan.class_names) != 2:
-        raise ConfigError(
-            f"{config.data_dir}: {len(scan.class_names)} classes ({', '.join(scan.class_names)}); this pipeline "
-            "trains a binary classifier: keep exactly two class folders"
-        )
     schema_path = config.schema_path or find_schema_for(scan.class_names, DEFAULT_SCHEMA_DIR)
     if not schema_path:
         raise ConfigError(

@@ -17,7 +17,7 @@ from components.ingestion.component import image_folder_example_gen
 from components.ingestion.settings import IngestionSettings
 from components.model.settings import TrainerSettings
 from components.promotion.baseline import ServingBaseline
-from components.promotion.eval_config import build_eval_config
+from components.promotion.eval_config import GateThresholds, build_eval_config
 from components.promotion.evaluator_executor import GatedEvaluator
 from components.promotion.pusher_executor import SafePusher
 from components.promotion.serving_versions import serving_state
@@ -56,6 +56,7 @@ def _example_gen(config: PipelineConfig):
         eval_fraction=config.eval_fraction,
         split_seed=config.split_seed,
         max_image_pixels=config.max_image_pixels,
+        groups_span_classes=config.groups_span_classes,
     )
     return image_folder_example_gen(config.data_dir, settings)
 
@@ -64,6 +65,11 @@ def trainer_settings(config: PipelineConfig) -> TrainerSettings:
     """The Trainer's share of the config, field by field (same names)."""
     values = {field.name: getattr(config, field.name) for field in dataclasses.fields(TrainerSettings)}
     return TrainerSettings(**dict(values, weights_cache_dir=config.weights_cache_dir or ""))
+
+
+def gate_thresholds(config: PipelineConfig) -> GateThresholds:
+    """The gate's share of the config, field by field (same names)."""
+    return GateThresholds(**{field.name: getattr(config, field.name) for field in dataclasses.fields(GateThresholds)})
 
 
 def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> tfx.dsl.Pipeline:
@@ -103,7 +109,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["baseline_model"],
-        eval_config=build_eval_config(config.accuracy_threshold, config.max_accuracy_drop),
+        eval_config=build_eval_config(gate_thresholds(config)),
         example_splits=[constants.EVAL_SPLIT],
     ).with_id("Evaluator")
     pusher = SafePusher(

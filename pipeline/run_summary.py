@@ -10,8 +10,9 @@ from ml_metadata.proto import metadata_store_pb2
 
 from components import constants
 from components.data_gate import read_anomalies
+from components.schema_contract import class_names_of, load_schema
 from components.ingestion.report import read_report
-from components.promotion.evaluation_report import read_evaluation
+from components.promotion.evaluation_report import per_class_scores, read_evaluation
 from pipeline.metadata_reader import execution_seconds, executions_by_node, open_readonly
 
 _STATES = {
@@ -78,8 +79,13 @@ def _custom(artifact, key: str, default=None):
     return getattr(value, value.WhichOneof("value"))
 
 
-def model_summary(rows: List[dict]) -> dict:
-    """Candidate and baseline metrics, the blessing and why, and where the model went."""
+def _square(counts: List[List[int]], size: int) -> List[List[int]]:
+    """Pads a confusion matrix to size x size (a class never seen nor predicted has no entries)."""
+    return [[(counts[i][j] if i < len(counts) and j < len(counts[i]) else 0) for j in range(size)] for i in range(size)]
+
+
+def model_summary(rows: List[dict], class_names: Optional[List[str]] = None) -> dict:
+    """Candidate and baseline metrics, confusion matrix, the blessing and why, and where the model went."""
     summary = {"model": _first_uri(rows, "model")}
     baseline = _first_artifact(rows, "baseline_model")
     if baseline is not None:
@@ -89,6 +95,11 @@ def model_summary(rows: List[dict]) -> dict:
         evaluation = read_evaluation(evaluation_uri)
         summary["metrics"] = evaluation["models"]
         summary["blessing_failures"] = evaluation["failures"]
+        counts = evaluation["confusion"].get("candidate")
+        if counts is not None and class_names:
+            matrix = _square(counts, len(class_names))
+            summary["confusion_matrix"] = {"classes": class_names, "counts": matrix}
+            summary["per_class"] = per_class_scores(matrix, class_names)
     blessing = _first_artifact(rows, "blessing")
     if blessing is not None:
         summary["blessed"] = bool(_custom(blessing, "blessed", 0))
@@ -144,6 +155,7 @@ def build_summary(config, status: str, error: Optional[str], data_source: dict, 
         summary["total_examples"] = report["total_examples"]
         summary["groups_per_split"] = report["groups_per_split"]
         summary["groups_in_both_splits"] = report["groups_in_both_splits"]
+        summary["ungrouped_files_per_split"] = report.get("ungrouped_files_per_split", {})
         summary["rejected_files"] = report["rejected"]
         summary["converted_files"] = report["converted"]
         summary["warnings"] = report["warnings"]
@@ -158,7 +170,10 @@ def build_summary(config, status: str, error: Optional[str], data_source: dict, 
     if anomalies_uri:
         summary["anomalies"] = read_anomalies(anomalies_uri, [constants.TRAIN_SPLIT, constants.EVAL_SPLIT])
     summary["transform_graph"] = _first_uri(rows, "transform_graph")
-    summary.update(model_summary(rows))
+    schema_uri = _first_uri(rows, "validated_schema")
+    if "classes" not in summary and schema_uri and os.path.exists(os.path.join(schema_uri, "schema.pbtxt")):
+        summary["classes"] = class_names_of(load_schema(os.path.join(schema_uri, "schema.pbtxt")))
+    summary.update(model_summary(rows, summary.get("classes")))
     return summary
 
 

@@ -111,3 +111,29 @@ def real_image_folder_factory(horse_or_human_dir, tmp_path_factory):
         return copy_real_sample(horse_or_human_dir, tmp_path_factory.mktemp("horse-or-human-sample"), sample)
 
     return make
+
+
+DEFAULT_ROCK_PAPER_SCISSORS = REPO_ROOT.parent / "shared" / "datasets" / "rock-paper-scissors"
+RPS_CLASSES = ("paper", "rock", "scissors")
+
+
+@pytest.fixture(scope="session")
+def rock_paper_scissors_dir() -> Path:
+    """The real 3-class photographs: $RPS_DIR, else ../shared/datasets/rock-paper-scissors; missing is a failure."""
+    path = Path(os.environ.get("RPS_DIR") or DEFAULT_ROCK_PAPER_SCISSORS)
+    if not all((path / name).is_dir() for name in RPS_CLASSES):
+        pytest.fail(
+            f"rock-paper-scissors images not found in {path} (no paper/, rock/, scissors/); set RPS_DIR to the "
+            "data set's folder, or deselect these tests with -m 'not e2e'"
+        )
+    return path
+
+
+def copy_rps_clips(source: Path, root: Path, clips) -> Path:
+    """Every frame of the given video clips, in all three classes, copied into root/<class>/."""
+    for class_name in RPS_CLASSES:
+        (root / class_name).mkdir(parents=True)
+        for clip in clips:
+            for image in (source / class_name).glob(f"{class_name}.{clip}-*_jpg.rf.*.jpg"):
+                shutil.copy(image, root / class_name / image.name)
+    return root

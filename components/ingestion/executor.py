@@ -33,6 +33,7 @@ def _decode(item, max_pixels: int) -> dict:
         "file": candidate.relative_path,
         "class_name": candidate.class_name,
         "group": candidate.group,
+        "grouped": candidate.grouped,
         "split": split,
         "accepted": encoded is not None,
         "note": note,
@@ -49,7 +50,7 @@ class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
     def GenerateExamplesByBeam(self, pipeline: beam.Pipeline, exec_properties: Dict[str, Any]):
         settings = IngestionSettings.from_exec_properties(exec_properties)
         data_dir = exec_properties[standard_component_specs.INPUT_BASE_KEY]
-        scan = scan_image_folder(data_dir, settings.group_pattern)
+        scan = scan_image_folder(data_dir, settings.group_pattern, groups_span_classes=settings.groups_span_classes)
         split_of = assign_splits(scan.candidates, settings.eval_fraction, settings.split_seed)
         self._scan = scan
         # print, not logging: the user sees it whatever the log level (like the Trainer's epochs).

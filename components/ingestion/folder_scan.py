@@ -34,6 +34,7 @@ class ImageCandidate:
     class_name: str
     label: int
     group: str
+    grouped: bool = True  # False: the name did not match the group pattern, so the file is a group of its own
 
 
 @dataclasses.dataclass
@@ -51,15 +52,25 @@ class FolderScan:
         return counts
 
 
-def group_of(class_name: str, file_stem: str, group_pattern: str) -> str:
-    """The subject a file belongs to: images of one group always share a split.
-
-    The pattern's first capture group, applied to the file name without its
-    extension, is the subject; a name that does not match is a group of its own.
-    """
+def subject_of(file_stem: str, group_pattern: str) -> Optional[str]:
+    """The pattern's first capture group that took part in the match (so a pattern may hold
+    alternatives, one per naming scheme), applied to the file name without its extension;
+    None when the name does not match."""
     match = re.match(group_pattern, file_stem)
-    subject = match.group(1) if match and match.groups() else file_stem
-    return f"{class_name}/{subject}"
+    if not match:
+        return None
+    return next((group for group in match.groups() if group is not None), None)
+
+
+def group_of(class_name: str, file_stem: str, group_pattern: str, span_classes: bool = False) -> str:
+    """The group a file belongs to: images of one group always share a split.
+
+    The group is the file's subject (see subject_of); a name that does not match
+    is a group of its own. Groups are per class unless span_classes is set, for
+    sources that hold several classes (one video clip showing every gesture).
+    """
+    subject = subject_of(file_stem, group_pattern) or file_stem
+    return subject if span_classes else f"{class_name}/{subject}"
 
 
 def _reject_reason(name: str, size: int) -> Optional[str]:
@@ -83,7 +94,9 @@ def _walk_files(folder: str):
             yield os.path.join(root, name)
 
 
-def scan_image_folder(data_dir: str, group_pattern: str, min_classes: int = 2) -> FolderScan:
+def scan_image_folder(
+    data_dir: str, group_pattern: str, min_classes: int = 2, groups_span_classes: bool = False
+) -> FolderScan:
     """Lists every class folder and file; raises DataError if the set is unusable."""
     if not data_dir:
         raise DataError("no data directory given; pass --data-dir DIR (one sub-folder per class)")
@@ -126,9 +139,10 @@ def scan_image_folder(data_dir: str, group_pattern: str, min_classes: int = 2) -
             f"least {min_classes}. Put each class's images in its own sub-folder, e.g. {data_dir}/cats/*.jpg and "
             f"{data_dir}/dogs/*.jpg"
         )
-    candidates = [
-        ImageCandidate(path, relative, name, label, group_of(name, os.path.splitext(os.path.basename(path))[0], group_pattern))
-        for label, name in enumerate(class_names)
-        for path, relative in files_by_class[name]
-    ]
+    candidates = []
+    for label, name in enumerate(class_names):
+        for path, relative in files_by_class[name]:
+            stem = os.path.splitext(os.path.basename(path))[0]
+            group = group_of(name, stem, group_pattern, groups_span_classes)
+            candidates.append(ImageCandidate(path, relative, name, label, group, subject_of(stem, group_pattern) is not None))
     return FolderScan(data_dir, class_names, candidates, rejected, warnings)

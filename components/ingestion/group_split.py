@@ -7,10 +7,14 @@ Python's salted hash()), so every run and every machine gives the same split.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Dict, Iterable
 
 from components.constants import EVAL_SPLIT, TRAIN_SPLIT
+
+
+# A class's eval share may end up at most this many times eval_fraction.
+OVERSHOOT = 1.5
 
 
 def _stable_rank(seed: str, group: str) -> str:
@@ -20,26 +24,34 @@ def _stable_rank(seed: str, group: str) -> str:
 def assign_splits(candidates: Iterable, eval_fraction: float, seed: str) -> Dict[str, str]:
     """Maps each group to 'train' or 'eval'.
 
-    Within each class, groups are taken in hash order into eval until eval
-    holds at least `eval_fraction` of that class's images; a class with a
-    single group stays wholly in train. Returns {group: split}.
+    Groups are taken in hash order into eval while any class they hold still
+    has less than `eval_fraction` of its images in eval, unless the group
+    would take one of its classes past OVERSHOOT times that share (a big
+    clip of every gesture must not fill eval with one class); the last group
+    of each class (in that order) stays in train, so a class with a single
+    group is wholly in train. A group may hold several classes: it goes to
+    one split whole. Returns {group: split}.
     """
-    images_per_group: Dict[str, int] = defaultdict(int)
-    groups_per_class: Dict[str, set] = defaultdict(set)
+    images: Dict[str, Counter] = defaultdict(Counter)
     for candidate in candidates:
-        images_per_group[candidate.group] += 1
-        groups_per_class[candidate.class_name].add(candidate.group)
+        images[candidate.group][candidate.class_name] += 1
+    ordered = sorted(images, key=lambda g: _stable_rank(seed, g))
+    per_class: Counter = Counter()
+    last_group_of_class: Dict[str, str] = {}
+    for group in ordered:
+        per_class.update(images[group])
+        last_group_of_class.update({class_name: group for class_name in images[group]})
 
     split_of: Dict[str, str] = {}
-    for groups in groups_per_class.values():
-        ordered = sorted(groups, key=lambda g: _stable_rank(seed, g))
-        target = eval_fraction * sum(images_per_group[g] for g in ordered)
-        in_eval = 0
-        for index, group in enumerate(ordered):
-            keep_one_for_train = index == len(ordered) - 1
-            if in_eval < target and not keep_one_for_train:
-                split_of[group] = EVAL_SPLIT
-                in_eval += images_per_group[group]
-            else:
-                split_of[group] = TRAIN_SPLIT
+    in_eval: Counter = Counter()
+    for group in ordered:
+        classes = images[group]
+        keep_for_train = any(last_group_of_class[name] == group for name in classes)
+        wanted = any(in_eval[name] < eval_fraction * per_class[name] for name in classes)
+        too_big = any(in_eval[name] + count > OVERSHOOT * eval_fraction * per_class[name] for name, count in classes.items())
+        if wanted and not keep_for_train and not too_big:
+            split_of[group] = EVAL_SPLIT
+            in_eval.update(classes)
+        else:
+            split_of[group] = TRAIN_SPLIT
     return split_of

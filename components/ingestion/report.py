@@ -21,10 +21,12 @@ def build_report(scan: FolderScan, outcomes: Iterable[dict]) -> dict:
     rejected: List[Rejection] = list(scan.rejected)
     converted = []
     groups = defaultdict(set)
+    ungrouped = defaultdict(int)
     for outcome in sorted(outcomes, key=lambda o: o["file"]):
         if outcome["accepted"]:
             counts[outcome["split"]][outcome["class_name"]] += 1
             groups[outcome["split"]].add(outcome["group"])
+            ungrouped[outcome["split"]] += int(not outcome.get("grouped", True))
             if outcome["note"]:
                 converted.append({"file": outcome["file"], "note": outcome["note"]})
         else:
@@ -37,6 +39,8 @@ def build_report(scan: FolderScan, outcomes: Iterable[dict]) -> dict:
         "total_examples": sum(sum(c.values()) for c in per_split.values()),
         "groups_per_split": {split: len(g) for split, g in sorted(groups.items())},
         "groups_in_both_splits": sorted(set.intersection(*groups.values())) if len(groups) > 1 else [],
+        # Files whose names did not match the group pattern: each is a group of its own.
+        "ungrouped_files_per_split": {split: ungrouped[split] for split in sorted(groups)},
         "rejected": [r.as_row() for r in sorted(rejected, key=lambda r: r.path)],
         "converted": converted,
         "warnings": scan.warnings,

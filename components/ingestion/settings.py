@@ -14,6 +14,7 @@ class IngestionSettings:
     eval_fraction: float
     split_seed: str
     max_image_pixels: int
+    groups_span_classes: bool = False
 
     def to_custom_config(self) -> example_gen_pb2.CustomConfig:
         packed = any_pb2.Any()
@@ -32,6 +33,7 @@ class IngestionSettings:
             eval_fraction=float(raw["eval_fraction"]),
             split_seed=raw["split_seed"],
             max_image_pixels=int(raw["max_image_pixels"]),
+            groups_span_classes=bool(raw.get("groups_span_classes", False)),
         )
 
     def describe(self) -> str:

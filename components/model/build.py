@@ -1,4 +1,4 @@
-"""build_transfer_model: InceptionV3 cut at `mixed7`, frozen, plus a small dense head."""
+"""build_transfer_model: InceptionV3 cut at `mixed7`, frozen, plus a small dense head over N classes."""
 from __future__ import annotations
 
 from typing import Optional
@@ -10,6 +10,8 @@ from components import constants
 from components.model.settings import TrainerSettings
 
 INPUT_SHAPE = (constants.IMAGE_HEIGHT, constants.IMAGE_WIDTH, constants.IMAGE_CHANNELS)
+# The model's one output: a softmax over the classes, in label order.
+PROBABILITIES = "probabilities"
 
 
 def build_feature_extractor(weights: Optional[str], cut_layer: str) -> keras.Model:
@@ -29,25 +31,32 @@ def build_feature_extractor(weights: Optional[str], cut_layer: str) -> keras.Mod
     return extractor
 
 
-def build_transfer_model(settings: TrainerSettings, weights: Optional[str]) -> keras.Model:
-    """image in [-1, 1] -> probability of class 1."""
+def build_head(features: keras.KerasTensor, settings: TrainerSettings, num_classes: int) -> keras.KerasTensor:
+    """Flatten, Dense relu, Dropout, then a softmax over the classes."""
+    x = layers.Flatten()(features)
+    x = layers.Dense(settings.head_units, activation="relu")(x)
+    x = layers.Dropout(settings.dropout)(x)
+    return layers.Dense(num_classes, activation="softmax", name=PROBABILITIES)(x)
+
+
+def build_transfer_model(settings: TrainerSettings, weights: Optional[str], num_classes: int) -> keras.Model:
+    """image in [-1, 1] -> probability of each of the num_classes classes."""
+    if num_classes < 2:
+        raise ValueError(f"a classifier needs at least 2 classes, got {num_classes}")
     keras.utils.set_random_seed(settings.seed)
     extractor = build_feature_extractor(weights, settings.cut_layer)
     image = keras.Input(shape=INPUT_SHAPE, name=constants.TRANSFORMED_IMAGE_KEY)
     features = extractor(image, training=False)  # batch norms stay in inference mode, even when fine-tuning
-    x = layers.Flatten()(features)
-    x = layers.Dense(settings.head_units, activation="relu")(x)
-    x = layers.Dropout(settings.dropout)(x)
-    probability = layers.Dense(1, activation="sigmoid", name="probability")(x)
-    model = keras.Model(image, probability, name="transfer_classifier")
+    model = keras.Model(image, build_head(features, settings, num_classes), name="transfer_classifier")
     compile_model(model, settings.learning_rate)
     return model
 
 
-def compile_model(model: keras.Model, learning_rate: float) -> None:
+def compile_model(model: keras.Model, learning_rate) -> None:
+    """learning_rate: a number or a Keras schedule. Labels are class ids (sparse)."""
     model.compile(
         optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
-        loss="binary_crossentropy",
+        loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
 

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 
+LR_SCHEDULES = ("constant", "cosine")
+CLASS_WEIGHTINGS = ("none", "balanced")
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainerSettings:
@@ -12,9 +15,19 @@ class TrainerSettings:
     head_units: int = 1024
     dropout: float = 0.2
     learning_rate: float = 1e-4
+    # "cosine": the learning rate decays to 0 over the stage's epochs; "constant": the seed's recipe.
+    lr_schedule: str = "constant"
     epochs: int = 2
+    # Stop a stage when eval accuracy has not improved for this many epochs and keep
+    # its best epoch's weights (0: off, train every epoch).
+    early_stopping_patience: int = 0
     batch_size: int = 32
     augment: bool = True
+    # Scales the augmentation's rotation, zoom and translation (1.0: the seed's 0.1 / 0.2 / 0.1).
+    augment_strength: float = 1.0
+    # "balanced": each class's loss weighted by total / (classes * class count), so a
+    # smaller class counts as much as a larger one; "none": every example weighs 1.
+    class_weighting: str = "none"
     fine_tune_blocks: int = 0  # 0: no second stage
     fine_tune_epochs: int = 2
     fine_tune_learning_rate: float = 1e-5

@@ -4,7 +4,9 @@
 - serving_images: a batch of raw encoded images (JPEG/PNG bytes; what a TF
   Serving REST client sends as {"b64": ...}).
 Both run the Transform graph, so serving decodes exactly as training did,
-and both return probability, class_id and class_name.
+and both return, per image: class_id, class_name, probability (of that
+class), probabilities (every class, in label order) and class_names (the
+names of those classes, in the same order).
 """
 from __future__ import annotations
 
@@ -16,15 +18,24 @@ from components import constants
 
 SERVING_DEFAULT = "serving_default"
 SERVING_IMAGES = "serving_images"
+# Output keys, shared by TFMA's eval config, `predict` and the tests.
+CLASS_ID = "class_id"
+CLASS_NAME = "class_name"
+PROBABILITY = "probability"
+PROBABILITIES = "probabilities"
+CLASS_NAMES = "class_names"
 
 
 def _predict(model, transformed: dict, class_names: List[str]) -> dict:
-    probability = model(transformed[constants.TRANSFORMED_IMAGE_KEY], training=False)
-    class_id = tf.cast(probability[:, 0] >= 0.5, tf.int64)
+    probabilities = model(transformed[constants.TRANSFORMED_IMAGE_KEY], training=False)
+    class_id = tf.argmax(probabilities, axis=-1, output_type=tf.int64)
+    names = tf.constant(class_names)
     return {
-        "probability": probability,
-        "class_id": class_id,
-        "class_name": tf.gather(tf.constant(class_names), class_id),
+        CLASS_ID: class_id,
+        CLASS_NAME: tf.gather(names, class_id),
+        PROBABILITY: tf.reduce_max(probabilities, axis=-1),
+        PROBABILITIES: probabilities,
+        CLASS_NAMES: tf.tile(names[tf.newaxis, :], [tf.shape(probabilities)[0], 1]),
     }
 
 

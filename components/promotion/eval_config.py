@@ -1,38 +1,71 @@
-"""The TFMA EvalConfig of the promotion gate: what "good enough and no worse" means."""
+"""The TFMA EvalConfig of the promotion gate: what "good enough and no worse" means.
+
+One code path for any number of classes: the model's `probabilities` output
+against the integer label. Accuracy is gated on the whole eval set, and
+because the eval set is also sliced by class, the accuracy of each class's
+slice (that class's recall) is gated too: a candidate that gains on average
+by giving up one class is refused. The confusion matrix is computed for the
+run summary (per-class precision and recall are read from it).
+"""
+import dataclasses
+
 import tensorflow_model_analysis as tfma
 
 from components import constants
-from components.model.signatures import SERVING_DEFAULT
+from components.model.signatures import PROBABILITIES, SERVING_DEFAULT
+
+ACCURACY = "accuracy"
+CONFUSION_MATRIX = "MultiClassConfusionMatrixPlot"
 
 
-def build_eval_config(accuracy_threshold: float, max_accuracy_drop: float) -> tfma.EvalConfig:
-    accuracy_gate = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": accuracy_threshold}),
-        # Worse than the serving model by more than the tolerance: not blessed.
+@dataclasses.dataclass(frozen=True)
+class GateThresholds:
+    accuracy_threshold: float  # lowest overall eval accuracy that can be blessed
+    max_accuracy_drop: float  # tolerated overall drop vs the baseline
+    class_recall_threshold: float  # lowest recall of any one class
+    max_class_recall_drop: float  # tolerated drop of any one class's recall vs the baseline
+
+
+def _bounds(lowest: float, max_drop: float) -> tfma.MetricThreshold:
+    return tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": lowest}),
+        # Worse than the baseline model by more than the tolerance: not blessed.
         change_threshold=tfma.GenericChangeThreshold(
-            direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -max_accuracy_drop}
+            direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -max_drop}
         ),
+    )
+
+
+def build_eval_config(thresholds: GateThresholds) -> tfma.EvalConfig:
+    overall = tfma.SlicingSpec()
+    per_class = tfma.SlicingSpec(feature_keys=[constants.CLASS_NAME_KEY])
+    accuracy = tfma.MetricConfig(
+        class_name="SparseCategoricalAccuracy",
+        config=f'"name": "{ACCURACY}"',
+        per_slice_thresholds=[
+            tfma.PerSliceMetricThreshold(
+                slicing_specs=[overall], threshold=_bounds(thresholds.accuracy_threshold, thresholds.max_accuracy_drop)
+            ),
+            tfma.PerSliceMetricThreshold(
+                slicing_specs=[per_class],
+                threshold=_bounds(thresholds.class_recall_threshold, thresholds.max_class_recall_drop),
+            ),
+        ],
     )
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
                 signature_name=SERVING_DEFAULT,
                 label_key=constants.LABEL_KEY,
-                prediction_key="probability",
+                prediction_key=PROBABILITIES,
                 # Call the signature directly; reloading through Keras was 7-9x slower with 3x the memory.
                 model_type="tf_generic",
             )
         ],
-        slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[constants.CLASS_NAME_KEY])],
+        slicing_specs=[overall, per_class],
         metrics_specs=[
             tfma.MetricsSpec(
-                metrics=[
-                    tfma.MetricConfig(class_name="BinaryAccuracy", threshold=accuracy_gate),
-                    tfma.MetricConfig(class_name="AUC"),
-                    tfma.MetricConfig(class_name="Precision"),
-                    tfma.MetricConfig(class_name="Recall"),
-                    tfma.MetricConfig(class_name="ExampleCount"),
-                ]
+                metrics=[accuracy, tfma.MetricConfig(class_name="ExampleCount"), tfma.MetricConfig(class_name=CONFUSION_MATRIX)]
             )
         ],
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import tensorflow_model_analysis as tfma
 
@@ -32,14 +32,51 @@ def _model_names(evaluation_uri: str) -> List[str]:
     return [spec.get("name", "") for spec in config.get("evalConfig", config).get("modelSpecs", [])] or [""]
 
 
+def _confusion_counts(plots: dict) -> Optional[List[List[int]]]:
+    """TFMA's MultiClassConfusionMatrixPlot at threshold 0 (argmax) -> counts[true id][predicted id]."""
+    for by_sub_key in plots.values():
+        for plot in by_sub_key.values():
+            matrices = plot.get("multiClassConfusionMatrixAtThresholds", {}).get("matrices", [])
+            if not matrices:
+                continue
+            entries = matrices[0].get("entries", [])
+            size = 1 + max([max(int(e.get("actualClassId", 0)), int(e.get("predictedClassId", 0))) for e in entries] + [0])
+            counts = [[0] * size for _ in range(size)]
+            for entry in entries:
+                predicted = int(entry.get("predictedClassId", 0))
+                if predicted >= 0:  # -1: no class above the threshold (never at threshold 0)
+                    counts[int(entry.get("actualClassId", 0))][predicted] += int(round(entry.get("numWeightedExamples", 0)))
+            return counts
+    return None
+
+
+def per_class_scores(counts: List[List[int]], class_names: List[str]) -> Dict[str, dict]:
+    """{class: {precision, recall, examples}} from a confusion matrix (rows true, columns predicted)."""
+    scores = {}
+    for index, name in enumerate(class_names):
+        examples = sum(counts[index]) if index < len(counts) else 0
+        predicted = sum(row[index] for row in counts if index < len(row))
+        hits = counts[index][index] if index < len(counts) else 0
+        scores[name] = {
+            "precision": round(hits / predicted, 4) if predicted else None,
+            "recall": round(hits / examples, 4) if examples else None,
+            "examples": examples,
+        }
+    return scores
+
+
 def read_evaluation(evaluation_uri: str) -> dict:
-    """{"models": {name: {slice: {metric: value}}}, "validation_ok": bool, "failures": [...]}."""
-    models = {}
+    """{"models": {name: {slice: {metric: value}}}, "confusion": {name: counts}, "validation_ok", "failures"}."""
+    models, confusion = {}, {}
     for name in _model_names(evaluation_uri):
         result = tfma.load_eval_result(evaluation_uri, model_name=name or None)
         models[name or "candidate"] = {
             _slice_name(slice_key): _plain(metrics) for slice_key, metrics in result.slicing_metrics
         }
+        overall_plots = [plots for slice_key, plots in (result.plots or []) if not slice_key]
+        counts = _confusion_counts(overall_plots[0]) if overall_plots else None
+        if counts is not None:
+            confusion[name or "candidate"] = counts
     validation = tfma.load_validation_result(evaluation_uri)
     failures = []
     for per_slice in validation.metric_validations_per_slice:
@@ -52,4 +89,4 @@ def read_evaluation(evaluation_uri: str) -> dict:
                 f"{', change vs baseline' if failure.metric_key.is_diff else ''}) = "
                 f"{failure.metric_value.double_value.value:.4f}: {failure.message.strip() or 'threshold not met'}"
             )
-    return {"models": models, "validation_ok": bool(validation.validation_ok), "failures": failures}
+    return {"models": models, "confusion": confusion, "validation_ok": bool(validation.validation_ok), "failures": failures}

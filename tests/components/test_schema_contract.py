@@ -44,3 +44,10 @@ def test_offline_synthetic_data_set_has_a_committed_schema():
     path = find_schema_for(list(SYNTHETIC_CLASSES), DEFAULT_SCHEMA_DIR)
 
     assert path is not None and Path(path).parent.name == "synthetic_shapes"
+
+
+def test_committed_rock_paper_scissors_schema_is_what_the_code_generates_for_three_classes():
+    path = Path(DEFAULT_SCHEMA_DIR) / "rock_paper_scissors" / "schema.pbtxt"
+
+    assert path.read_text() == schema_text(["paper", "rock", "scissors"])
+    assert find_schema_for(["paper", "rock", "scissors"], DEFAULT_SCHEMA_DIR) == str(path)

@@ -70,7 +70,7 @@ def test_first_run_ingests_every_image_split_by_subject(first_run):
 def test_first_run_without_baseline_is_blessed_and_pushed(first_run, workspace):
     summary, _ = first_run
     assert summary["baseline"].startswith("nothing is serving")
-    accuracy = summary["metrics"]["candidate"]["overall"]["binary_accuracy"]
+    accuracy = summary["metrics"]["candidate"]["overall"]["accuracy"]
     assert accuracy >= 0.95, f"eval accuracy {accuracy} on the subject-wise split"
     assert summary["blessed"] is True
     assert versions(workspace / "serving") == [os.path.basename(summary["pushed"])]
@@ -92,11 +92,14 @@ def test_pushed_model_has_both_signatures_and_agrees_with_predict(first_run, wor
         capture_output=True, text=True, check=True,
     )
     cli_class = re.search(r"Result for output key class_name:\s*\[b'(\w+)'\]", ran.stdout).group(1)
-    cli_probability = float(re.search(r"Result for output key probability:\s*\[\[([0-9.e-]+)\]\]", ran.stdout).group(1))
+    cli_probability = float(re.search(r"Result for output key probability:\s*\[([0-9.e-]+)\]", ran.stdout).group(1))
 
     predicted = json.loads(run_cli("predict", "--model-dir", str(workspace / "serving"), str(image)).stdout.strip())
     assert predicted["class"] == cli_class == "humans"
-    assert predicted["probability"] == pytest.approx(cli_probability, abs=1e-5)  # P(humans), class id 1
+    assert predicted["probability"] == pytest.approx(cli_probability, abs=1e-5)  # P(humans), the predicted class
+    assert set(predicted["probabilities"]) == {"horses", "humans"}
+    assert predicted["probabilities"]["humans"] == pytest.approx(predicted["probability"], abs=1e-6)
+    assert sum(predicted["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
 
 
 def test_unchanged_rerun_hits_the_cache_and_pushes_nothing(first_run, horse_or_human_dir, workspace):
@@ -112,15 +115,17 @@ def test_unchanged_rerun_hits_the_cache_and_pushes_nothing(first_run, horse_or_h
 def test_worse_candidate_is_not_blessed_and_serving_keeps_the_first_model(first_run, horse_or_human_dir, workspace):
     first_version = versions(workspace / "serving")
     # Zero epochs: the head keeps its random weights. The absolute bound is
-    # lowered to 0 so that only the comparison with the serving model can refuse it.
-    summary, _ = run_pipeline(horse_or_human_dir, workspace, "--epochs", "0", "--accuracy-threshold", "0")
+    # bounds are lowered to 0 so that only the comparison with the serving model can refuse it.
+    summary, _ = run_pipeline(
+        horse_or_human_dir, workspace, "--epochs", "0", "--accuracy-threshold", "0", "--class-recall-threshold", "0"
+    )
     assert summary["baseline"].startswith("serving version")
     assert summary["blessed"] is False
-    assert any("binary_accuracy" in failure and "change" in failure for failure in summary["blessing_failures"])
+    assert any("accuracy" in failure and "change" in failure for failure in summary["blessing_failures"])
     assert summary["pushed"] == "not pushed"
     assert versions(workspace / "serving") == first_version
-    baseline_accuracy = summary["metrics"]["baseline"]["overall"]["binary_accuracy"]
-    assert summary["metrics"]["candidate"]["overall"]["binary_accuracy"] < baseline_accuracy
+    baseline_accuracy = summary["metrics"]["baseline"]["overall"]["accuracy"]
+    assert summary["metrics"]["candidate"]["overall"]["accuracy"] < baseline_accuracy
 
 
 def test_candidate_below_absolute_threshold_is_not_pushed(first_run, horse_or_human_dir, workspace):
@@ -128,6 +133,6 @@ def test_candidate_below_absolute_threshold_is_not_pushed(first_run, horse_or_hu
     summary, _ = run_pipeline(horse_or_human_dir, workspace, "--epochs", "0", "--serving-dir", str(fresh_serving))
     assert summary["baseline"].startswith("nothing is serving")
     assert summary["blessed"] is False
-    assert any("binary_accuracy" in failure for failure in summary["blessing_failures"])
+    assert any("accuracy" in failure for failure in summary["blessing_failures"])
     assert summary["pushed"] == "not pushed"
     assert versions(fresh_serving) == []

@@ -1,7 +1,7 @@
 """components/ingestion/folder_scan.py: the cheap scan that runs before any heavy work."""
 import pytest
 
-from components.ingestion.folder_scan import DataError, group_of, scan_image_folder
+from components.ingestion.folder_scan import DataError, group_of, scan_image_folder, subject_of
 from pipeline.config import DEFAULT_GROUP_PATTERN
 
 
@@ -130,3 +130,27 @@ def test_names_outside_the_pattern_are_groups_of_their_own():
 
 def test_same_subject_name_in_two_classes_is_two_groups():
     assert group_of("cats", "pet01-0", DEFAULT_GROUP_PATTERN) != group_of("dogs", "pet01-0", DEFAULT_GROUP_PATTERN)
+
+
+def test_groups_can_span_classes_when_one_source_shows_several():
+    assert group_of("rock", "clip7-3", DEFAULT_GROUP_PATTERN, span_classes=True) == "clip7"
+    assert group_of("rock", "clip7-3", DEFAULT_GROUP_PATTERN, span_classes=True) == group_of(
+        "paper", "clip7-9", DEFAULT_GROUP_PATTERN, span_classes=True
+    )
+
+
+def test_the_first_alternative_that_matches_names_the_group():
+    pattern = r"""(?x) ^(?: (day\d+)_\d+   # photos of a day
+                          | (.+)-\d+ )$    # video frames"""
+    assert subject_of("day3_120", pattern) == "day3"
+    assert subject_of("IMG_7-186", pattern) == "IMG_7"
+    assert subject_of("loose", pattern) is None
+
+
+def test_files_outside_the_pattern_are_counted_as_ungrouped(small_image_set):
+    root = small_image_set(subjects=2, views=2)
+    (root / "cats" / "stray.png").write_bytes((root / "cats" / "cat01-0.png").read_bytes())
+
+    candidates = scan(root).candidates
+
+    assert [c.relative_path for c in candidates if not c.grouped] == ["cats/stray.png"]

@@ -4,7 +4,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from components.ingestion.folder_scan import scan_image_folder
+from components.ingestion.folder_scan import ImageCandidate, scan_image_folder
 from components.ingestion.group_split import assign_splits
 from pipeline.config import DEFAULT_GROUP_PATTERN, PipelineConfig
 
@@ -68,3 +68,32 @@ def test_a_class_with_a_single_subject_stays_in_train(small_image_set):
     candidates = scan_image_folder(str(root), DEFAULT_GROUP_PATTERN).candidates
 
     assert set(split_of_files(candidates, 0.5).values()) == {"train"}
+
+
+def candidates_of(groups):
+    """groups: {group: {class: image count}} -> candidates as the scan makes them."""
+    return [
+        ImageCandidate(f"/d/{c}/{g}-{i}.jpg", f"{c}/{g}-{i}.jpg", c, 0, g)
+        for g, by_class in groups.items() for c, n in by_class.items() for i in range(n)
+    ]
+
+
+def test_a_clip_of_every_class_goes_to_one_split_whole():
+    groups = {f"clip{i}": {"paper": 10, "rock": 10, "scissors": 10} for i in range(10)}
+
+    split_of = assign_splits(candidates_of(groups), 0.2, SEED)
+
+    assert sorted(Counter(split_of.values()).items()) == [("eval", 2), ("train", 8)]
+
+
+def test_a_big_group_cannot_fill_eval_with_one_class():
+    # One session holds 100 rock images; eval's share of rock is 0.2 x 200 = 40, at most 1.5 x 40.
+    groups = {"session": {"rock": 100}}
+    groups.update({f"clip{i}": {"rock": 10, "paper": 10} for i in range(10)})
+
+    split_of = assign_splits(candidates_of(groups), 0.2, SEED)
+
+    assert split_of["session"] == "train"
+    for class_name, total in (("rock", 200), ("paper", 100)):
+        in_eval = sum(groups[g].get(class_name, 0) for g, s in split_of.items() if s == "eval")
+        assert 0 < in_eval <= 1.5 * 0.2 * total, class_name

@@ -1,25 +1,56 @@
 """components/model/build.py: the transfer model's shape, what is frozen, and fine-tuning."""
+import numpy as np
 import pytest
 from tf_keras import layers
 
-from components.model.build import build_transfer_model, unfreeze_top_blocks
+from components.model.build import PROBABILITIES, build_transfer_model, unfreeze_top_blocks
 from components.model.settings import TrainerSettings
 
 
 @pytest.fixture(scope="module")
 def model():
-    return build_transfer_model(TrainerSettings(), weights=None)
+    return build_transfer_model(TrainerSettings(), weights=None, num_classes=3)
 
 
-def test_inception_is_cut_at_mixed7_and_topped_by_the_dense_head(model):
+def test_inception_is_cut_at_mixed7_and_topped_by_the_dense_head_over_n_classes(model):
     extractor = model.layers[1]
     assert extractor.name == "inception_v3_to_mixed7"
     assert tuple(extractor.output_shape[1:]) == (7, 7, 768)
     head = [(type(layer).__name__, getattr(layer, "units", None)) for layer in model.layers[2:]]
-    assert head == [("Flatten", None), ("Dense", 1024), ("Dropout", None), ("Dense", 1)]
-    assert model.layers[-1].activation.__name__ == "sigmoid"
+    assert head == [("Flatten", None), ("Dense", 1024), ("Dropout", None), ("Dense", 3)]
+    assert model.layers[-1].name == PROBABILITIES
+    assert model.layers[-1].activation.__name__ == "softmax"
     assert model.layers[-2].rate == pytest.approx(0.2)
     assert model.input_shape == (None, 150, 150, 3)
+
+
+def test_the_output_is_a_probability_vector_over_the_classes(model):
+    images = np.random.default_rng(0).uniform(-1, 1, size=(4, 150, 150, 3)).astype("float32")
+
+    probabilities = model.predict(images, verbose=0)
+
+    assert probabilities.shape == (4, 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_two_classes_take_the_same_path_as_any_other_number():
+    binary = build_transfer_model(TrainerSettings(head_units=8), weights=None, num_classes=2)
+
+    assert binary.output_shape == (None, 2)
+    assert binary.layers[-1].activation.__name__ == "softmax"
+    assert binary.loss == "sparse_categorical_crossentropy"
+
+
+def test_a_single_class_is_refused():
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        build_transfer_model(TrainerSettings(head_units=8), weights=None, num_classes=1)
+
+
+def test_head_knobs_come_from_the_settings():
+    small = build_transfer_model(TrainerSettings(head_units=64, dropout=0.5), weights=None, num_classes=4)
+
+    assert [layer.units for layer in small.layers if isinstance(layer, layers.Dense)] == [64, 4]
+    assert small.layers[-2].rate == pytest.approx(0.5)
 
 
 def test_only_the_head_trains_by_default(model):
@@ -27,10 +58,11 @@ def test_only_the_head_trains_by_default(model):
     assert trainable == {layer.name for layer in model.layers if isinstance(layer, layers.Dense)}
     assert model.optimizer.get_config()["name"] == "RMSprop"
     assert model.optimizer.get_config()["learning_rate"] == pytest.approx(1e-4)
+    assert model.loss == "sparse_categorical_crossentropy"
 
 
 def test_fine_tuning_unfreezes_only_the_top_blocks_below_the_cut_and_never_batch_norm():
-    model = build_transfer_model(TrainerSettings(), weights=None)
+    model = build_transfer_model(TrainerSettings(head_units=8), weights=None, num_classes=2)
     extractor = model.layers[1]
     names = [layer.name for layer in extractor.layers]
 
@@ -47,4 +79,4 @@ def test_fine_tuning_unfreezes_only_the_top_blocks_below_the_cut_and_never_batch
 
 def test_an_unknown_cut_layer_names_the_valid_ones():
     with pytest.raises(ValueError, match="mixed7"):
-        build_transfer_model(TrainerSettings(cut_layer="mixed99"), weights=None)
+        build_transfer_model(TrainerSettings(cut_layer="mixed99"), weights=None, num_classes=2)

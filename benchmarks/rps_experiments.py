@@ -1,0 +1,211 @@
+"""Training recipes compared on rock-paper-scissors, scored on clips no recipe ever trains or stops on.
+
+    python benchmarks/rps_experiments.py --data-dir DIR [--cache-dir /tmp/rps-features] [--only NAME ...]
+
+Protocol (honest by construction):
+- Images are grouped by source clip with the pattern of configs/rock-paper-scissors.yaml.
+- A held-out TEST set of whole clips is set aside first (assign_splits with its own seed); no recipe
+  sees it until the end. The rest is split train/eval the way the pipeline splits, and the eval
+  split alone drives early stopping and model choice, as in the pipeline.
+- Every recipe uses the project's own code: the Transform's decode/resize, the converted ImageNet
+  weights, the same head (Flatten, Dense 1024 relu, Dropout 0.2, softmax), the same augmentation
+  layers, the same class weights and learning-rate schedules.
+
+To make a dozen recipes affordable on 2 CPU cores, the frozen part of InceptionV3 runs once per image
+(and once per augmented copy) and its output is cached; a recipe then trains the head (and, for
+fine-tuning, the top blocks) on those cached activations. This is the same arithmetic as training
+end to end with the frozen layers in inference mode (batch norms stay frozen in the pipeline too);
+only augmentation differs: a fixed number of augmented copies per training image instead of a
+fresh draw every epoch.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tf_keras as keras  # noqa: E402
+import yaml  # noqa: E402
+
+from components.ingestion.folder_scan import scan_image_folder  # noqa: E402
+from components.ingestion.group_split import assign_splits  # noqa: E402
+from components.model.augmentation import build_augmentation  # noqa: E402
+from components.model.build import build_feature_extractor, build_head  # noqa: E402
+from components.model.settings import TrainerSettings  # noqa: E402
+from components.model.training import balanced_class_weights  # noqa: E402
+from components.transform.preprocessing import decode_and_resize  # noqa: E402
+from components.weights import resolve_weights  # noqa: E402
+from collections import Counter  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIG = os.path.join(REPO, "configs", "rock-paper-scissors.yaml")
+HOLDOUT_SEED = "held-out-test-clips"
+
+# cut: the layer the head sits on; copies: augmented copies of each training image; epochs: the most
+# head epochs; patience: early stopping on eval accuracy; schedule, weighting, strength: as in
+# TrainerSettings; fine_tune: top blocks below the cut trained after the head (learning rate 1e-5).
+RECIPES = {
+    "seed recipe: 5 epochs, augmentation": dict(cut="mixed7", copies=2, epochs=5),
+    "no augmentation, 5 epochs": dict(cut="mixed7", copies=0, epochs=5),
+    "no augmentation, early stopping (<=30)": dict(cut="mixed7", copies=0, epochs=30, patience=4),
+    "augmentation, early stopping (<=30)": dict(cut="mixed7", copies=2, epochs=30, patience=4),
+    "augmentation, early stopping, cosine lr": dict(cut="mixed7", copies=2, epochs=20, patience=4, schedule="cosine"),
+    "augmentation, early stopping, balanced weights": dict(cut="mixed7", copies=2, epochs=30, patience=4, weighting="balanced"),
+    "augmentation x1.5 strength, early stopping": dict(cut="mixed7", copies=2, epochs=30, patience=4, strength=1.5),
+    "cut at mixed6, augmentation, early stopping": dict(cut="mixed6", copies=2, epochs=30, patience=4),
+    "cut at mixed8, augmentation, early stopping": dict(cut="mixed8", copies=2, epochs=30, patience=4),
+    "cut at mixed9, augmentation, early stopping": dict(cut="mixed9", copies=2, epochs=30, patience=4),
+    "fine-tune top 2 blocks (mixed6-7) after the head": dict(cut="mixed7", copies=2, epochs=30, patience=4, fine_tune=2),
+}
+
+
+def load_images(data_dir: str):
+    with open(CONFIG) as handle:
+        config = yaml.safe_load(handle)
+    scan = scan_image_folder(data_dir, config["group_pattern"], groups_span_classes=config["groups_span_classes"])
+    holdout = assign_splits(scan.candidates, 0.2, HOLDOUT_SEED)
+    rest = [c for c in scan.candidates if holdout[c.group] == "train"]
+    inner = assign_splits(rest, config["eval_fraction"], "transfer-pipeline")
+    role = {c.path: ("test" if holdout[c.group] == "eval" else inner[c.group]) for c in scan.candidates}
+    images, labels, roles = [], [], []
+    for candidate in scan.candidates:
+        with open(candidate.path, "rb") as handle:
+            images.append(decode_and_resize(tf.constant(handle.read())).numpy())
+        labels.append(candidate.label)
+        roles.append(role[candidate.path])
+    groups = {r: len({c.group for c in scan.candidates if role[c.path] == r}) for r in ("train", "eval", "test")}
+    return np.stack(images), np.array(labels), np.array(roles), scan.class_names, groups
+
+
+def frozen_activations(extractor, images, batch=32):
+    return np.concatenate([extractor.predict(images[i:i + batch], verbose=0) for i in range(0, len(images), batch)])
+
+
+def cached(path, compute):
+    if os.path.exists(path):
+        return np.load(path)
+    value = compute()
+    np.save(path, value)
+    return value
+
+
+def upper_blocks(base, start_layer: str, end_layer: str) -> keras.Model:
+    """InceptionV3's layers after start_layer up to end_layer, as a model fed with start_layer's output."""
+    names = [layer.name for layer in base.layers]
+    begin, end = names.index(start_layer), names.index(end_layer)
+    inputs = keras.Input(shape=base.get_layer(start_layer).output.shape[1:])
+    tensors = {start_layer: inputs}
+    for layer in base.layers[begin + 1:end + 1]:
+        inbound = layer._inbound_nodes[0].inbound_layers  # noqa: SLF001  (the functional graph, replayed)
+        args = [tensors[l.name] for l in inbound] if isinstance(inbound, list) else tensors[inbound.name]
+        tensors[layer.name] = layer(args, training=False) if isinstance(layer, keras.layers.BatchNormalization) else layer(args)
+    return keras.Model(inputs, tensors[end_layer])
+
+
+def train_recipe(recipe, features, labels, roles, augmented, num_classes, base_for_fine_tune=None):
+    settings = TrainerSettings(
+        learning_rate=recipe.get("lr", 1e-4), lr_schedule=recipe.get("schedule", "constant"),
+        class_weighting=recipe.get("weighting", "none"),
+    )
+    keras.utils.set_random_seed(settings.seed)
+    train_x = np.concatenate([features[roles == "train"]] + augmented) if augmented else features[roles == "train"]
+    train_y = np.concatenate([labels[roles == "train"]] * (1 + len(augmented)))
+    eval_x, eval_y = features[roles == "eval"], labels[roles == "eval"]
+    counts = Counter(train_y.tolist())
+    class_weight = balanced_class_weights(counts, num_classes) if settings.class_weighting == "balanced" else None
+    upper = base_for_fine_tune
+    inputs = keras.Input(shape=features.shape[1:])
+    trunk = upper(inputs) if upper is not None else inputs
+    model = keras.Model(inputs, build_head(trunk, settings, num_classes))
+    if upper is not None:
+        upper.trainable = False
+    epochs = recipe["epochs"]
+    # One pass over the original images = one epoch, whatever the number of augmented copies.
+    steps_per_epoch = int(np.ceil((labels[roles == "train"]).size / 32))
+    lr = (keras.optimizers.schedules.CosineDecay(settings.learning_rate, epochs * steps_per_epoch)
+          if settings.lr_schedule == "cosine" else settings.learning_rate)
+    model.compile(keras.optimizers.RMSprop(lr), "sparse_categorical_crossentropy", ["accuracy"])
+    callbacks = []
+    if recipe.get("patience"):
+        callbacks.append(keras.callbacks.EarlyStopping("val_accuracy", patience=recipe["patience"], mode="max",
+                                                       restore_best_weights=True))
+    data = tf.data.Dataset.from_tensor_slices((train_x, train_y)).shuffle(len(train_x), seed=42).repeat().batch(32)
+    history = model.fit(data, steps_per_epoch=steps_per_epoch, epochs=epochs, validation_data=(eval_x, eval_y),
+                        callbacks=callbacks, class_weight=class_weight, verbose=0)
+    stages = [len(history.epoch)]
+    if recipe.get("fine_tune"):
+        upper.trainable = True
+        for layer in upper.layers:
+            layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
+        model.compile(keras.optimizers.RMSprop(1e-5), "sparse_categorical_crossentropy", ["accuracy"])
+        history = model.fit(data, steps_per_epoch=steps_per_epoch, epochs=recipe.get("fine_tune_epochs", 10),
+                            validation_data=(eval_x, eval_y), verbose=0,
+                            callbacks=[keras.callbacks.EarlyStopping("val_accuracy", patience=3, mode="max",
+                                                                     restore_best_weights=True)])
+        stages.append(len(history.epoch))
+    return model, stages
+
+
+def score(model, x, y, class_names):
+    predicted = np.argmax(model.predict(x, verbose=0, batch_size=64), axis=1)
+    matrix = np.zeros((len(class_names), len(class_names)), int)
+    for true, guess in zip(y, predicted):
+        matrix[true, guess] += 1
+    recall = {name: round(matrix[i, i] / max(1, matrix[i].sum()), 3) for i, name in enumerate(class_names)}
+    return round(float((predicted == y).mean()), 4), recall, matrix.tolist()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=os.environ.get("RPS_DIR"), required=not os.environ.get("RPS_DIR"))
+    parser.add_argument("--cache-dir", default="/tmp/rps-features")
+    parser.add_argument("--only", nargs="*", help="recipe names (substring match) to run")
+    parser.add_argument("--results", default=None, help="append one JSON line per recipe here")
+    args = parser.parse_args()
+    os.makedirs(args.cache_dir, exist_ok=True)
+    started = time.time()
+    images, labels, roles, class_names, groups = load_images(args.data_dir)
+    print(f"images {len(images)}: " + ", ".join(f"{r} {(roles == r).sum()} ({groups[r]} clips)" for r in ("train", "eval", "test")),
+          flush=True)
+    weights = resolve_weights("pretrained", None)
+    base = keras.applications.InceptionV3(include_top=False, weights=None, input_shape=images.shape[1:])
+    base.load_weights(weights)
+    train_images = images[roles == "train"]
+    for name, recipe in RECIPES.items():
+        if args.only and not any(part in name for part in args.only):
+            continue
+        t0 = time.time()
+        feed_layer = f"mixed{int(recipe['cut'][5:]) - recipe['fine_tune']}" if recipe.get("fine_tune") else recipe["cut"]
+        extractor = keras.Model(base.input, base.get_layer(feed_layer).output)
+        features = cached(os.path.join(args.cache_dir, f"{feed_layer}.npy"), lambda: frozen_activations(extractor, images))
+        strength = recipe.get("strength", 1.0)
+        augmented = []
+        for copy in range(recipe["copies"]):
+            augment = build_augmentation(seed=100 + copy, strength=strength)
+
+            def compute():
+                return frozen_activations(extractor, augment(train_images, training=True).numpy())
+
+            augmented.append(cached(os.path.join(args.cache_dir, f"{feed_layer}-aug{strength}-{copy}.npy"), compute))
+        upper = upper_blocks(base, feed_layer, recipe["cut"]) if recipe.get("fine_tune") else None
+        model, stages = train_recipe(recipe, features, labels, roles, augmented, len(class_names), upper)
+        eval_accuracy, _, _ = score(model, features[roles == "eval"], labels[roles == "eval"], class_names)
+        test_accuracy, recall, matrix = score(model, features[roles == "test"], labels[roles == "test"], class_names)
+        row = {"recipe": name, "eval_accuracy": eval_accuracy, "test_accuracy": test_accuracy, "test_recall": recall,
+               "test_confusion": matrix, "epochs": stages, "seconds": round(time.time() - t0)}
+        print(json.dumps(row), flush=True)
+        if args.results:
+            with open(args.results, "a") as handle:
+                handle.write(json.dumps(row) + "\n")
+    print(f"total {time.time() - started:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
