@@ -62,7 +62,11 @@ RECIPES = {
     "cut at mixed6, augmentation, early stopping": dict(cut="mixed6", copies=2, epochs=30, patience=4),
     "cut at mixed8, augmentation, early stopping": dict(cut="mixed8", copies=2, epochs=30, patience=4),
     "cut at mixed9, augmentation, early stopping": dict(cut="mixed9", copies=2, epochs=30, patience=4),
+    "cut at mixed10, augmentation, early stopping": dict(cut="mixed10", copies=2, epochs=30, patience=4),
     "fine-tune top 2 blocks (mixed6-7) after the head": dict(cut="mixed7", copies=2, epochs=30, patience=4, fine_tune=2),
+    "colour jitter 0.3 + augmentation, early stopping": dict(cut="mixed7", copies=2, epochs=30, patience=4, color=0.3),
+    "dropout 0.5, augmentation, early stopping": dict(cut="mixed7", copies=2, epochs=30, patience=4, dropout=0.5),
+    "colour jitter 0.3, fine-tune top 2 blocks": dict(cut="mixed7", copies=2, epochs=30, patience=4, color=0.3, fine_tune=2),
 }
 
 
@@ -111,7 +115,7 @@ def upper_blocks(base, start_layer: str, end_layer: str) -> keras.Model:
 
 def train_recipe(recipe, features, labels, roles, augmented, num_classes, base_for_fine_tune=None):
     settings = TrainerSettings(
-        learning_rate=recipe.get("lr", 1e-4), lr_schedule=recipe.get("schedule", "constant"),
+        dropout=recipe.get("dropout", 0.2), learning_rate=recipe.get("lr", 1e-4), lr_schedule=recipe.get("schedule", "constant"),
         class_weighting=recipe.get("weighting", "none"),
     )
     keras.utils.set_random_seed(settings.seed)
@@ -185,15 +189,15 @@ def main():
         feed_layer = f"mixed{int(recipe['cut'][5:]) - recipe['fine_tune']}" if recipe.get("fine_tune") else recipe["cut"]
         extractor = keras.Model(base.input, base.get_layer(feed_layer).output)
         features = cached(os.path.join(args.cache_dir, f"{feed_layer}.npy"), lambda: frozen_activations(extractor, images))
-        strength = recipe.get("strength", 1.0)
+        strength, color = recipe.get("strength", 1.0), recipe.get("color", 0.0)
         augmented = []
         for copy in range(recipe["copies"]):
-            augment = build_augmentation(seed=100 + copy, strength=strength)
+            augment = build_augmentation(seed=100 + copy, strength=strength, color=color)
 
             def compute():
                 return frozen_activations(extractor, augment(train_images, training=True).numpy())
 
-            augmented.append(cached(os.path.join(args.cache_dir, f"{feed_layer}-aug{strength}-{copy}.npy"), compute))
+            augmented.append(cached(os.path.join(args.cache_dir, f"{feed_layer}-aug{strength}{f'-color{color}' if color else ''}-{copy}.npy"), compute))
         upper = upper_blocks(base, feed_layer, recipe["cut"]) if recipe.get("fine_tune") else None
         model, stages = train_recipe(recipe, features, labels, roles, augmented, len(class_names), upper)
         eval_accuracy, _, _ = score(model, features[roles == "eval"], labels[roles == "eval"], class_names)

@@ -66,6 +66,7 @@ class PipelineConfig:
     batch_size: int = TrainerSettings.batch_size
     augment: bool = TrainerSettings.augment
     augment_strength: float = TrainerSettings.augment_strength
+    augment_color: float = TrainerSettings.augment_color  # brightness/contrast jitter, 0: off
     class_weighting: str = TrainerSettings.class_weighting  # none | balanced
     fine_tune_blocks: int = TrainerSettings.fine_tune_blocks
     fine_tune_epochs: int = TrainerSettings.fine_tune_epochs
@@ -113,10 +114,10 @@ class PipelineConfig:
             raise ConfigError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
         if self.class_weighting not in CLASS_WEIGHTINGS:
             raise ConfigError(f"class_weighting must be one of {', '.join(CLASS_WEIGHTINGS)}, got {self.class_weighting!r}")
-        if self.early_stopping_patience < 0 or self.augment_strength < 0:
+        if self.early_stopping_patience < 0 or self.augment_strength < 0 or not 0 <= self.augment_color < 1:
             raise ConfigError(
-                f"early_stopping_patience and augment_strength must be >= 0, got {self.early_stopping_patience} "
-                f"and {self.augment_strength}"
+                f"early_stopping_patience and augment_strength must be >= 0 and augment_color within [0, 1), got "
+                f"{self.early_stopping_patience}, {self.augment_strength} and {self.augment_color}"
             )
         if self.keep_versions < 1:
             raise ConfigError(f"keep_versions must be at least 1, got {self.keep_versions}")

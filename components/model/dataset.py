@@ -12,7 +12,7 @@ from components.model.augmentation import build_augmentation
 
 def transformed_dataset(
     file_pattern: List[str], data_accessor, tf_transform_output, batch_size: int, shuffle: bool, augment: bool, seed: int,
-    augment_strength: float = 1.0,
+    augment_strength: float = 1.0, augment_color: float = 0.0,
 ) -> tf.data.Dataset:
     """One pass over the data per iteration (Keras re-iterates it each epoch)."""
     dataset = data_accessor.tf_dataset_factory(
@@ -28,6 +28,6 @@ def transformed_dataset(
     )
     dataset = dataset.map(lambda features, label: (features[constants.TRANSFORMED_IMAGE_KEY], label))
     if augment:
-        augmentation = build_augmentation(seed, augment_strength)
+        augmentation = build_augmentation(seed, augment_strength, augment_color)
         dataset = dataset.map(lambda image, label: (augmentation(image, training=True), label))
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -25,6 +25,8 @@ class TrainerSettings:
     augment: bool = True
     # Scales the augmentation's rotation, zoom and translation (1.0: the seed's 0.1 / 0.2 / 0.1).
     augment_strength: float = 1.0
+    # Random brightness and contrast jitter (0: off, the seed's augmentation; 0.2: +-20 %).
+    augment_color: float = 0.0
     # "balanced": each class's loss weighted by total / (classes * class count), so a
     # smaller class counts as much as a larger one; "none": every example weighs 1.
     class_weighting: str = "none"

@@ -25,7 +25,7 @@ def run_fn(fn_args):
         return transformed_dataset(
             files, fn_args.data_accessor, tf_transform_output, settings.batch_size,
             shuffle=training, augment=training and settings.augment, seed=settings.seed,
-            augment_strength=settings.augment_strength,
+            augment_strength=settings.augment_strength, augment_color=settings.augment_color,
         )
 
     train, evaluation = dataset(fn_args.train_files, True), dataset(fn_args.eval_files, False)
