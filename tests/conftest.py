@@ -9,6 +9,8 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 import io  # noqa: E402
 import shutil  # noqa: E402
+import struct  # noqa: E402
+import zlib  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -58,6 +60,23 @@ def horse_png(horse_or_human_dir) -> bytes:
 @pytest.fixture(scope="session")
 def horse_rgb(horse_png) -> Image.Image:
     return Image.open(io.BytesIO(horse_png)).convert("RGB")
+
+
+@pytest.fixture(scope="session")
+def png_canvas():
+    """Factory: a valid all-black 1-bit PNG of any size, written row by row (tiny in memory and on disk):
+    png_canvas(30000, 30000) is a decompression bomb of a few hundred KB."""
+    def make(width: int, height: int) -> bytes:
+        def chunk(kind, body):
+            return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+        compressor = zlib.compressobj(9)
+        row = b"\x00" * (1 + (width + 7) // 8)
+        data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+        header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+    return make
 
 
 def noise_image(size=(48, 48), mode="RGB", seed=0) -> Image.Image:
