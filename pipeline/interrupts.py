@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from typing import List, Optional
 
 import psutil
@@ -58,6 +59,10 @@ def terminate_children(grace_seconds: float = _CHILD_GRACE_SECONDS) -> List[int]
     return [child.pid for child in children]
 
 
+def _quiet_thread_exception(args) -> None:
+    """After an interrupt: a background thread's error is a consequence of stopping, not news."""
+
+
 class InterruptGuard:
     """Context manager: turns SIGINT/SIGTERM into RunInterrupted in the main thread.
 
@@ -75,6 +80,9 @@ class InterruptGuard:
         if self.signum is None:
             self.signum = signum
             logging.getLogger(_BEAM_STEP_LOGGER).disabled = True
+            # Beam's threads that watch the workers report their (expected) deaths; the process
+            # is on its way out, so the hook stays until it exits.
+            threading.excepthook = _quiet_thread_exception
             for child in _children():  # Beam workers stop now, not when the DAG unwinds
                 try:
                     child.terminate()
