@@ -124,13 +124,16 @@ def _execute(config: PipelineConfig, log: Callable[[str], None], verbose: bool, 
         runner.run_with_ir(pipeline_ir)
 
 
-def _start(config: PipelineConfig, lock: RunLock, log: Callable[[str], None]) -> dict:
-    """What a run records before anything else, so no earlier run's outputs look like this one's."""
+def _new_run() -> dict:
+    return {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "started_ms": int(time.time() * 1000),
+            "monotonic": time.monotonic(), "pid": os.getpid(), "data_source": None, "seconds": {}}
+
+
+def _start(config: PipelineConfig, lock: RunLock, run: dict, log: Callable[[str], None]) -> None:
+    """What a run does before anything else, so no earlier run's outputs look like this one's."""
     if lock.recovered:
-        log(f"note: the previous run in {config.output_dir} ({lock.recovered}) was killed; "
+        log(f"note: the previous run in {config.output_dir} ({lock.recovered}) was killed or crashed; "
             "what it completed is reused from the cache")
-    run = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "started_ms": int(time.time() * 1000),
-           "monotonic": time.monotonic(), "pid": os.getpid(), "data_source": None, "seconds": {}}
     write_summary({"status": "running", "error": None, "started": run["started"], "pid": run["pid"],
                    "output_dir": config.output_dir}, config.summary_path)
     with contextlib.suppress(FileNotFoundError):
@@ -139,7 +142,6 @@ def _start(config: PipelineConfig, lock: RunLock, log: Callable[[str], None]) ->
     inside = os.path.commonpath([config.serving_path, config.output_dir]) == config.output_dir
     for path in clean_orphaned_staging(config.serving_path, older_than_s=0 if inside else 3600):
         log(f"removed {path}, left by a push that did not finish")
-    return run
 
 
 def _finish(config: PipelineConfig, run: dict, status: str, error: Optional[str]) -> dict:
@@ -163,8 +165,9 @@ def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print, ver
     WeightsError (preflight), PipelineRunError (a component failed) or RunInterrupted (SIGINT/SIGTERM)."""
     config = config.absolute()
     with RunLock(config.output_dir) as lock, InterruptGuard() as interrupts:
-        run = _start(config, lock, log)
+        run = _new_run()
         try:
+            _start(config, lock, run, log)
             _execute(config, log, verbose, run)
             status, error, raised = "succeeded", None, None
         except BaseException as err:  # noqa: BLE001 (classified right below; nothing is swallowed)
