@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STARTS = {name: re.compile(rf"^\[\d+/\d+\] {name} \.\.\.$", re.M) for name in ("Transform", "Trainer")}
-WAIT_SECONDS = 600  # a loaded 2-core machine takes minutes to reach the Trainer
+WAIT_SECONDS = 1200  # a loaded 2-core machine can take many minutes to reach the Trainer
 STOP_SECONDS = 60  # an interrupted run must be gone within this
 
 
@@ -69,6 +69,13 @@ class Run:
         finally:
             self._log.close()
 
+    def kill(self) -> None:
+        """Whatever a failed test left running goes, workers included."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self._log.close()
+
 
 def _cmdline(process):
     try:
@@ -98,6 +105,20 @@ def versions(output_dir):
     return sorted(d for d in os.listdir(serving) if d.isdigit()) if os.path.isdir(serving) else []
 
 
+@pytest.fixture
+def start_run():
+    """Starts runs (Run(...) arguments); kills any the test leaves running."""
+    runs = []
+
+    def start(*args):
+        runs.append(Run(*args))
+        return runs[-1]
+
+    yield start
+    for run in runs:
+        run.kill()
+
+
 @pytest.fixture(scope="module")
 def sample(real_image_folder_factory):
     return real_image_folder_factory()
@@ -108,9 +129,9 @@ def shared_output(tmp_path_factory):
     return tmp_path_factory.mktemp("lifecycle-output")
 
 
-def test_a_second_run_on_the_same_output_dir_is_refused_naming_the_first(sample, tmp_path):
+def test_a_second_run_on_the_same_output_dir_is_refused_naming_the_first(sample, tmp_path, start_run):
     output = tmp_path / "out"
-    first = Run(sample, output, tmp_path / "first.log")
+    first = start_run(sample, output, tmp_path / "first.log")
     first.wait_for(r"running \d+ components")
 
     started = time.monotonic()
@@ -138,10 +159,10 @@ def test_a_second_run_on_the_same_output_dir_is_refused_naming_the_first(sample,
     ids=["ctrl-c-in-transform", "sigint-main-in-transform", "sigterm-in-trainer"],
 )
 def test_a_signal_stops_the_run_with_its_exit_code_and_no_leftovers(
-    sample, shared_output, tmp_path, signum, to_group, component, exit_code
+    sample, shared_output, tmp_path, start_run, signum, to_group, component, exit_code
 ):
     before = versions(shared_output)
-    run = Run(sample, shared_output, tmp_path / "run.log")
+    run = start_run(sample, shared_output, tmp_path / "run.log")
     run.wait_for(STARTS[component])
     children = run.wait_for_beam_workers(component) if component == "Transform" else run.children()
     assert summary_of(shared_output)["status"] == "running"
@@ -163,16 +184,16 @@ def test_a_signal_stops_the_run_with_its_exit_code_and_no_leftovers(
           f"after {took:.1f}s; components {states}")
 
 
-def test_a_run_killed_in_the_trainer_resumes_from_the_cache_and_pushes_once(sample, shared_output, tmp_path):
+def test_a_run_killed_in_the_trainer_resumes_from_the_cache_and_pushes_once(sample, shared_output, tmp_path, start_run):
     before = versions(shared_output)
-    killed = Run(sample, shared_output, tmp_path / "killed.log")
+    killed = start_run(sample, shared_output, tmp_path / "killed.log")
     killed.wait_for(STARTS["Trainer"])
     children = killed.children()
     os.killpg(killed.process.pid, signal.SIGKILL)
     assert killed.finish() == -signal.SIGKILL
     psutil.wait_procs(children, timeout=10)
 
-    rerun = Run(sample, shared_output, tmp_path / "rerun.log")
+    rerun = start_run(sample, shared_output, tmp_path / "rerun.log")
     assert rerun.finish(timeout=WAIT_SECONDS) == 0, rerun.output()[-3000:]
 
     assert "was killed" in rerun.output()  # the lock it left was recovered, and said so
