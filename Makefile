@@ -38,8 +38,15 @@ test-fast: install
 benchmark: install
 	$(VENV)/bin/python benchmarks/pipeline_benchmark.py
 
+# What `make clean` deletes in every run folder under outputs/ (names as in pipeline/config.py and
+# pipeline/run_lock.py): artifacts, ML Metadata, summaries, locks. Served models are never deleted:
+# a serving/ folder is not entered, and nothing in a SavedModel bears these names.
+RUN_FILES := pipeline_root 'metadata.sqlite*' 'run_summary.json*' rejected_files.csv synthetic_images .run.lock
+
 clean:
-	rm -rf outputs
+	@test ! -d outputs || find outputs -name serving -prune -o \( $(foreach name,$(RUN_FILES),-name $(name) -o) -false \) \
+		-prune -print -exec rm -rf {} +
+	@test ! -d outputs || find outputs -type d -name serving -prune -exec echo "kept served models: {}" \;
 
 # Regenerates the committed example spec (its test fails when it is stale).
 kubeflow-spec: install

@@ -18,6 +18,7 @@ setup(
         "dill",  # imported by tensorflow-transform 1.16; recent apache-beam no longer pulls it in
         "pyyaml",
         "pillow",
+        "psutil",  # stops the Beam worker processes of an interrupted run
     ],
     extras_require={"test": ["pytest"]},
     entry_points={"console_scripts": ["transfer-pipeline=pipeline.cli:main"]},

@@ -2,36 +2,55 @@
 
 ExampleValidator only records anomalies; this component reads them and
 fails with a readable message, or passes the schema on so that Transform
-(and everything after it) only ever sees validated data.
+(and everything after it) only ever sees validated data. It fails closed:
+a split whose validator output is missing or unreadable, or that the
+validator did not bless, stops the run as surely as an anomaly.
 """
 
 import os
 import shutil
-from typing import Dict, List
+from typing import Dict, List, Optional
 
+from google.protobuf.message import DecodeError
 from tensorflow_metadata.proto.v0 import anomalies_pb2
+from tfx.components.example_validator import executor as example_validator
 from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils, standard_artifacts
 
-_ANOMALIES_FILE = "SchemaDiff.pb"
+# ExampleValidator's own names: Split-<split>/<file> and the per-split blessing it records.
+ANOMALIES_FILE = example_validator.DEFAULT_FILE_NAME
+BLESSED_PROPERTY = example_validator.ARTIFACT_PROPERTY_BLESSED_KEY
 _SCHEMA_FILE = "schema.pbtxt"
 
 
 class DataValidationError(RuntimeError):
-    """The examples break the curated schema; the message lists each anomaly."""
+    """The examples break the curated schema, or their validation cannot be read; the message says which."""
+
+
+def _unverifiable(anomalies_uri: str, problem: str) -> DataValidationError:
+    return DataValidationError(
+        f"{problem}; the data cannot be shown to match the schema, so the run stops before Transform "
+        f"(validator output: {anomalies_uri}). Run again with --no-cache to validate afresh."
+    )
 
 
 def read_anomalies(anomalies_uri: str, split_names: List[str]) -> Dict[str, List[str]]:
-    """{split: ["feature: description", ...]} for every split with anomalies."""
+    """{split: ["feature: description", ...]} for every split with anomalies.
+
+    Raises DataValidationError when a split's anomalies file is missing or unreadable.
+    """
     found = {}
     for split in split_names:
-        path = os.path.join(anomalies_uri, f"Split-{split}", _ANOMALIES_FILE)
-        if not os.path.exists(path):
-            continue
+        path = os.path.join(anomalies_uri, f"Split-{split}", ANOMALIES_FILE)
         anomalies = anomalies_pb2.Anomalies()
-        with open(path, "rb") as handle:
-            anomalies.ParseFromString(handle.read())
+        try:
+            with open(path, "rb") as handle:
+                anomalies.ParseFromString(handle.read())
+        except FileNotFoundError:
+            raise _unverifiable(anomalies_uri, f"ExampleValidator wrote no {ANOMALIES_FILE} for split {split!r}") from None
+        except (OSError, DecodeError) as err:
+            raise _unverifiable(anomalies_uri, f"{path} cannot be read ({type(err).__name__}: {err})") from None
         messages = [
             f"{feature}: {info.description or info.short_description}"
             for feature, info in sorted(anomalies.anomaly_info.items())
@@ -54,6 +73,19 @@ def anomaly_message(found: Dict[str, List[str]], schema_uri: str) -> str:
     return "\n".join(lines)
 
 
+def check_validation(anomalies_uri: str, split_names: List[str], blessed: Optional[dict], schema_uri: str) -> None:
+    """Passes only when every split was validated, blessed and is free of anomalies."""
+    if not split_names:
+        raise _unverifiable(anomalies_uri, "ExampleValidator recorded no validated split")
+    found = read_anomalies(anomalies_uri, split_names)
+    if found:
+        raise DataValidationError(anomaly_message(found, schema_uri))
+    unblessed = [s for s in split_names if (blessed or {}).get(s) != example_validator.BLESSED_VALUE]
+    if unblessed:
+        raise _unverifiable(anomalies_uri, f"ExampleValidator did not bless split(s) {', '.join(unblessed)} "
+                            f"(its {BLESSED_PROPERTY!r} property is {blessed!r})")
+
+
 @component
 def DataValidationGate(
     schema: InputArtifact[standard_artifacts.Schema],
@@ -61,8 +93,7 @@ def DataValidationGate(
     validated_schema: OutputArtifact[standard_artifacts.Schema],
 ) -> None:
     split_names = artifact_utils.decode_split_names(anomalies.split_names)
-    found = read_anomalies(anomalies.uri, split_names)
-    if found:
-        raise DataValidationError(anomaly_message(found, schema.uri))
+    blessed = anomalies.get_json_value_custom_property(BLESSED_PROPERTY)
+    check_validation(anomalies.uri, split_names, blessed, schema.uri)
     os.makedirs(validated_schema.uri, exist_ok=True)
     shutil.copy(os.path.join(schema.uri, _SCHEMA_FILE), os.path.join(validated_schema.uri, _SCHEMA_FILE))

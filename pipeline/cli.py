@@ -179,14 +179,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     from components.serving_client import ModelDirError
     from components.weights import WeightsError
     from pipeline.config import ConfigError
+    from pipeline.interrupts import RunInterrupted
     from pipeline.local_runner import PipelineRunError
+    from pipeline.run_lock import RunLockedError
 
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (DataError, ConfigError, ModelDirError, WeightsError) as err:
+    except (DataError, ConfigError, ModelDirError, WeightsError, RunLockedError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except RunInterrupted as err:
+        print(f"interrupted: {err}", file=sys.stderr)
+        return err.exit_code
     except PipelineRunError as err:
         print(f"error: pipeline failed: {err}", file=sys.stderr)
         return 1

@@ -1,14 +1,19 @@
 """Where the images come from when the user did not say.
 
 Order: --data-dir / DATA_DIR; a cached copy of horse-or-human from an earlier
-download; a fresh download of the official zips; and, on an offline machine,
-a small synthetic set announced loudly as such.
+download; a fresh download of the official zips; and, on an offline machine
+(and only there: no name resolution, connection refused, time-out), a small
+synthetic set announced loudly as such. A full disk, an unwritable cache or a
+broken download is an error to fix, never a reason to train on drawings.
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import socket
 import tempfile
+import urllib.error
 import urllib.request
 import zipfile
 from typing import Callable, Tuple
@@ -70,10 +75,29 @@ def download_horse_or_human(cache_dir: str, log: Callable[[str], None], timeout:
     return os.path.join(cache_dir, "datasets", "horse-or-human")
 
 
-def resolve_data_dir(data_dir, output_dir: str, log: Callable[[str], None]) -> Tuple[str, dict]:
-    """Returns (directory, description) of the images to use."""
-    if data_dir:
-        return data_dir, {"source": "given", "data_dir": data_dir}
+_OFFLINE_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.ECONNREFUSED, errno.ETIMEDOUT}
+
+
+def is_offline(err: BaseException) -> bool:
+    """True for 'the network cannot reach the server' (DNS, refused, unreachable, time-out), nothing else.
+
+    An HTTP error status means the server was reached; an OSError that is not a network
+    error (disk full, permission denied) concerns this machine's files.
+    """
+    if isinstance(err, urllib.error.HTTPError):
+        return False
+    if isinstance(err, urllib.error.URLError):
+        return isinstance(err.reason, BaseException) and is_offline(err.reason)
+    if isinstance(err, (socket.gaierror, socket.timeout, TimeoutError, ConnectionError)):
+        return True
+    return isinstance(err, OSError) and err.errno in _OFFLINE_ERRNOS
+
+
+def find_horse_or_human(log: Callable[[str], None]) -> Tuple[str, dict]:
+    """The cached horse-or-human training set, else a verified download into the cache.
+
+    Raises DataError for a download that cannot be stored or used; lets offline errors through.
+    """
     cache_dir = default_cache_dir()
     cached = os.path.join(cache_dir, "datasets", "horse-or-human")
     if _is_complete(cached, EXPECTED_COUNTS["horse-or-human"]):
@@ -81,8 +105,25 @@ def resolve_data_dir(data_dir, output_dir: str, log: Callable[[str], None]) -> T
         return cached, {"source": "cache", "data_dir": cached}
     try:
         path = download_horse_or_human(cache_dir, log)
-        return path, {"source": "download", "data_dir": path}
-    except (OSError, zipfile.BadZipFile) as err:  # offline, refused, or a broken archive
+    except zipfile.BadZipFile as err:
+        raise DataError(f"the horse-or-human download is not a valid zip ({err}); retry, or pass --data-dir") from None
+    except OSError as err:
+        if is_offline(err):
+            raise
+        raise DataError(
+            f"cannot download horse-or-human into the cache {cache_dir} ({type(err).__name__}: {err}); free disk "
+            f"space or set TRANSFER_PIPELINE_CACHE to a writable folder, or pass --data-dir"
+        ) from None
+    return path, {"source": "download", "data_dir": path}
+
+
+def resolve_data_dir(data_dir, output_dir: str, log: Callable[[str], None]) -> Tuple[str, dict]:
+    """Returns (directory, description) of the images to use."""
+    if data_dir:
+        return data_dir, {"source": "given", "data_dir": data_dir}
+    try:
+        return find_horse_or_human(log)
+    except OSError as err:  # find_horse_or_human lets only offline errors through
         reason = f"{type(err).__name__}: {err}"
     synthetic = write_synthetic_images(os.path.join(output_dir, "synthetic_images"))
     banner = "!" * 78

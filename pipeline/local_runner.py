@@ -2,7 +2,8 @@
 
 Resolves the data and the schema, checks the data set before any heavy
 work, runs the DAG against a SQLite ML Metadata store and writes
-OUTPUT/run_summary.json whatever the outcome.
+OUTPUT/run_summary.json whatever the outcome. One run at a time holds an
+output dir (run_lock.py); SIGINT/SIGTERM stop it cleanly (interrupts.py).
 """
 from __future__ import annotations
 
@@ -12,19 +13,23 @@ import os
 import sys
 import tempfile
 import time
-from typing import Callable
+from typing import Callable, Optional
 
 from tfx import v1 as tfx
 from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
 from tfx.orchestration.portable import tfx_runner
 
-from components.ingestion.folder_scan import scan_image_folder
+from components.constants import REJECTED_FILES_CSV
+from components.ingestion.folder_scan import DataError, scan_image_folder
+from components.promotion.staging_cleanup import clean_orphaned_staging
 from components.schema_contract import find_schema_for
-from components.weights import resolve_weights
+from components.weights import WeightsError, resolve_weights
 from pipeline.config import DEFAULT_SCHEMA_DIR, ConfigError, PipelineConfig
 from pipeline.data_source import resolve_data_dir
+from pipeline.interrupts import InterruptGuard, RunInterrupted
 from pipeline.pipeline import create_pipeline
 from pipeline.progress import ComponentProgress
+from pipeline.run_lock import RunLock
 from pipeline.run_summary import build_summary, write_summary
 
 
@@ -90,10 +95,9 @@ def _child_output_captured(enabled: bool):
                 os.close(copy)
 
 
-def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print, verbose: bool = False) -> dict:
-    config = config.absolute()
-    os.makedirs(config.output_dir, exist_ok=True)
-    data_dir, data_source = resolve_data_dir(config.data_dir, config.output_dir, log)
+def _execute(config: PipelineConfig, log: Callable[[str], None], verbose: bool, run: dict) -> None:
+    """Preflight, then the DAG. Records in `run` what the summary needs, as soon as it is known."""
+    data_dir, run["data_source"] = resolve_data_dir(config.data_dir, config.output_dir, log)
     config = _preflight(dataclasses.replace(config, data_dir=os.path.abspath(data_dir)), log)
     _ensure_weights(config, log)
 
@@ -102,24 +106,78 @@ def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print, ver
     runner = tfx.orchestration.LocalDagRunner() if config.runner == "local" else BeamDagRunner()
     node_ids = [component.id for component in pipeline.components]
     log(f"running {len(node_ids)} components with {type(runner).__name__}; outputs in {config.output_dir}")
-    started = time.monotonic()
-    status, error = "succeeded", None
     if not verbose:
         # TFX pip-installs the packaged module files in each component (and Beam worker): keep pip quiet.
         os.environ.setdefault("PIP_QUIET", "1")
     progress = ComponentProgress(node_ids, config.metadata_path, log, verbose=verbose)
+    run["seconds"] = progress.seconds
+    # What runner.run(pipeline) does, in two steps, so that the module-file packaging
+    # (compile) can run with its build log captured while the run itself prints freely.
+    with _child_output_captured(not verbose):
+        pipeline_ir = tfx_runner._make_pipeline_proto(pipeline)  # noqa: SLF001
+    with progress:
+        runner.run_with_ir(pipeline_ir)
+
+
+def _new_run() -> dict:
+    return {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "started_ms": int(time.time() * 1000),
+            "monotonic": time.monotonic(), "pid": os.getpid(), "data_source": None, "seconds": {}}
+
+
+def _start(config: PipelineConfig, lock: RunLock, run: dict, log: Callable[[str], None]) -> None:
+    """What a run does before anything else, so no earlier run's outputs look like this one's."""
+    if lock.recovered:
+        log(f"note: the previous run in {config.output_dir} ({lock.recovered}) was killed or crashed; "
+            "what it completed is reused from the cache")
+    write_summary({"status": "running", "error": None, "started": run["started"], "pid": run["pid"],
+                   "output_dir": config.output_dir}, config.summary_path)
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(os.path.join(config.output_dir, REJECTED_FILES_CSV))
+    # The run lock covers a serving dir inside the output dir; a shared one may hold another run's push in progress.
+    inside = os.path.commonpath([config.serving_path, config.output_dir]) == config.output_dir
+    for path in clean_orphaned_staging(config.serving_path, older_than_s=0 if inside else 3600):
+        log(f"removed {path}, left by a push that did not finish")
+
+
+def _finish(config: PipelineConfig, run: dict, status: str, error: Optional[str]) -> dict:
+    """Writes run_summary.json; a failure here is recorded, never allowed to hide the run's own error."""
     try:
-        # What runner.run(pipeline) does, in two steps, so that the module-file packaging
-        # (compile) can run with its build log captured while the run itself prints freely.
-        with _child_output_captured(not verbose):
-            pipeline_ir = tfx_runner._make_pipeline_proto(pipeline)  # noqa: SLF001
-        with progress:
-            runner.run_with_ir(pipeline_ir)
-    except Exception as err:  # any component failure: report it, keep what ran
-        status, error = "failed", f"{type(err).__name__}: {err}"
-    summary = build_summary(config, status, error, data_source, progress.seconds)
-    summary["seconds"] = round(time.monotonic() - started, 1)
-    write_summary(summary, config.summary_path)
-    if error:
-        raise PipelineRunError(f"{error}\n(run summary: {config.summary_path})")
+        summary = build_summary(config, status, error, run["data_source"], run["seconds"], since_ms=run["started_ms"])
+    except Exception as err:  # noqa: BLE001 (the summary must still be written)
+        summary = {"status": status, "error": error, "data": run["data_source"],
+                   "summary_error": f"{type(err).__name__}: {err}"}
+    summary["started"] = run["started"]
+    summary["seconds"] = round(time.monotonic() - run["monotonic"], 1)
+    try:
+        write_summary(summary, config.summary_path)
+    except OSError as err:
+        print(f"warning: cannot write {config.summary_path}: {err}", file=sys.stderr)
+    return summary
+
+
+def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print, verbose: bool = False) -> dict:
+    """Runs the pipeline once. Raises RunLockedError (another run holds the output dir), DataError/ConfigError/
+    WeightsError (preflight), PipelineRunError (a component failed) or RunInterrupted (SIGINT/SIGTERM)."""
+    config = config.absolute()
+    with RunLock(config.output_dir) as lock, InterruptGuard() as interrupts:
+        run = _new_run()
+        try:
+            _start(config, lock, run, log)
+            _execute(config, log, verbose, run)
+            status, error, raised = "succeeded", None, None
+        except BaseException as err:  # noqa: BLE001 (classified right below; nothing is swallowed)
+            if interrupts.signum is not None:
+                raised = RunInterrupted(interrupts.signum, config.summary_path)
+                status, error = "interrupted", f"stopped by {raised.signal_name}"
+            elif isinstance(err, (DataError, ConfigError, WeightsError)):
+                status, error, raised = "failed", f"{type(err).__name__}: {err}", err
+            elif isinstance(err, Exception):  # any component failure: report it, keep what ran
+                status, error = "failed", f"{type(err).__name__}: {err}"
+                raised = PipelineRunError(f"{error}\n(run summary: {config.summary_path})")
+            else:
+                raise
+        interrupts.stopping()  # from here a further signal cannot cut the summary short
+        summary = _finish(config, run, status, error)
+    if raised is not None:
+        raise raised
     return summary

@@ -9,7 +9,7 @@ from typing import Dict, List, Optional
 from ml_metadata.proto import metadata_store_pb2
 
 from components import constants
-from components.data_gate import read_anomalies
+from components.data_gate import DataValidationError, read_anomalies
 from components.schema_contract import class_names_of, load_schema
 from components.ingestion.report import read_report
 from components.promotion.evaluation_report import per_class_scores, read_evaluation
@@ -24,8 +24,8 @@ _STATES = {
 }
 
 
-def _latest_run_context(store, pipeline_name: str) -> Optional[metadata_store_pb2.Context]:
-    runs = [c for c in store.get_contexts_by_type("pipeline_run")]
+def _latest_run_context(store, pipeline_name: str, since_ms: int = 0) -> Optional[metadata_store_pb2.Context]:
+    runs = [c for c in store.get_contexts_by_type("pipeline_run") if c.create_time_since_epoch >= since_ms]
     pipeline_ids = {c.id for c in store.get_contexts_by_type("pipeline") if c.name == pipeline_name}
     runs = [r for r in runs if any(p.id in pipeline_ids for p in store.get_parent_contexts_by_context(r.id))] or runs
     return max(runs, key=lambda c: c.create_time_since_epoch) if runs else None
@@ -41,12 +41,12 @@ def _outputs(store, execution_id: int) -> Dict[str, List[metadata_store_pb2.Arti
     return outputs
 
 
-def collect_executions(metadata_path: str, pipeline_name: str) -> List[dict]:
-    """One row per component of the latest run: name, state, seconds, outputs."""
+def collect_executions(metadata_path: str, pipeline_name: str, since_ms: int = 0) -> List[dict]:
+    """One row per component of the latest run (started at or after since_ms): name, state, seconds, outputs."""
     if not os.path.exists(metadata_path):
         return []
     store = open_readonly(metadata_path)
-    run = _latest_run_context(store, pipeline_name)
+    run = _latest_run_context(store, pipeline_name, since_ms)
     if run is None:
         return []
     return [
@@ -132,9 +132,11 @@ def counts_from_statistics(statistics_uri: str) -> Dict[str, Dict[str, int]]:
     return counts
 
 
-def build_summary(config, status: str, error: Optional[str], data_source: dict, seconds: Optional[dict] = None) -> dict:
-    """seconds: wall time per component as measured by the progress reporter (more exact than MLMD's)."""
-    rows = collect_executions(config.metadata_path, config.pipeline_name)
+def build_summary(config, status: str, error: Optional[str], data_source: dict, seconds: Optional[dict] = None,
+                  since_ms: int = 0) -> dict:
+    """seconds: wall time per component as measured by the progress reporter (more exact than MLMD's).
+    since_ms: when this run started; an earlier run in the same ML Metadata store is never reported as this one."""
+    rows = collect_executions(config.metadata_path, config.pipeline_name, since_ms)
     for row in rows:
         if seconds and row["state"] == "ran" and row["component"] in seconds:
             row["seconds"] = seconds[row["component"]]
@@ -168,7 +170,10 @@ def build_summary(config, status: str, error: Optional[str], data_source: dict, 
         summary["total_examples"] = sum(sum(c.values()) for c in summary["examples"].values())
     anomalies_uri = _first_uri(rows, "anomalies")
     if anomalies_uri:
-        summary["anomalies"] = read_anomalies(anomalies_uri, [constants.TRAIN_SPLIT, constants.EVAL_SPLIT])
+        try:
+            summary["anomalies"] = read_anomalies(anomalies_uri, [constants.TRAIN_SPLIT, constants.EVAL_SPLIT])
+        except DataValidationError as err:
+            summary["anomalies"] = {"unreadable": [str(err)]}
     summary["transform_graph"] = _first_uri(rows, "transform_graph")
     schema_uri = _first_uri(rows, "validated_schema")
     if "classes" not in summary and schema_uri and os.path.exists(os.path.join(schema_uri, "schema.pbtxt")):

@@ -6,12 +6,19 @@ from tfx.proto import example_gen_pb2
 from tfx.components import FileBasedExampleGen
 
 from components.constants import EVAL_SPLIT, TRAIN_SPLIT
+from components.ingestion.driver import ImageFolderDriver
 from components.ingestion.executor import ImageFolderExecutor
 from components.ingestion.settings import IngestionSettings
 
-# The executor decides the split per subject; the patterns only tell TFX's
-# driver which files to fingerprint, so an unchanged folder hits the cache.
+# The executor decides the split per subject, and the driver fingerprints every
+# file the folder scan reads; the pattern only serves drivers that glob (Kubeflow's).
 _FINGERPRINT_PATTERN = "*/*"
+
+
+class ImageFolderExampleGen(FileBasedExampleGen):
+    """TFX's FileBasedExampleGen with the image-folder driver (the executor is set per instance)."""
+
+    DRIVER_CLASS = ImageFolderDriver
 
 
 def image_folder_example_gen(data_dir: str, settings: IngestionSettings) -> FileBasedExampleGen:
@@ -21,7 +28,7 @@ def image_folder_example_gen(data_dir: str, settings: IngestionSettings) -> File
             example_gen_pb2.Input.Split(name=EVAL_SPLIT, pattern=_FINGERPRINT_PATTERN),
         ]
     )
-    return FileBasedExampleGen(
+    return ImageFolderExampleGen(
         input_base=data_dir,
         input_config=input_config,
         output_config=example_gen_pb2.Output(),

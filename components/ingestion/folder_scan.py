@@ -7,6 +7,7 @@ Decoding happens later, per image, in the Beam pipeline (image_decoding.py).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import re
 from typing import List, Optional
@@ -146,3 +147,17 @@ def scan_image_folder(
             group = group_of(name, stem, group_pattern, groups_span_classes)
             candidates.append(ImageCandidate(path, relative, name, label, group, subject_of(stem, group_pattern) is not None))
     return FolderScan(data_dir, class_names, candidates, rejected, warnings)
+
+
+def folder_fingerprint(scan: FolderScan) -> str:
+    """Changes whenever a file the scan looked at is added, removed, renamed or written.
+
+    Path, size, mtime and ctime of each file: ctime because an edit in place
+    that keeps the size and restores the mtime (touch -r, rsync -t) still
+    moves it, and it costs a stat, not a read of every image.
+    """
+    digest = hashlib.sha256()
+    for relative in sorted([c.relative_path for c in scan.candidates] + [r.path for r in scan.rejected]):
+        stat = os.stat(os.path.join(scan.data_dir, relative))
+        digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}\n".encode())
+    return f"image-folder:{len(scan.candidates)}+{len(scan.rejected)} files:sha256:{digest.hexdigest()}"

@@ -24,9 +24,18 @@ _TF_DECODABLE = {
     "GIF": {"P", "L", "RGB", "RGBA"},
     "BMP": {"RGB", "RGBA"},
 }
-# Beyond this the file is refused rather than decoded (memory safety).
-_HARD_PIXEL_LIMIT = 20000 * 20000
-Image.MAX_IMAGE_PIXELS = _HARD_PIXEL_LIMIT  # PIL's own, smaller, bomb limit would misreport big images as corrupt
+# Pixels one image may take once decoded (about 200 MB as RGB), whatever its file size: a
+# small file can claim a huge canvas (a decompression bomb). JPEGs are decoded at 1/2, 1/4
+# or 1/8 scale when they are oversized (PIL's draft), so a JPEG up to 64 times this is fine.
+_DECODED_PIXEL_LIMIT = 8192 * 8192
+_JPEG_MAX_REDUCTION = 8
+# PIL's own bomb check (at open, on the nominal size) only backs ours up: it must not refuse
+# a big JPEG that draft() decodes small, nor call a big image corrupt.
+Image.MAX_IMAGE_PIXELS = _DECODED_PIXEL_LIMIT * _JPEG_MAX_REDUCTION ** 2
+
+
+# Modes PIL resizes with interpolation as they are (palette images must be converted first).
+_RESIZABLE_MODES = {"L", "LA", "RGB", "RGBA", "I", "F"}
 
 
 def _tensorflow_decodes(raw: bytes) -> bool:
@@ -38,19 +47,29 @@ def _tensorflow_decodes(raw: bytes) -> bool:
         return False
 
 
-def _rgb_png_bytes(image: Image.Image, max_pixels: int) -> Tuple[bytes, Optional[Tuple[int, int]]]:
-    new_size = None
-    width, height = image.size
-    if width * height > max_pixels:
-        scale = (max_pixels / float(width * height)) ** 0.5
-        new_size = (max(1, int(width * scale)), max(1, int(height * scale)))
-        image.draft("RGB", new_size)  # lets JPEG decode at reduced size
-    image = image.convert("RGB")
+def _fitted_size(width: int, height: int, max_pixels: int) -> Tuple[int, int]:
+    scale = (max_pixels / float(width * height)) ** 0.5
+    return max(1, int(width * scale)), max(1, int(height * scale))
+
+
+def _rgb_png_bytes(image: Image.Image, new_size: Optional[Tuple[int, int]]) -> bytes:
     if new_size and image.size != new_size:
-        image = image.resize(new_size, Image.BILINEAR)
+        if image.mode not in _RESIZABLE_MODES:
+            image = image.convert("RGB")
+        image = image.resize(new_size, Image.BILINEAR)  # before any widening to RGB: less memory
+    if image.mode != "RGB":
+        image = image.convert("RGB")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    return buffer.getvalue(), new_size
+    return buffer.getvalue()
+
+
+def _too_big(width: int, height: int, decoded: Tuple[int, int]) -> str:
+    return (
+        f"image is {width}x{height} pixels; decoding it would take {decoded[0] * decoded[1] * 3 / 1e9:.1f} GB, "
+        f"beyond the {_DECODED_PIXEL_LIMIT:,} pixel safety limit per image (a decompression bomb, or simply too "
+        "big to ingest); downscale it before ingestion"
+    )
 
 
 def decode_candidate(candidate: ImageCandidate, max_pixels: int):
@@ -66,15 +85,15 @@ def decode_candidate(candidate: ImageCandidate, max_pixels: int):
             with Image.open(io.BytesIO(raw)) as probe:
                 width, height = probe.size
                 image_format, mode = probe.format, probe.mode
-                if width * height > _HARD_PIXEL_LIMIT:
-                    return None, (
-                        f"image is {width}x{height} pixels, beyond the {_HARD_PIXEL_LIMIT:,} pixel safety limit; "
-                        "downscale it before ingestion"
-                    )
-                probe.load()  # a full decode: catches truncated and corrupt data
                 oversized = width * height > max_pixels
+                new_size = _fitted_size(width, height, max_pixels) if oversized else None
+                if new_size:
+                    probe.draft(None, new_size)  # JPEG: decode at a reduced scale, never the full canvas
+                if probe.size[0] * probe.size[1] > _DECODED_PIXEL_LIMIT:
+                    return None, _too_big(width, height, probe.size)
+                probe.load()  # a full decode: catches truncated and corrupt data
                 if oversized or mode not in _TF_DECODABLE.get(image_format, ()) or not _tensorflow_decodes(raw):
-                    encoded, new_size = _rgb_png_bytes(probe, max_pixels)
+                    encoded = _rgb_png_bytes(probe, new_size)
                     if new_size:
                         note = f"{width}x{height} image downscaled to {new_size[0]}x{new_size[1]} PNG"
                     else:

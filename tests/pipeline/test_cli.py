@@ -41,6 +41,33 @@ def test_run_on_a_one_class_folder_stops_before_any_component(small_image_set, t
     assert not (out / "metadata.sqlite").exists() and not (out / "pipeline_root").exists()
 
 
+def test_a_preflight_error_replaces_the_previous_runs_summary_and_rejected_list(tmp_path, capsys):
+    missing, out = tmp_path / "no-such-images", tmp_path / "out"
+    out.mkdir()
+    (out / "run_summary.json").write_text('{"status": "succeeded", "error": null}')  # an earlier run's
+    (out / "rejected_files.csv").write_text("file,reason\nold.txt,an earlier run's\n")
+
+    assert main(["run", "--data-dir", str(missing), "--output-dir", str(out)]) == 2
+
+    assert "does not exist" in one_error_line(capsys)
+    summary = json.loads((out / "run_summary.json").read_text())
+    assert summary["status"] == "failed" and str(missing) in summary["error"] and "DataError" in summary["error"]
+    assert not (out / "rejected_files.csv").exists()
+
+
+def test_a_summary_that_cannot_be_built_does_not_hide_the_runs_error(tmp_path, capsys):
+    missing, out = tmp_path / "no-such-images", tmp_path / "out"
+    out.mkdir()
+    (out / "metadata.sqlite").write_bytes(b"not an ML Metadata database\n" * 64)
+
+    assert main(["run", "--data-dir", str(missing), "--output-dir", str(out)]) == 2
+
+    assert str(missing) in one_error_line(capsys)
+    summary = json.loads((out / "run_summary.json").read_text())
+    assert summary["status"] == "failed" and str(missing) in summary["error"]
+    assert summary["summary_error"]
+
+
 def test_run_with_a_bad_flag_value_exits_2(small_image_set, tmp_path, capsys):
     code = main(["run", "--data-dir", str(small_image_set()), "--output-dir", str(tmp_path), "--eval-fraction", "1.5"])
 

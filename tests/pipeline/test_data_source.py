@@ -1,4 +1,5 @@
 """pipeline/data_source.py: --data-dir, then the cache, then a verified download, then synthetic images."""
+import errno
 import functools
 import http.server
 import io
@@ -104,3 +105,65 @@ def test_offline_falls_back_to_a_loudly_announced_synthetic_set(cache, tmp_path,
     assert scan.class_names == ["circles", "squares"] and not scan.rejected
     assert len({c.group for c in scan.candidates}) > 2  # subjects, so the split by subject applies
     assert find_schema_for(scan.class_names, DEFAULT_SCHEMA_DIR)  # a curated schema exists for it
+
+
+def test_an_unwritable_cache_is_an_error_not_a_reason_for_synthetic_data(local_server, tmp_path, monkeypatch):
+    root, base = local_server
+    urls = {}
+    for name, counts in SMALL_COUNTS.items():
+        (root / f"{name}.zip").write_bytes(zip_of(counts))
+        urls[name] = f"{base}/{name}.zip"
+    monkeypatch.setattr(data_source, "DATASET_URLS", urls)
+    monkeypatch.setattr(data_source, "EXPECTED_COUNTS", SMALL_COUNTS)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("TRANSFER_PIPELINE_CACHE", str(blocker / "cache"))
+
+    with pytest.raises(DataError, match="cannot download horse-or-human into the cache") as refused:
+        data_source.resolve_data_dir(None, str(tmp_path / "out"), print)
+    assert str(blocker) in str(refused.value) and "TRANSFER_PIPELINE_CACHE" in str(refused.value)
+    assert not (tmp_path / "out" / "synthetic_images").exists()
+
+
+def error_of(action):
+    try:
+        action()
+    except Exception as err:  # noqa: BLE001 (the error itself is the result)
+        return err
+    raise AssertionError("no error raised")
+
+
+def write_to_a_full_disk():
+    with open("/dev/full", "wb") as device:  # every write fails with ENOSPC, as on a full disk
+        device.write(b"an image")
+
+
+def silent_server():
+    """A socket that accepts connections and never answers (a stalled network)."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    return server
+
+
+def test_only_network_errors_count_as_offline(local_server, tmp_path):
+    import urllib.request
+
+    _, base = local_server
+    stalled = silent_server()
+    refused = error_of(lambda: urllib.request.urlopen(closed_port_url(), timeout=5))
+    timed_out = error_of(lambda: urllib.request.urlopen(f"http://127.0.0.1:{stalled.getsockname()[1]}/x.zip", timeout=0.5))
+    stalled.close()
+    not_found = error_of(lambda: urllib.request.urlopen(f"{base}/no-such.zip", timeout=5))
+    disk_full = error_of(write_to_a_full_disk)
+    (tmp_path / "file").write_text("a file where a folder should be")
+    not_a_dir = error_of(lambda: os.makedirs(tmp_path / "file" / "cache"))
+
+    assert data_source.is_offline(refused) and data_source.is_offline(timed_out)
+    assert not data_source.is_offline(not_found)  # the server answered
+    assert not data_source.is_offline(disk_full) and not data_source.is_offline(not_a_dir)
+    assert disk_full.errno == errno.ENOSPC and not_a_dir.errno == errno.ENOTDIR
+    # (tests run as root, where no file is unwritable: the permission error is built, not provoked)
+    assert not data_source.is_offline(PermissionError(errno.EACCES, "Permission denied"))

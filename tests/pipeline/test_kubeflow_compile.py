@@ -17,6 +17,7 @@ from kfp.client.client import _extract_pipeline_yaml  # what create_run_from_pip
 from kfp.components import load_component_from_file
 
 import pipeline.local_runner  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
+from components.data_gate import ANOMALIES_FILE, BLESSED_PROPERTY
 from pipeline import kubeflow_entrypoint as kfe
 from pipeline import kubeflow_runner as kfr
 from pipeline.config import REPO_ROOT, ConfigError, build_config
@@ -244,15 +245,17 @@ def test_the_data_gate_reads_inputs_that_arrive_without_a_type(compiled, tmp_pat
     local = tmp_path / "minio" / "mlpipeline" / "v2" / "artifacts" / "run-1"
     (local / "ImportSchemaGen" / "schema").mkdir(parents=True)
     shutil.copy(DEFAULT_SCHEMA, local / "ImportSchemaGen" / "schema" / "schema.pbtxt")
-    for split in ("train", "eval"):
+    for split in ("train", "eval"):  # what ExampleValidator writes for data without anomalies
         (local / "ExampleValidator" / "anomalies" / f"Split-{split}").mkdir(parents=True)
+        (local / "ExampleValidator" / "anomalies" / f"Split-{split}" / ANOMALIES_FILE).write_bytes(b"")
     output_file = tmp_path / "kfp_outputs" / "output_metadata.json"
     output_file.parent.mkdir()
     executor_input = {
         "inputs": {"artifacts": {
             "schema": {"artifacts": [{"name": "41", "uri": f"{base}/ImportSchemaGen/schema"}]},
             "anomalies": {"artifacts": [{"name": "42", "uri": f"{base}/ExampleValidator/anomalies",
-                                         "metadata": {"split_names": '["train","eval"]'}}]},
+                                         "metadata": {"split_names": '["train","eval"]',
+                                                      BLESSED_PROPERTY: {"train": 1, "eval": 1}}}]},
         }},
         "outputs": {"artifacts": {"validated_schema": {"artifacts": [
             {"name": "", "type": SCHEMA_TYPE, "uri": f"{base}/DataValidationGate/validated_schema"}]}},

@@ -29,7 +29,7 @@ def encode(image, image_format) -> bytes:
     return buffer.getvalue()
 
 
-def add_files(root):
+def add_files(root, png_canvas):
     """Adds good converted/other-format images and bad files; returns (good, bad) relative paths."""
     horse = Image.open(root / "horses" / "horse01-0.png").convert("RGB")
     human = Image.open(root / "humans" / "human01-00.png").convert("RGB")
@@ -50,6 +50,7 @@ def add_files(root):
         "horses/horse09-0.png": png[: len(png) // 2],
         "horses/horse10-0.jpg": jpeg[: len(jpeg) // 2],
         "humans/human08-00.png": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8,
+        "humans/human09-00.png": png_canvas(30000, 30000),  # a decompression bomb
         "README.txt": b"top-level file",
     }
     for relative, data in {**good, **bad}.items():
@@ -60,9 +61,9 @@ def add_files(root):
 
 
 @pytest.fixture(scope="module")
-def ingested(real_image_folder_factory, tmp_path_factory):
+def ingested(real_image_folder_factory, tmp_path_factory, png_canvas):
     data_dir = real_image_folder_factory()
-    good, bad = add_files(data_dir)
+    good, bad = add_files(data_dir, png_canvas)
     settings = IngestionSettings(DEFAULT_GROUP_PATTERN, 0.3, "test-seed", MAX_PIXELS)
     # The exec properties TFX would hand the executor, taken from the real component.
     component = image_folder_example_gen(str(data_dir), settings)
@@ -138,6 +139,8 @@ def test_report_and_csv_list_each_bad_file_with_its_reason(ingested):
     assert "zero-byte" in report_rows["horses/horse08-0.png"]
     for cut in ("horses/horse09-0.png", "horses/horse10-0.jpg", "humans/human08-00.png"):
         assert "truncated or corrupt" in report_rows[cut] and "remove it" in report_rows[cut]
+    assert "30000x30000" in report_rows["humans/human09-00.png"]
+    assert "decompression bomb" in report_rows["humans/human09-00.png"]
     assert examples.get_int_custom_property("rejected_files") == len(bad)
 
 

@@ -5,8 +5,9 @@ graph (decode_and_resize) can decode; whatever it rejects gets a reason that
 says what is wrong and what to do.
 """
 import io
-import struct
-import zlib
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from components.transform.preprocessing import decode_and_resize
 from pipeline.config import DEFAULT_GROUP_PATTERN, PipelineConfig
 
 MAX_PIXELS = PipelineConfig().max_image_pixels
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 CORRUPT = "the file is truncated or corrupt"
 
 
@@ -152,23 +154,50 @@ def test_png_cut_in_its_last_bytes_is_either_rejected_or_decodable_by_transform(
         assert CORRUPT in reason
 
 
-def png_header_only(width: int, height: int) -> bytes:
-    """A valid 1-bit PNG of the given size, all black, written row by row (tiny in memory and on disk)."""
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-    compressor = zlib.compressobj(9)
-    row = b"\x00" * (1 + (width + 7) // 8)
-    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
-
-
-def test_image_beyond_the_safety_limit_is_rejected_as_too_big_not_as_corrupt(tmp_path):
-    encoded, reason = decode_file(tmp_path / "panorama.png", png_header_only(25000, 25000))
+def test_image_beyond_the_safety_limit_is_rejected_as_too_big_not_as_corrupt(tmp_path, png_canvas):
+    encoded, reason = decode_file(tmp_path / "panorama.png", png_canvas(25000, 25000))
 
     assert encoded is None
     assert "25000x25000" in reason and "downscale" in reason and "corrupt" not in reason
+
+
+def test_a_decompression_bomb_is_rejected_before_its_pixels_are_decoded(tmp_path, png_canvas):
+    bomb = png_canvas(12000, 12000)  # 144 million pixels (432 MB as RGB) in a file of a few hundred KB
+    assert len(bomb) < 1_000_000
+
+    encoded, reason = decode_file(tmp_path / "bomb.png", bomb)
+
+    assert encoded is None and "12000x12000" in reason and "decompression bomb" in reason
+
+
+# Decodes one file in a fresh process and prints how much its peak memory grew (MB) and the note.
+MEASURE_DECODE = """
+import sys
+from components.ingestion.folder_scan import ImageCandidate
+from components.ingestion.image_decoding import decode_candidate
+
+def peak_mb():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) // 1024
+
+before = peak_mb()
+encoded, note = decode_candidate(ImageCandidate(sys.argv[1], "c/big.jpg", "c", 0, "c/big"), int(sys.argv[2]))
+print(peak_mb() - before, note)
+"""
+
+
+def test_a_20000_pixel_square_jpeg_is_decoded_at_reduced_scale_not_in_full(tmp_path):
+    big = Image.new("L", (20000, 20000), 40)
+    big.paste(220, (0, 0, 10000, 20000))
+    path = tmp_path / "big.jpg"
+    big.save(path, "JPEG", quality=80)
+    del big
+
+    measured = subprocess.run([sys.executable, "-c", MEASURE_DECODE, str(path), str(MAX_PIXELS)],
+                              capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    grown_mb, note = measured.stdout.split(" ", 1)
+
+    assert note.strip() == "20000x20000 image downscaled to 4096x4096 PNG"
+    assert int(grown_mb) < 300, f"decoding took {grown_mb} MB more (the full canvas is 400 MB, 1.2 GB as RGB)"
 
 
 def test_example_carries_bytes_label_class_path_and_group(tmp_path, horse_png):

@@ -1,0 +1,109 @@
+"""Ctrl-C and SIGTERM stop a run at once and leave nothing behind.
+
+While a run is guarded, SIGINT (Ctrl-C, whether sent to the process group or
+to the main process alone) and SIGTERM stop the DAG where it is: the
+component that is running is abandoned, no later component (Pusher included)
+starts, and the Beam worker processes the components started are terminated.
+The exit code is 128 + the signal number (130 SIGINT, 143 SIGTERM).
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import List, Optional
+
+import psutil
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Logs the abandoned component's traceback as an error; an interrupt is no error.
+_BEAM_STEP_LOGGER = "apache_beam.runners.common"
+# Beam workers get this long to exit on SIGTERM before they are killed.
+_CHILD_GRACE_SECONDS = 5.0
+
+
+class RunInterrupted(BaseException):
+    """The run was stopped by a signal. BaseException, like KeyboardInterrupt, so that no
+    component's `except Exception` can swallow it."""
+
+    def __init__(self, signum: int, summary_path: str = ""):
+        self.signum = signum
+        self.signal_name = signal.Signals(signum).name
+        self.exit_code = 128 + signum
+        where = f" (run summary: {summary_path})" if summary_path else ""
+        super().__init__(f"stopped by {self.signal_name}; no component ran after it{where}")
+
+
+def _children() -> List[psutil.Process]:
+    try:
+        return psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def terminate_children(grace_seconds: float = _CHILD_GRACE_SECONDS) -> List[int]:
+    """SIGTERM to every descendant process, SIGKILL to those still alive after the grace; returns their pids."""
+    children = _children()
+    for child in children:
+        try:
+            child.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(children, timeout=grace_seconds)
+    for child in alive:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=grace_seconds)
+    return [child.pid for child in children]
+
+
+def _quiet_thread_exception(args) -> None:
+    """After an interrupt: a background thread's error is a consequence of stopping, not news."""
+
+
+class InterruptGuard:
+    """Context manager: turns SIGINT/SIGTERM into RunInterrupted in the main thread.
+
+    `signum` is the first signal received (None if none). Once `stopping()` is
+    called (the run is being wound up: summary, cleanup), further signals are
+    noted but no longer raise, so the summary still gets written.
+    """
+
+    def __init__(self):
+        self.signum: Optional[int] = None
+        self._winding_up = False
+        self._previous = {}
+
+    def _handle(self, signum, frame):
+        if self.signum is None:
+            self.signum = signum
+            logging.getLogger(_BEAM_STEP_LOGGER).disabled = True
+            # Beam's threads that watch the workers report their (expected) deaths; the process
+            # is on its way out, so the hook stays until it exits.
+            threading.excepthook = _quiet_thread_exception
+            for child in _children():  # Beam workers stop now, not when the DAG unwinds
+                try:
+                    child.terminate()
+                except psutil.Error:
+                    pass
+        if not self._winding_up:
+            raise RunInterrupted(signum)
+
+    def stopping(self) -> None:
+        """The run is winding up: signals no longer raise; after an interrupt, no child process outlives it."""
+        self._winding_up = True
+        if self.signum is not None:
+            terminate_children()
+
+    def __enter__(self) -> "InterruptGuard":
+        for signum in SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        logging.getLogger(_BEAM_STEP_LOGGER).disabled = False
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        return False

@@ -1,0 +1,35 @@
+"""pipeline/interrupts.py: SIGINT/SIGTERM become RunInterrupted, exit 128+signal, and no child process survives."""
+import signal
+import subprocess
+import sys
+
+import psutil
+import pytest
+
+GUARDED_RUN = """
+import os, signal, subprocess, sys, time
+from pipeline.interrupts import InterruptGuard, RunInterrupted
+
+with InterruptGuard() as guard:
+    try:
+        worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        print(worker.pid, flush=True)
+        time.sleep(600)  # stands for the DAG: any Python code in the main thread
+    except RunInterrupted as stopped:
+        guard.stopping()
+        os.kill(os.getpid(), signal.SIGINT)  # a second signal while winding up does not cut it short
+        print(stopped.signal_name, stopped.exit_code, flush=True)
+        sys.exit(stopped.exit_code)
+"""
+
+
+@pytest.mark.parametrize("signum, exit_code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_guarded_run_with_its_exit_code_and_its_children(signum, exit_code):
+    run = subprocess.Popen([sys.executable, "-c", GUARDED_RUN], stdout=subprocess.PIPE, text=True)
+    worker = psutil.Process(int(run.stdout.readline()))
+
+    run.send_signal(signum)
+
+    assert run.wait(timeout=30) == exit_code
+    assert run.stdout.read().split() == [signal.Signals(signum).name, str(exit_code)]
+    assert not psutil.pid_exists(worker.pid) or worker.status() == psutil.STATUS_ZOMBIE
