@@ -20,8 +20,8 @@ import yaml
 from components.ingestion.folder_scan import scan_image_folder
 from components.ingestion.group_split import assign_splits
 from pipeline.config import PipelineConfig
-from tests.conftest import RPS_CLASSES, copy_rps_clips, noise_image
-from tests.e2e.test_promotion_gate import REPO_ROOT, SAVED_MODEL_CLI, run_cli, run_pipeline, versions
+from conftest import RPS_CLASSES, copy_rps_clips, noise_image
+from test_promotion_gate import REPO_ROOT, SAVED_MODEL_CLI, run_cli, run_pipeline, versions
 
 pytestmark = pytest.mark.e2e
 
