@@ -88,6 +88,17 @@ def _reject_reason(name: str, size: int) -> Optional[str]:
     return None
 
 
+# A data set's own documentation, which its licence may require to travel with the images.
+_DATA_SET_DOCS = ("readme", "license", "licence", "attribution", "notice")
+
+
+def _top_level_reason(name: str) -> str:
+    if name.lower().startswith(_DATA_SET_DOCS):
+        return "the data set's documentation (readme, licence, attribution or notice), not an image; left in place"
+    return ("file at the top of the data directory, not inside a class folder; ignored (move it into a class "
+            "folder, or out of the data directory)")
+
+
 def _walk_files(folder: str):
     for root, dirs, files in os.walk(folder):
         dirs.sort()
@@ -112,7 +123,7 @@ def scan_image_folder(
     class_dirs = [e for e in entries if os.path.isdir(os.path.join(data_dir, e)) and not e.startswith(".")]
     for entry in entries:
         if not os.path.isdir(os.path.join(data_dir, entry)):
-            rejected.append(Rejection(entry, "file at the top of the data directory, not inside a class folder; ignored (move it into a class folder, or out of the data directory)"))
+            rejected.append(Rejection(entry, _top_level_reason(entry)))
 
     files_by_class = {}
     for class_dir in class_dirs:

@@ -30,17 +30,19 @@ def test_non_image_hidden_and_zero_byte_files_are_rejected_and_good_ones_kept(sm
     (root / "dogs" / "dog09-0.png").write_bytes(b"")
     (root / "dogs" / "dog10-0").write_bytes(b"no extension")
     (root / "README.md").write_text("top-level file")
+    (root / "labels.csv").write_text("stray file")
 
     result = scan(root)
 
     assert len(result.candidates) == 12  # 2 classes x 3 subjects x 2 views, all kept
     reasons = {r.path: r.reason for r in result.rejected}
-    assert set(reasons) == {"cats/notes.txt", "cats/.DS_Store", "dogs/dog09-0.png", "dogs/dog10-0", "README.md"}
+    assert set(reasons) == {"cats/notes.txt", "cats/.DS_Store", "dogs/dog09-0.png", "dogs/dog10-0", "README.md", "labels.csv"}
     assert "not an image file" in reasons["cats/notes.txt"] and "'.txt'" in reasons["cats/notes.txt"]
     assert "hidden or system file" in reasons["cats/.DS_Store"]
     assert "zero-byte" in reasons["dogs/dog09-0.png"] and "re-copy" in reasons["dogs/dog09-0.png"]
     assert "'none'" in reasons["dogs/dog10-0"]
-    assert "not inside a class folder" in reasons["README.md"]
+    assert "not inside a class folder" in reasons["labels.csv"]
+    assert "documentation" in reasons["README.md"] and "left in place" in reasons["README.md"]
     for path in ("cats/notes.txt", "cats/.DS_Store", "dogs/dog09-0.png", "dogs/dog10-0"):
         reason = reasons[path]
         assert any(fix in reason for fix in ("remove", "move", "delete", "re-copy")), reason
