@@ -53,6 +53,8 @@ def model_fingerprint(saved_model_dir: str) -> str:
     """sha256 over every file of a SavedModel (names and bytes) but a push record: same model, same fingerprint."""
     import tensorflow as tf  # here, not at import: the serving CLI and the config stay light
 
+    if not tf.io.gfile.isdir(saved_model_dir):
+        raise FileNotFoundError(f"{saved_model_dir}: no SavedModel there to fingerprint")
     digest = hashlib.sha256()
     for root, dirs, files in tf.io.gfile.walk(saved_model_dir):
         dirs.sort()

@@ -24,11 +24,14 @@ def files_model():
 
 @pytest.fixture
 def saved_model(tmp_path):
-    """Factory: a real tf.saved_model whose serving_default multiplies its input by `factor`."""
+    """Factory: a real tf.saved_model whose serving_default multiplies its input by `factor`, laid out
+    as the Trainer writes one (MODEL_ARTIFACT/Format-Serving); returns the SavedModel's folder."""
     import tensorflow as tf
 
     def make(factor: float) -> str:
-        path = str(tmp_path / "models" / f"times-{factor}")
+        path = str(tmp_path / "models" / f"times-{factor}" / "Format-Serving")
+        if os.path.isdir(path):
+            return path
         module = tf.Module()
         module.factor = tf.Variable(float(factor))
 
