@@ -23,7 +23,7 @@ import json
 import os
 import socket
 import time
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional
 
 from components.promotion.serving_versions import ServingDirError
 
@@ -47,7 +47,7 @@ def _holder_text(path: str) -> str:
 
 @contextlib.contextmanager
 def serving_lock(
-    serving_dir: str, purpose: str, wait_s: float = DEFAULT_WAIT_S, log: Callable[[str], None] = None
+    serving_dir: str, purpose: str, wait_s: float = DEFAULT_WAIT_S, log: Optional[Callable[[str], None]] = None
 ) -> Iterator[None]:
     """Holds the serving dir's lock for the block; waits up to wait_s for another holder to finish."""
     if "://" in serving_dir:

@@ -77,8 +77,8 @@ def _read_record(path: str) -> Optional[dict]:
         return None
     except (OSError, json.JSONDecodeError) as err:
         raise ServingDirError(
-            f"{os.path.join(path, PUSH_RECORD)} cannot be read ({err}); restore it from the pipeline's "
-            "ML Metadata or move the version out of the serving dir"
+            f"{os.path.join(path, PUSH_RECORD)} cannot be read ({err}); repair it, or move the version "
+            "out of the serving dir"
         ) from None
 
 
@@ -89,8 +89,11 @@ def scan(serving_dir: str) -> List[ServingFolder]:
     folders = []
     for name in os.listdir(serving_dir):
         path = os.path.join(serving_dir, name)
-        if name.isdigit() and os.path.isdir(path):
-            folders.append(ServingFolder(int(name), path, _read_record(path)))
+        if not name.isdigit():
+            continue
+        record = _read_record(path)
+        if record is not None or os.path.isdir(path):  # else pruned away (renamed) since the listing
+            folders.append(ServingFolder(int(name), path, record))
     return sorted(folders, key=lambda folder: folder.version)
 
 
