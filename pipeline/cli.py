@@ -46,6 +46,11 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-class-recall-drop", type=float, help="tolerated drop of any one class's recall vs the serving model (default 0.01)")
     parser.add_argument("--serving-dir", help="where blessed models are pushed (default: OUTPUT/serving)")
     parser.add_argument("--keep-versions", type=int, help="pushed versions kept in the serving dir (default 3)")
+    parser.add_argument("--baseline-policy", choices=["best_kept", "latest"], help="the bar: the kept version with the "
+                        "best recorded accuracy (default; small losses cannot add up) or the version serving now")
+    parser.add_argument("--force-push", action="store_true", default=None, help="push although the gate cannot judge "
+                        "(other class names than the serving model's, a hand-copied version served); needs --reason")
+    parser.add_argument("--reason", dest="force_push_reason", help="why --force-push: recorded in the push record and summary")
     parser.add_argument("--verbose", action="store_true", help="show TFX's and Beam's own log lines")
 
 
@@ -57,7 +62,8 @@ def _config_from(args: argparse.Namespace):
         for key in ("data_dir", "output_dir", "schema_path", "input_format", "eval_fraction", "group_pattern",
                     "epochs", "batch_size", "runner", "enable_cache", "weights", "weights_cache_dir", "augment",
                     "fine_tune_blocks", "early_stopping_patience", "class_weighting", "accuracy_threshold",
-                    "max_accuracy_drop", "class_recall_threshold", "max_class_recall_drop", "serving_dir", "keep_versions")
+                    "max_accuracy_drop", "class_recall_threshold", "max_class_recall_drop", "serving_dir", "keep_versions",
+                    "baseline_policy", "force_push", "force_push_reason")
     }
     if getattr(args, "beam_args", None) is not None:
         overrides["beam_args"] = shlex.split(args.beam_args)
@@ -171,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.kubeflow_cli import register as register_kubeflow
 
     register_kubeflow(commands)
+    from pipeline.serving_cli import register as register_serving
+
+    register_serving(commands)
     return parser
 
 

@@ -14,6 +14,7 @@ from typing import Any, Optional
 import yaml
 
 from components.model.settings import CLASS_WEIGHTINGS, LR_SCHEDULES, TrainerSettings
+from components.promotion.baseline_choice import POLICIES
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SCHEMA_DIR = os.path.join(REPO_ROOT, "schemas")
@@ -81,6 +82,15 @@ class PipelineConfig:
     max_class_recall_drop: float = 0.01
     serving_dir: Optional[str] = None  # default: OUTPUT/serving
     keep_versions: int = 3
+    # The bar a candidate must not fall below by more than max_accuracy_drop:
+    # "best_kept" (the kept version of the same classes with the best recorded
+    # eval accuracy: small losses cannot add up) or "latest" (the version serving now).
+    baseline_policy: str = "best_kept"
+    # Push although the gate cannot judge (other class names than the serving
+    # model's, a hand-copied version being served); the model must still be
+    # blessed. Deliberate: needs a reason, recorded in the push record and summary.
+    force_push: bool = False
+    force_push_reason: str = ""
 
     @property
     def pipeline_root(self) -> str:
@@ -121,6 +131,7 @@ class PipelineConfig:
             )
         if self.keep_versions < 1:
             raise ConfigError(f"keep_versions must be at least 1, got {self.keep_versions}")
+        self._validate_serving()
         if self.max_image_pixels < 150 * 150:
             raise ConfigError(f"max_image_pixels must be at least 22500, got {self.max_image_pixels}")
         try:
@@ -130,6 +141,19 @@ class PipelineConfig:
         if self.schema_path and not os.path.isfile(self.schema_path):
             raise ConfigError(f"schema file {self.schema_path} does not exist; pass --schema with a schema.pbtxt path")
         return self
+
+    def _validate_serving(self) -> None:
+        if self.serving_dir and "://" in self.serving_dir:
+            raise ConfigError(
+                f"serving_dir {self.serving_dir}: pushes need a file lock, which object stores do not offer; "
+                "give a path on a (mounted) file system"
+            )
+        if self.baseline_policy not in POLICIES:
+            raise ConfigError(f"baseline_policy must be one of {', '.join(POLICIES)}, got {self.baseline_policy!r}")
+        if self.force_push and not self.force_push_reason.strip():
+            raise ConfigError("force_push needs a reason: add --reason TEXT (it is recorded with the pushed version)")
+        if self.force_push_reason and not self.force_push:
+            raise ConfigError("a force-push reason was given without --force-push; add --force-push or drop the reason")
 
     def absolute(self) -> "PipelineConfig":
         """Returns a copy with local paths made absolute (TFX stores them in ML Metadata)."""

@@ -90,7 +90,8 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         custom_config={"code_fingerprint": code_fingerprint(TRANSFORM_CODE)},
     )
 
-    # Model: train, find the model serving now, evaluate against both bars, push if blessed.
+    # Model: train, find the bar in the serving dir, evaluate against both bars, push if blessed
+    # and the serving dir is still what the bar was taken from.
     trainer = tfx.components.Trainer(
         module_file=module_file(config, "trainer", "trainer_module.py"),
         examples=transform.outputs["transformed_examples"],
@@ -102,7 +103,9 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
     )
     baseline = ServingBaseline(
         model=trainer.outputs["model"],
+        schema=data_gate.outputs["validated_schema"],
         serving_dir=config.serving_path,
+        baseline_policy=config.baseline_policy,
         serving_state=_serving_state(config.serving_path),
     )
     evaluator = GatedEvaluator(
@@ -115,10 +118,17 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
     pusher = SafePusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.serving_path)
-        ),
-        custom_config={"serving_dir": config.serving_path, "keep_versions": config.keep_versions},
+        serving_baseline=baseline.outputs["baseline_model"],
+        evaluation=evaluator.outputs["evaluation"],
+        serving_dir=config.serving_path,
+        custom_config={
+            "keep_versions": config.keep_versions,
+            "force_push": config.force_push,
+            "force_push_reason": config.force_push_reason,
+            "pipeline_name": config.pipeline_name,
+            "data_dir": config.data_dir or "",
+            "schema": config.schema_path or "",
+        },
     ).with_id("Pusher")
 
     return tfx.dsl.Pipeline(

@@ -110,6 +110,8 @@ def model_summary(rows: List[dict], class_names: Optional[List[str]] = None) -> 
     if pushed is not None:
         summary["pushed"] = _custom(pushed, "pushed_destination") if _custom(pushed, "pushed", 0) else "not pushed"
         summary["push_note"] = _custom(pushed, "push_note")
+        if _custom(pushed, "force_push_reason"):
+            summary["force_push_reason"] = _custom(pushed, "force_push_reason")
     return summary
 
 

@@ -1,30 +1,67 @@
 """The serving directory as TF Serving sees it: SERVING_DIR/<integer version>/saved_model.pb.
 
-Each pushed version carries push_record.json (model fingerprint, source
-artifact, time); a version only appears under its final name once complete.
+TF Serving serves the highest-numbered folder, whoever put it there. Each
+version this pipeline pushes carries push_record.json (fingerprint, class
+names in label order, eval accuracy, data set, time, how it got there); a
+numbered folder without one was not pushed by the pipeline (copied by hand,
+or half-copied) and is listed as unmanaged, never silently skipped.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import shutil
-import time
 from typing import List, Optional
 
-import tensorflow as tf
-
 PUSH_RECORD = "push_record.json"
-_STAGING_PREFIX = ".staging-"
+STAGING_PREFIX = ".staging-"
+# What a push record says about the model itself (a rollback copies these from the version it restores).
+MODEL_FACTS = (
+    "fingerprint", "class_names", "eval_accuracy", "eval_metric", "data_dir", "schema",
+    "pipeline_name", "model_artifact_uri", "model_artifact_id",
+)
+
+
+class ServingDirError(ValueError):
+    """The serving dir cannot be used as asked; the message names the folder and the fix."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ServingFolder:
+    """One integer-named folder of the serving dir; record is None when the pipeline did not push it."""
+
+    version: int
+    path: str
+    record: Optional[dict]
+
+    @property
+    def managed(self) -> bool:
+        return self.record is not None
+
+    @property
+    def class_names(self) -> Optional[List[str]]:
+        return (self.record or {}).get("class_names")
+
+    @property
+    def fingerprint(self) -> Optional[str]:
+        return (self.record or {}).get("fingerprint")
 
 
 def model_fingerprint(saved_model_dir: str) -> str:
-    """sha256 over every file of a SavedModel (names and bytes): same model, same fingerprint."""
+    """sha256 over every file of a SavedModel (names and bytes) but a push record: same model, same fingerprint."""
+    import tensorflow as tf  # here, not at import: the serving CLI and the config stay light
+
+    if not tf.io.gfile.isdir(saved_model_dir):
+        raise FileNotFoundError(f"{saved_model_dir}: no SavedModel there to fingerprint")
     digest = hashlib.sha256()
     for root, dirs, files in tf.io.gfile.walk(saved_model_dir):
         dirs.sort()
         for name in sorted(files):
             path = os.path.join(root, name)
+            if name == PUSH_RECORD and root.rstrip("/") == saved_model_dir.rstrip("/"):
+                continue
             digest.update(os.path.relpath(path, saved_model_dir).encode())
             with tf.io.gfile.GFile(path, "rb") as handle:
                 while chunk := handle.read(1 << 22):
@@ -32,21 +69,49 @@ def model_fingerprint(saved_model_dir: str) -> str:
     return digest.hexdigest()
 
 
-def list_versions(serving_dir: str) -> List[int]:
-    """Complete versions, oldest first (staging folders and stray files are ignored)."""
-    if not serving_dir or not tf.io.gfile.isdir(serving_dir):
+def _read_record(path: str) -> Optional[dict]:
+    try:
+        with open(os.path.join(path, PUSH_RECORD)) as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        return None
+    except (OSError, json.JSONDecodeError) as err:
+        raise ServingDirError(
+            f"{os.path.join(path, PUSH_RECORD)} cannot be read ({err}); repair it, or move the version "
+            "out of the serving dir"
+        ) from None
+
+
+def scan(serving_dir: str) -> List[ServingFolder]:
+    """Every integer-named folder, oldest first; staging folders and other names are not versions."""
+    if not serving_dir or not os.path.isdir(serving_dir):
         return []
-    versions = []
-    for name in tf.io.gfile.listdir(serving_dir):
-        name = name.rstrip("/")
-        if name.isdigit() and tf.io.gfile.exists(os.path.join(serving_dir, name, PUSH_RECORD)):
-            versions.append(int(name))
-    return sorted(versions)
+    folders = []
+    for name in os.listdir(serving_dir):
+        path = os.path.join(serving_dir, name)
+        if not name.isdigit():
+            continue
+        record = _read_record(path)
+        if record is not None or os.path.isdir(path):  # else pruned away (renamed) since the listing
+            folders.append(ServingFolder(int(name), path, record))
+    return sorted(folders, key=lambda folder: folder.version)
+
+
+def served_folder(folders: List[ServingFolder]) -> Optional[ServingFolder]:
+    """What TF Serving serves: the highest number, pushed by the pipeline or not."""
+    return folders[-1] if folders else None
+
+
+def list_versions(serving_dir: str) -> List[int]:
+    """Versions the pipeline pushed (with a push record), oldest first."""
+    return [folder.version for folder in scan(serving_dir) if folder.managed]
 
 
 def read_push_record(serving_dir: str, version: int) -> dict:
-    with tf.io.gfile.GFile(os.path.join(serving_dir, str(version), PUSH_RECORD)) as handle:
-        return json.load(handle)
+    record = _read_record(os.path.join(serving_dir, str(version)))
+    if record is None:
+        raise ServingDirError(f"{os.path.join(serving_dir, str(version))} has no {PUSH_RECORD}: it was not pushed by this pipeline")
+    return record
 
 
 def latest_version(serving_dir: str) -> Optional[int]:
@@ -55,40 +120,20 @@ def latest_version(serving_dir: str) -> Optional[int]:
 
 
 def serving_state(serving_dir: str) -> str:
-    """A cheap token that changes whenever a new version is pushed (keys the baseline cache)."""
-    version = latest_version(serving_dir)
-    return "" if version is None else f"{version}:{read_push_record(serving_dir, version)['fingerprint'][:16]}"
-
-
-def push_version(model_dir: str, serving_dir: str, fingerprint: str, source: dict) -> str:
-    """Copies the model in under a staging name, then renames it: never half-written."""
-    tf.io.gfile.makedirs(serving_dir)
-    version = max(int(time.time()), (latest_version(serving_dir) or 0) + 1)
-    staging = os.path.join(serving_dir, f"{_STAGING_PREFIX}{version}")
-    final = os.path.join(serving_dir, str(version))
-    if tf.io.gfile.exists(staging):
-        tf.io.gfile.rmtree(staging)
-    copy_tree(model_dir, staging)
-    record = dict(source, fingerprint=fingerprint, version=version, pushed_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-    with tf.io.gfile.GFile(os.path.join(staging, PUSH_RECORD), "w") as handle:
-        json.dump(record, handle, indent=2)
-    tf.io.gfile.rename(staging, final)
-    return final
-
-
-def prune_versions(serving_dir: str, keep: int) -> List[int]:
-    """Deletes all but the newest `keep` versions; returns the deleted ones."""
-    versions = list_versions(serving_dir)
-    doomed = versions[:-keep] if keep > 0 else []
-    for version in doomed:
-        tf.io.gfile.rmtree(os.path.join(serving_dir, str(version)))
-    return doomed
+    """A cheap token that changes whenever any numbered folder appears, goes or changes hands (keys the baseline cache)."""
+    folders = scan(serving_dir)
+    if not folders:
+        return ""
+    listing = ",".join(f"{folder.version}:{(folder.fingerprint or 'unmanaged')[:16]}" for folder in folders)
+    return hashlib.sha256(listing.encode()).hexdigest()[:32]
 
 
 def copy_tree(source: str, destination: str) -> None:
     if "://" not in source and "://" not in destination:
         shutil.copytree(source, destination)
         return
+    import tensorflow as tf
+
     for root, _, files in tf.io.gfile.walk(source):
         target_root = os.path.join(destination, os.path.relpath(root, source))
         tf.io.gfile.makedirs(target_root)

@@ -111,3 +111,12 @@ def test_make_schema_never_overwrites_a_reviewed_schema_without_force(tmp_path, 
     assert str(existing) in one_error_line(capsys) and existing.read_text() == "# reviewed by hand\n"
     assert main(args + ["--force"]) == 0
     assert existing.read_text() == schema_text(["cats", "dogs"])
+
+
+def test_force_push_without_a_reason_exits_2_before_any_work(small_image_set, tmp_path, capsys):
+    out = tmp_path / "out"
+
+    assert main(["run", "--data-dir", str(small_image_set()), "--output-dir", str(out), "--force-push"]) == 2
+
+    assert "force_push needs a reason" in one_error_line(capsys)
+    assert not out.exists()

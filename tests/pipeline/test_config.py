@@ -83,6 +83,11 @@ def test_missing_yaml_file_is_named(tmp_path):
         ({"batch_size": 0}, "batch_size >= 1"),
         ({"max_image_pixels": 100}, "max_image_pixels must be at least 22500, got 100"),
         ({"schema_path": "/no/such/schema.pbtxt"}, "schema file /no/such/schema.pbtxt does not exist"),
+        ({"baseline_policy": "first"}, "baseline_policy must be one of latest, best_kept, got 'first'"),
+        ({"force_push": True}, "force_push needs a reason: add --reason TEXT"),
+        ({"force_push": True, "force_push_reason": "  "}, "force_push needs a reason"),
+        ({"force_push_reason": "labels changed"}, "without --force-push"),
+        ({"serving_dir": "gs://bucket/serving"}, "serving_dir gs://bucket/serving: pushes need a file lock"),
     ],
 )
 def test_bad_values_are_rejected_with_the_value_and_the_rule(setting, says):

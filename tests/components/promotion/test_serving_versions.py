@@ -5,58 +5,33 @@ import os
 from components.promotion import serving_versions as sv
 
 
-def fake_model(path, content=b"graph"):
-    os.makedirs(os.path.join(path, "variables"))
-    with open(os.path.join(path, "saved_model.pb"), "wb") as handle:
-        handle.write(content)
-    with open(os.path.join(path, "variables", "variables.index"), "wb") as handle:
-        handle.write(b"index")
-    return str(path)
-
-
-def test_fingerprint_follows_the_bytes_not_the_location(tmp_path):
-    one = fake_model(tmp_path / "a")
-    same = fake_model(tmp_path / "b")
-    other = fake_model(tmp_path / "c", content=b"another graph")
+def test_fingerprint_follows_the_bytes_not_the_location_nor_the_push_record(tmp_path, files_model):
+    one = files_model(tmp_path / "a")
+    same = files_model(tmp_path / "b")
+    other = files_model(tmp_path / "c", content=b"another graph")
+    with open(os.path.join(same, sv.PUSH_RECORD), "w") as handle:
+        json.dump({"version": 1}, handle)
     assert sv.model_fingerprint(one) == sv.model_fingerprint(same) != sv.model_fingerprint(other)
 
 
-def test_push_writes_a_complete_numbered_version_with_its_record(tmp_path):
-    model = fake_model(tmp_path / "model")
+def test_scan_lists_every_numbered_folder_and_tells_pushed_from_unmanaged(tmp_path, push, files_model):
     serving = tmp_path / "serving"
-
-    pushed = sv.push_version(model, str(serving), "abc", {"model_artifact_uri": model})
-
-    version = int(os.path.basename(pushed))
-    assert sv.list_versions(str(serving)) == [version]
-    assert os.path.exists(os.path.join(pushed, "saved_model.pb"))
-    assert json.load(open(os.path.join(pushed, sv.PUSH_RECORD)))["fingerprint"] == "abc"
-    assert not [name for name in os.listdir(serving) if name.startswith(".staging")]
-
-
-def test_versions_always_increase_even_within_one_second(tmp_path):
-    model = fake_model(tmp_path / "model")
-    serving = str(tmp_path / "serving")
-    first = int(os.path.basename(sv.push_version(model, serving, "one", {})))
-    second = int(os.path.basename(sv.push_version(model, serving, "two", {})))
-    assert second > first and sv.latest_version(serving) == second
-
-
-def test_half_written_and_foreign_folders_are_not_versions(tmp_path):
-    serving = tmp_path / "serving"
-    fake_model(serving / ".staging-5")  # an interrupted push
-    fake_model(serving / "7")  # copied by hand, no push record
+    pushed = push(serving, files_model(tmp_path / "model"))
+    files_model(serving / "7")  # copied by hand: no push record
+    files_model(serving / ".staging-5")  # an interrupted push
     os.makedirs(serving / "notes")
-    assert sv.list_versions(str(serving)) == [] and sv.latest_version(str(serving)) is None
+
+    folders = sv.scan(str(serving))
+
+    assert [(f.version, f.managed) for f in folders] == [(7, False), (pushed.version, True)]
+    assert sv.served_folder(folders).version == pushed.version  # the highest number, pushed or not
+    assert sv.list_versions(str(serving)) == [pushed.version] and sv.latest_version(str(serving)) == pushed.version
+
+
+def test_serving_state_changes_when_an_unmanaged_folder_appears(tmp_path, push, files_model):
+    serving = tmp_path / "serving"
     assert sv.serving_state(str(serving)) == ""
-
-
-def test_prune_keeps_the_newest_versions(tmp_path):
-    model = fake_model(tmp_path / "model")
-    serving = str(tmp_path / "serving")
-    pushed = [int(os.path.basename(sv.push_version(model, serving, str(i), {}))) for i in range(4)]
-
-    deleted = sv.prune_versions(serving, keep=2)
-
-    assert deleted == pushed[:2]
-    assert sv.list_versions(serving) == pushed[2:]
+    push(serving, files_model(tmp_path / "model"))
+    before = sv.serving_state(str(serving))
+    files_model(serving / "99999999999")
+    assert before and sv.serving_state(str(serving)) != before
