@@ -21,7 +21,8 @@ from tfx.orchestration.portable import tfx_runner
 
 from components.constants import REJECTED_FILES_CSV
 from components.ingestion.folder_scan import DataError, scan_image_folder
-from components.promotion.staging_cleanup import clean_orphaned_staging
+from components.promotion import version_publisher
+from components.promotion.serving_lock import serving_lock
 from components.schema_contract import find_schema_for
 from components.weights import WeightsError, resolve_weights
 from pipeline.config import DEFAULT_SCHEMA_DIR, ConfigError, PipelineConfig
@@ -133,10 +134,11 @@ def _start(config: PipelineConfig, lock: RunLock, run: dict, log: Callable[[str]
                    "output_dir": config.output_dir}, config.summary_path)
     with contextlib.suppress(FileNotFoundError):
         os.remove(os.path.join(config.output_dir, REJECTED_FILES_CSV))
-    # The run lock covers a serving dir inside the output dir; a shared one may hold another run's push in progress.
-    inside = os.path.commonpath([config.serving_path, config.output_dir]) == config.output_dir
-    for path in clean_orphaned_staging(config.serving_path, older_than_s=0 if inside else 3600):
-        log(f"removed {path}, left by a push that did not finish")
+    if "://" not in config.serving_path and os.path.isdir(config.serving_path):
+        # Under the serving lock: a staging folder whose pushing process is alive is never touched.
+        with serving_lock(config.serving_path, "removing staging folders of pushes that did not finish"):
+            for path in version_publisher.clean_orphaned_staging(config.serving_path):
+                log(f"removed {path}, left by a push that did not finish")
 
 
 def _finish(config: PipelineConfig, run: dict, status: str, error: Optional[str]) -> dict:
