@@ -70,6 +70,10 @@ class PipelineConfig:
     serving_dir: Optional[str] = None  # default: OUTPUT/serving
     keep_versions: int = 3
 
+    # Report: a RunReport component at the end of the DAG (compile-kubeflow turns it on, so that the report
+    # shows in the Kubeflow Pipelines UI); local runs write OUTPUT/report.html themselves, whatever the outcome.
+    report_component: bool = False
+
     @property
     def pipeline_root(self) -> str:
         return os.path.join(self.output_dir, "pipeline_root")

@@ -2,7 +2,7 @@
 
 Resolves the data and the schema, checks the data set before any heavy
 work, runs the DAG against a SQLite ML Metadata store and writes
-OUTPUT/run_summary.json whatever the outcome.
+OUTPUT/run_summary.json and OUTPUT/report.html whatever the outcome.
 """
 from __future__ import annotations
 
@@ -95,6 +95,17 @@ def _child_output_captured(enabled: bool):
                 os.close(copy)
 
 
+def _write_report(config: PipelineConfig, summary: dict, log: Callable[[str], None]):
+    """OUTPUT/report.html, whatever the outcome; a report failure is told, never raised over the run's own."""
+    try:
+        from pipeline.report.local import write_run_report
+
+        return write_run_report(config, summary)
+    except Exception as err:  # noqa: BLE001
+        log(f"warning: the run report was not written ({type(err).__name__}: {err})")
+        return None
+
+
 def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print, verbose: bool = False) -> dict:
     config = config.absolute()
     os.makedirs(config.output_dir, exist_ok=True)
@@ -124,7 +135,9 @@ def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print, ver
         status, error = "failed", f"{type(err).__name__}: {err}"
     summary = build_summary(config, status, error, data_source, progress.seconds)
     summary["seconds"] = round(time.monotonic() - started, 1)
+    summary["planned_components"] = node_ids
     write_summary(summary, config.summary_path)
+    summary["report_path"] = _write_report(config, summary, log)
     if error:
-        raise PipelineRunError(f"{error}\n(run summary: {config.summary_path})")
+        raise PipelineRunError(f"{error}\n(run summary: {config.summary_path}; report: {summary['report_path']})")
     return summary
