@@ -29,8 +29,8 @@ class HtmlPage(artifact.Artifact):
 
 
 def report_page(inputs: dict, trainer_settings: dict, path: str) -> str:
-    """Writes the report of the artifacts in `inputs` ({output key: tfx Artifact}) to the file `path`."""
-    rows = [{"component": key, "state": "ran", "outputs": {key: [a.mlmd_artifact]}} for key, a in inputs.items()]
+    """Writes the report of the artifacts in `inputs` ({output key: ML Metadata Artifact}) to the file `path`."""
+    rows = [{"component": key, "state": "ran", "outputs": {key: [a]}} for key, a in inputs.items()]
     summary = dict(artifact_summary(rows), status="succeeded", run_note=ORCHESTRATOR_NOTE)
     artifacts = RunArtifacts(
         examples=inputs["examples"].uri,
@@ -64,4 +64,4 @@ def RunReport(
         "examples": examples, "anomalies": anomalies, "model": model, "model_run": model_run,
         "baseline_model": baseline_model, "evaluation": evaluation, "blessing": blessing, "pushed_model": pushed_model,
     }
-    report_page(inputs, json.loads(trainer_settings), report.uri)
+    report_page({key: a.mlmd_artifact for key, a in inputs.items()}, json.loads(trainer_settings), report.uri)

@@ -18,12 +18,11 @@ def _first_uri(rows: List[dict], key: str) -> Optional[str]:
 
 
 def _trainer_settings(rows: List[dict]) -> Optional[dict]:
-    """The Trainer's custom_config as TFX recorded it with the execution (a JSON string property)."""
+    """The Trainer's custom_config, as TFX recorded it with the execution that produced the model_run."""
     for row in rows:
-        execution = row.get("execution")
-        if execution is not None and "custom_config" in execution.custom_properties:
-            value = execution.custom_properties["custom_config"].string_value
-            return json.loads(value) if value else None
+        properties = row["execution"].custom_properties
+        if row["outputs"].get("model_run") and "custom_config" in properties:
+            return json.loads(properties["custom_config"].string_value or "null")
     return None
 
 
