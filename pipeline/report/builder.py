@@ -11,14 +11,15 @@ import datetime
 import os
 from typing import Dict, List, Optional
 
+from components import constants
 from components.ingestion.report import read_report
+from pipeline.report.eval_examples import image_size_counts
 from pipeline.report.gallery import misclassified
 from pipeline.report.gate import gate_checks
 from pipeline.report.model_card import build_model_card
-from pipeline.report.eval_examples import image_size_counts
 from pipeline.report.training_history import read_training_history
 
-CLASS_SLICE = "class_name="
+CLASS_SLICE = f"{constants.CLASS_NAME_KEY}="  # the Evaluator's per-class slices: class_name=horses
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,8 +40,11 @@ def accuracy_of(metrics: dict) -> Optional[float]:
 def _stopped_at(summary: dict) -> Optional[str]:
     if summary.get("status") != "failed":
         return None
-    failed = [row["component"] for row in summary.get("components", []) if row["state"] == "failed"]
-    return failed[0] if failed else "before the first component"
+    components = summary.get("components", [])
+    failed = [row["component"] for row in components if row["state"] == "failed"]
+    if failed:
+        return failed[0]
+    return f"after {components[-1]['component']}" if components else "before the first component"
 
 
 def _run_section(summary: dict) -> dict:
@@ -58,6 +62,7 @@ def _run_section(summary: dict) -> dict:
 
 def _data_section(summary: dict, examples_uri: Optional[str]) -> dict:
     examples = summary.get("examples") or {}
+    examples = {split: examples[split] for split in sorted(examples, key=lambda s: (s != constants.TRAIN_SPLIT, s))}
     classes = summary.get("classes") or sorted({name for counts in examples.values() for name in counts})
     sizes = None
     if examples_uri and os.path.isdir(examples_uri):

@@ -39,7 +39,7 @@ def test_data_training_and_evaluation_numbers_land_in_their_cells(summary, model
     page = page_of(summary, model_run=model_run_dir, evaluation=write_evaluation(tmp_path / "evaluation"),
                    trainer_settings=trainer_settings)
 
-    assert table(page, "examples")[1:] == [["eval", "90", "93", "183", "12"], ["train", "360", "372", "732", "48"]]
+    assert table(page, "examples")[1:] == [["train", "360", "372", "732", "48"], ["eval", "90", "93", "183", "12"]]
     assert table(page, "rejected")[1] == ["README.md", "not an image file (.md); ignored"]
     assert table(page, "converted")[1] == ["horses/horse09-1.bmp", "palette BMP re-encoded as RGB PNG"]
     epochs = page.find_class("epochs")[0]
