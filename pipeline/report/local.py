@@ -5,7 +5,7 @@ import json
 import os
 from typing import List, Optional
 
-from pipeline.config import PipelineConfig
+from pipeline.config import ConfigError, PipelineConfig
 from pipeline.report.builder import RunArtifacts, build_report
 from pipeline.report.render import write_report
 from pipeline.run_summary import build_summary, collect_executions
@@ -45,8 +45,6 @@ def write_run_report(config: PipelineConfig, summary: dict) -> str:
 
 def regenerate_report(output_dir: str) -> str:
     """`transfer-pipeline report OUTPUT_DIR`: the report of the last run in OUTPUT_DIR, from its summary and ML Metadata."""
-    from pipeline.config import ConfigError
-
     config = PipelineConfig(output_dir=output_dir).absolute()
     if not os.path.exists(config.metadata_path) and not os.path.exists(config.summary_path):
         raise ConfigError(
