@@ -20,6 +20,7 @@ from pipeline.report.model_card import build_model_card
 from pipeline.report.training_history import read_training_history
 
 CLASS_SLICE = f"{constants.CLASS_NAME_KEY}="  # the Evaluator's per-class slices: class_name=horses
+DIFF = "_diff"  # TFMA's candidate-minus-baseline metrics: shown as the gate's change checks, not as metrics
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +87,10 @@ def _per_class(summary: dict, classes: List[str]) -> Optional[Dict[str, dict]]:
     if summary.get("per_class"):
         return summary["per_class"]
     slices = (summary.get("metrics") or {}).get("candidate", {})
-    found = {key[len(CLASS_SLICE):]: values for key, values in slices.items() if key.startswith(CLASS_SLICE)}
+    found = {
+        key[len(CLASS_SLICE):]: {name: v for name, v in values.items() if not name.endswith(DIFF)}
+        for key, values in slices.items() if key.startswith(CLASS_SLICE)
+    }
     return {name: found[name] for name in classes if name in found} or None
 
 
@@ -113,7 +117,7 @@ def _evaluation_section(summary: dict, artifacts: RunArtifacts, classes: List[st
         confusion = dict(confusion, source="the Evaluator")
     return {
         "metrics": metrics,
-        "metric_names": sorted({name for model in metrics.values() for name in model.get("overall", {})}),
+        "metric_names": sorted({n for model in metrics.values() for n in model.get("overall", {}) if not n.endswith(DIFF)}),
         "per_class": _per_class(summary, classes),
         "confusion_matrix": confusion or _confusion_from_gallery(gallery, classes),
         "gallery": gallery,

@@ -33,8 +33,8 @@ SUMMARY = {
     "anomalies": {},
     "metrics": {
         "candidate": {
-            "overall": {"binary_accuracy": 0.9617, "auc": 0.9931, "example_count": 183.0},
-            "class_name=horses": {"binary_accuracy": 0.9667, "example_count": 90.0},
+            "overall": {"binary_accuracy": 0.9617, "auc": 0.9931, "example_count": 183.0, "binary_accuracy_diff": 0.0117},
+            "class_name=horses": {"binary_accuracy": 0.9667, "example_count": 90.0, "binary_accuracy_diff": 0.0111},
             "class_name=humans": {"binary_accuracy": 0.957, "example_count": 93.0},
         },
         "baseline": {
