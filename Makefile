@@ -12,7 +12,7 @@ export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: install demo test test-fast benchmark kubeflow-spec clean
+.PHONY: install browser demo test test-fast benchmark kubeflow-spec clean
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,10 @@ $(VENV)/.installed: requirements.lock setup.py
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(VENV)/bin/pip check
 	@touch $@
+
+# Headless Chromium (Debian's package) for the test that opens the run report in a real browser.
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 demo: install
 	$(VENV)/bin/transfer-pipeline run --output-dir $(OUTPUT)

@@ -11,7 +11,7 @@ setup(
     description="TFX pipeline: image folders to a served InceptionV3 transfer-learning classifier",
     python_requires=">=3.10,<3.11",
     packages=find_packages(include=["pipeline", "pipeline.*", "components", "components.*"]),
-    package_data={"": ["*.pbtxt"]},
+    package_data={"": ["*.pbtxt"], "pipeline.report": ["templates/*.j2"]},
     install_requires=[
         "tfx==1.16.0",
         "tf-keras>=2.16,<2.17",
@@ -19,7 +19,8 @@ setup(
         "pyyaml",
         "pillow",
         "psutil",  # stops the Beam worker processes of an interrupted run
+        "jinja2",  # the run report's page
     ],
-    extras_require={"test": ["pytest"]},
+    extras_require={"test": ["pytest", "lxml"]},
     entry_points={"console_scripts": ["transfer-pipeline=pipeline.cli:main"]},
 )

@@ -87,6 +87,7 @@ def _print_run_summary(summary: dict) -> None:
         print(f"  blessed: {'yes' if summary['blessed'] else 'no'} ({summary['blessed_why']})")
         print(f"  {summary.get('push_note') or summary.get('pushed')}")
     print(f"  run summary: {summary.get('summary_path')}")
+    print(f"  report: {summary.get('report_path') or 'not written (see the warning above)'}")
 
 
 def _confusion_lines(summary: dict) -> List[str]:
@@ -116,6 +117,13 @@ def _cmd_run(args) -> int:
     summary = run_pipeline(config, verbose=args.verbose)
     summary["summary_path"] = config.absolute().summary_path
     _print_run_summary(summary)
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from pipeline.report.local import regenerate_report
+
+    print(regenerate_report(args.output_dir))
     return 0
 
 
@@ -159,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the pipeline locally on Apache Beam")
     _add_run_flags(run)
     run.set_defaults(handler=_cmd_run)
+    report = commands.add_parser("report", help="(re)write OUTPUT_DIR/report.html from the last run's summary and ML Metadata")
+    report.add_argument("output_dir", help="the --output-dir of a `transfer-pipeline run`")
+    report.set_defaults(handler=_cmd_report)
     schema = commands.add_parser("make-schema", help="write a schema.pbtxt for a new data set's classes")
     schema.add_argument("--name", required=True, help="data set name: writes schemas/NAME/schema.pbtxt")
     source = schema.add_mutually_exclusive_group(required=True)

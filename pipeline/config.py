@@ -92,6 +92,10 @@ class PipelineConfig:
     force_push: bool = False
     force_push_reason: str = ""
 
+    # Report: a RunReport component at the end of the DAG (compile-kubeflow turns it on, so that the report
+    # shows in the Kubeflow Pipelines UI); local runs write OUTPUT/report.html themselves, whatever the outcome.
+    report_component: bool = False
+
     @property
     def pipeline_root(self) -> str:
         return os.path.join(self.output_dir, "pipeline_root")

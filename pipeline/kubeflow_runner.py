@@ -68,6 +68,7 @@ def cluster_config(config: PipelineConfig, install_dir: str = INSTALL_DIR) -> Pi
         components_dir=os.path.join(install_dir, "components"),
         weights_cache_dir=None,  # the image's $TRANSFER_PIPELINE_CACHE holds the converted weights
         beam_args=beam_args,
+        report_component=True,  # the run report as a page in the KFP UI
     )
 
 

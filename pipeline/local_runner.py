@@ -2,8 +2,8 @@
 
 Resolves the data and the schema, checks the data set before any heavy
 work, runs the DAG against a SQLite ML Metadata store and writes
-OUTPUT/run_summary.json whatever the outcome. One run at a time holds an
-output dir (run_lock.py); SIGINT/SIGTERM stop it cleanly (interrupts.py).
+OUTPUT/run_summary.json and OUTPUT/report.html whatever the outcome. One run at a
+time holds an output dir (run_lock.py); SIGINT/SIGTERM stop it cleanly (interrupts.py).
 """
 from __future__ import annotations
 
@@ -96,6 +96,17 @@ def _child_output_captured(enabled: bool):
                 os.close(copy)
 
 
+def _write_report(config: PipelineConfig, summary: dict, log: Callable[[str], None]):
+    """OUTPUT/report.html, whatever the outcome; a report failure is told, never raised over the run's own."""
+    try:
+        from pipeline.report.local import write_run_report
+
+        return write_run_report(config, summary)
+    except Exception as err:  # noqa: BLE001
+        log(f"warning: the run report was not written ({type(err).__name__}: {err})")
+        return None
+
+
 def _execute(config: PipelineConfig, log: Callable[[str], None], verbose: bool, run: dict) -> None:
     """Preflight, then the DAG. Records in `run` what the summary needs, as soon as it is known."""
     data_dir, run["data_source"] = resolve_data_dir(config.data_dir, config.output_dir, log)
@@ -106,6 +117,7 @@ def _execute(config: PipelineConfig, log: Callable[[str], None], verbose: bool, 
     pipeline = create_pipeline(config, metadata_connection_config=metadata)
     runner = tfx.orchestration.LocalDagRunner() if config.runner == "local" else BeamDagRunner()
     node_ids = [component.id for component in pipeline.components]
+    run["planned_components"] = node_ids
     log(f"running {len(node_ids)} components with {type(runner).__name__}; outputs in {config.output_dir}")
     if not verbose:
         # TFX pip-installs the packaged module files in each component (and Beam worker): keep pip quiet.
@@ -141,8 +153,8 @@ def _start(config: PipelineConfig, lock: RunLock, run: dict, log: Callable[[str]
                 log(f"removed {path}, left by a push that did not finish")
 
 
-def _finish(config: PipelineConfig, run: dict, status: str, error: Optional[str]) -> dict:
-    """Writes run_summary.json; a failure here is recorded, never allowed to hide the run's own error."""
+def _finish(config: PipelineConfig, run: dict, status: str, error: Optional[str], log: Callable[[str], None]) -> dict:
+    """Writes run_summary.json and report.html; a failure here is recorded, never allowed to hide the run's own error."""
     try:
         summary = build_summary(config, status, error, run["data_source"], run["seconds"], since_ms=run["started_ms"])
     except Exception as err:  # noqa: BLE001 (the summary must still be written)
@@ -150,10 +162,12 @@ def _finish(config: PipelineConfig, run: dict, status: str, error: Optional[str]
                    "summary_error": f"{type(err).__name__}: {err}"}
     summary["started"] = run["started"]
     summary["seconds"] = round(time.monotonic() - run["monotonic"], 1)
+    summary["planned_components"] = run.get("planned_components", [])
     try:
         write_summary(summary, config.summary_path)
     except OSError as err:
         print(f"warning: cannot write {config.summary_path}: {err}", file=sys.stderr)
+    summary["report_path"] = _write_report(config, summary, log)
     return summary
 
 
@@ -175,11 +189,13 @@ def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print, ver
                 status, error, raised = "failed", f"{type(err).__name__}: {err}", err
             elif isinstance(err, Exception):  # any component failure: report it, keep what ran
                 status, error = "failed", f"{type(err).__name__}: {err}"
-                raised = PipelineRunError(f"{error}\n(run summary: {config.summary_path})")
+                raised = PipelineRunError(
+                    f"{error}\n(run summary: {config.summary_path}; report: {os.path.join(config.output_dir, 'report.html')})"
+                )
             else:
                 raise
         interrupts.stopping()  # from here a further signal cannot cut the summary short
-        summary = _finish(config, run, status, error)
+        summary = _finish(config, run, status, error, log)
     if raised is not None:
         raise raised
     return summary

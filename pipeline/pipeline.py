@@ -6,6 +6,7 @@ runners (local Beam, Kubeflow) only resolve configuration and call it.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
@@ -22,6 +23,7 @@ from components.promotion.evaluator_executor import GatedEvaluator
 from components.promotion.pusher_executor import SafePusher
 from components.promotion.serving_versions import serving_state
 from pipeline.config import PipelineConfig
+from pipeline.report.component import RunReport
 
 COMPONENTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "components")
 
@@ -131,13 +133,28 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         },
     ).with_id("Pusher")
 
+    components = [
+        example_gen, statistics_gen, schema_importer, example_validator, data_gate, transform,
+        trainer, baseline, evaluator, pusher,
+    ]
+    if config.report_component:
+        # The run report, as a page the Kubeflow Pipelines UI shows (pipeline/report/component.py).
+        components.append(RunReport(
+            examples=example_gen.outputs["examples"],
+            anomalies=example_validator.outputs["anomalies"],
+            model=trainer.outputs["model"],
+            model_run=trainer.outputs["model_run"],
+            baseline_model=baseline.outputs["baseline_model"],
+            evaluation=evaluator.outputs["evaluation"],
+            blessing=evaluator.outputs["blessing"],
+            pushed_model=pusher.outputs["pushed_model"],
+            trainer_settings=json.dumps(trainer_settings(config).to_dict(), sort_keys=True),
+        ))
+
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=config.pipeline_root,
-        components=[
-            example_gen, statistics_gen, schema_importer, example_validator, data_gate, transform,
-            trainer, baseline, evaluator, pusher,
-        ],
+        components=components,
         enable_cache=config.enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=list(config.beam_args),

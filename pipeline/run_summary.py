@@ -42,7 +42,8 @@ def _outputs(store, execution_id: int) -> Dict[str, List[metadata_store_pb2.Arti
 
 
 def collect_executions(metadata_path: str, pipeline_name: str, since_ms: int = 0) -> List[dict]:
-    """One row per component of the latest run (started at or after since_ms): name, state, seconds, outputs."""
+    """One row per component of the latest run (started at or after since_ms): name, state, seconds, outputs,
+    the MLMD execution."""
     if not os.path.exists(metadata_path):
         return []
     store = open_readonly(metadata_path)
@@ -55,6 +56,7 @@ def collect_executions(metadata_path: str, pipeline_name: str, since_ms: int = 0
             "state": _STATES.get(execution.last_known_state, "unknown"),
             "seconds": execution_seconds(execution),
             "outputs": _outputs(store, execution.id),
+            "execution": execution,
         }
         for node, execution in executions_by_node(store, run)
     ]
@@ -151,6 +153,18 @@ def build_summary(config, status: str, error: Optional[str], data_source: dict, 
         "serving_dir": config.serving_path,
         "components": [{k: r[k] for k in ("component", "state", "seconds")} for r in rows],
     }
+    summary.update(artifact_summary(rows))
+    examples_uri = _first_uri(rows, "examples")
+    csv_path = os.path.join(examples_uri, constants.REJECTED_FILES_CSV) if examples_uri else ""
+    if os.path.exists(csv_path):
+        shutil.copy(csv_path, os.path.join(config.output_dir, constants.REJECTED_FILES_CSV))
+        summary["rejected_files_csv"] = os.path.join(config.output_dir, constants.REJECTED_FILES_CSV)
+    return summary
+
+
+def artifact_summary(rows: List[dict]) -> dict:
+    """What the artifacts of `rows` say: data (classes, counts, subjects, files, anomalies), model and gate."""
+    summary = {}
     examples_uri = _first_uri(rows, "examples")
     report = read_report(examples_uri) if examples_uri else {}
     if report:
@@ -163,10 +177,6 @@ def build_summary(config, status: str, error: Optional[str], data_source: dict, 
         summary["rejected_files"] = report["rejected"]
         summary["converted_files"] = report["converted"]
         summary["warnings"] = report["warnings"]
-        csv_path = os.path.join(examples_uri, constants.REJECTED_FILES_CSV)
-        if os.path.exists(csv_path):
-            shutil.copy(csv_path, os.path.join(config.output_dir, constants.REJECTED_FILES_CSV))
-            summary["rejected_files_csv"] = os.path.join(config.output_dir, constants.REJECTED_FILES_CSV)
     elif _first_uri(rows, "statistics"):
         summary["examples"] = counts_from_statistics(_first_uri(rows, "statistics"))
         summary["total_examples"] = sum(sum(c.values()) for c in summary["examples"].values())

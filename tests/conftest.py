@@ -168,3 +168,43 @@ def copy_rps_clips(source: Path, root: Path, clips) -> Path:
             for image in (source / class_name).glob(f"{class_name}.{clip}-*_jpg.rf.*.jpg"):
                 shutil.copy(image, root / class_name / image.name)
     return root
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package (`make browser` installs it; .ci/run does)
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--enable-logging=stderr", "--v=0",
+)
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory):
+    """Opens an HTML file in headless Chromium: open(path, height) -> (rendered DOM, screenshot PNG path, console lines).
+
+    On CI a missing browser is a failure; elsewhere the test is skipped with the command that installs it.
+    """
+    import subprocess
+
+    if not os.path.exists(CHROMIUM):
+        message = f"{CHROMIUM} not found; install it with `make browser` (Debian's chromium package)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+    def run(path, *flags):
+        profile = tmp_path_factory.mktemp("chromium-profile")
+        result = subprocess.run(
+            [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *flags, Path(path).resolve().as_uri()],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result
+
+    def open_page(path, height=1800):
+        shot = tmp_path_factory.mktemp("screenshot") / (Path(path).stem + ".png")
+        dom = run(path, "--dump-dom")
+        shown = run(path, f"--window-size=1280,{height}", f"--screenshot={shot}")
+        console = [line for line in (dom.stderr + shown.stderr).splitlines() if ":CONSOLE" in line]
+        return dom.stdout, shot, console
+
+    return open_page

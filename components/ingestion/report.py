@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Iterable, List
 
 from components import constants
+from components.ingestion.data_licence import licence_note
 from components.ingestion.folder_scan import FolderScan, Rejection
 
 
@@ -44,6 +45,7 @@ def build_report(scan: FolderScan, outcomes: Iterable[dict]) -> dict:
         "rejected": [r.as_row() for r in sorted(rejected, key=lambda r: r.path)],
         "converted": converted,
         "warnings": scan.warnings,
+        "licence": licence_note(scan.data_dir),
     }
 
 

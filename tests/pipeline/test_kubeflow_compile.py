@@ -68,11 +68,24 @@ def test_spec_holds_every_component_of_the_local_pipeline_running_in_the_image(c
     local_ids = {c.id for c in create_pipeline(build_config(schema_path=DEFAULT_SCHEMA, data_dir=str(tmp_path))).components}
     spec = json_format.MessageToDict(load_component_from_file(compiled).pipeline_spec)
 
-    assert set(spec["root"]["dag"]["tasks"]) == local_ids
+    assert set(spec["root"]["dag"]["tasks"]) == local_ids | {"RunReport"}  # the report page, for KFP's UI
     assert spec["defaultPipelineRoot"] == ROOT
     for label, executor in executors(spec).items():
         assert executor["container"]["image"] == IMAGE, label
         assert executor["container"]["command"] == list(kfr.CONTAINER_COMMAND), label
+
+
+def test_the_run_report_is_an_html_output_that_the_kfp_ui_shows_after_the_push(compiled):
+    spec = json_format.MessageToDict(load_component_from_file(compiled).pipeline_spec)
+    task = spec["root"]["dag"]["tasks"]["RunReport"]
+    component = spec["components"][task["componentRef"]["name"]]
+    output = component["outputDefinitions"]["artifacts"]["report"]["artifactType"]
+
+    # KFP's launcher records the schema's title as the artifact's type; the UI renders type system.HTML.
+    assert yaml.safe_load(output["instanceSchema"])["title"] == "system.HTML"
+    assert {"Pusher", "Evaluator", "Trainer", "ImageFolderExampleGen"} <= set(task["dependentTasks"])
+    settings = json.loads(task["inputs"]["parameters"]["trainer_settings"]["runtimeValue"]["constant"])
+    assert settings["cut_layer"] == "mixed7"
 
 
 def test_module_files_and_schema_point_into_the_image_at_files_this_checkout_has(compiled):

@@ -1,0 +1,110 @@
+"""The promotion gate as a table: every check with its threshold, the measured value and pass or fail.
+
+Thresholds come from the EvalConfig the Evaluator ran with (eval_config.json
+in its output), measured values from its metrics, and pass/fail from TFMA's
+own validation result, so the table says exactly what the gate decided.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Dict, List, Optional, Set, Tuple
+
+# The slice naming the summary's metrics are keyed by ("overall", "class_name=horses").
+from components.promotion.evaluation_report import _slice_name  # noqa: PLC2701
+
+
+def _metric_name(metric_config) -> str:
+    """TFMA's metric name: the config's own name, else its class name in snake case (BinaryAccuracy -> binary_accuracy)."""
+    config = json.loads(metric_config.config or "{}")
+    if config.get("name"):
+        return config["name"]
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", metric_config.class_name).lower()
+
+
+def _thresholds(eval_config) -> List[Tuple[str, Optional[object], object]]:
+    """(metric name, slicing spec or None for every slice, MetricThreshold) for each configured threshold."""
+    found = []
+    for spec in eval_config.metrics_specs:
+        for metric in spec.metrics:
+            name = _metric_name(metric)
+            if metric.HasField("threshold"):
+                found.append((name, None, metric.threshold))
+            for per_slice in metric.per_slice_thresholds:
+                for slicing_spec in per_slice.slicing_specs:
+                    found.append((name, slicing_spec, per_slice.threshold))
+    return found
+
+
+def _slice_matches(slice_name: str, slicing_spec) -> bool:
+    if slicing_spec is None:
+        return True
+    if not slicing_spec.feature_keys and not slicing_spec.feature_values:
+        return slice_name == "overall"
+    wanted = [f"{k}={v}" for k, v in slicing_spec.feature_values.items()] + [f"{k}=" for k in slicing_spec.feature_keys]
+    return all(w in slice_name for w in wanted)
+
+
+def _failed(evaluation_uri: str) -> Set[Tuple[str, str, bool]]:
+    """(slice, metric, is change vs baseline) of every failed check, as TFMA recorded them."""
+    import tensorflow_model_analysis as tfma
+
+    validation = tfma.load_validation_result(evaluation_uri)
+    failed = set()
+    for per_slice in validation.metric_validations_per_slice:
+        keys = [(k.column, getattr(k, k.WhichOneof("kind"))) for k in per_slice.slice_key.single_slice_keys]
+        for failure in per_slice.failures:
+            failed.add((_slice_name(keys), failure.metric_key.name, bool(failure.metric_key.is_diff)))
+    return failed
+
+
+def _bound_text(threshold, change: bool) -> str:
+    """'≥ 0.9', '≥ -0.01' (change), '≤ 0.2 and ≥ 0.1': what the check requires."""
+    from tensorflow_model_analysis.proto import config_pb2
+
+    if change:
+        higher = threshold.direction != config_pb2.MetricDirection.LOWER_IS_BETTER
+        parts = [(f"{threshold.absolute.value:+g}", threshold.HasField("absolute")),
+                 (f"{threshold.relative.value:+g} (relative)", threshold.HasField("relative"))]
+        return " and ".join(f"{'≥' if higher else '≤'} {text}" for text, present in parts if present)
+    parts = [(f"≥ {threshold.lower_bound.value:g}", threshold.HasField("lower_bound")),
+             (f"≤ {threshold.upper_bound.value:g}", threshold.HasField("upper_bound"))]
+    return " and ".join(text for text, present in parts if present)
+
+
+def _eval_config(evaluation_uri: str):
+    """The EvalConfig the Evaluator ran with (TFMA's eval_config.json: an EvalRun in JSON)."""
+    from google.protobuf import json_format
+    from tensorflow_model_analysis.proto import config_pb2
+
+    with open(os.path.join(evaluation_uri, "eval_config.json")) as handle:
+        return json_format.Parse(handle.read(), config_pb2.EvalRun(), ignore_unknown_fields=True).eval_config
+
+
+def gate_checks(evaluation_uri: Optional[str], metrics: Dict[str, dict]) -> Optional[List[dict]]:
+    """[{slice, metric, kind, threshold, value, passed}] or None when the Evaluator did not run."""
+    if not evaluation_uri or not os.path.exists(os.path.join(evaluation_uri, "eval_config.json")):
+        return None
+    eval_config = _eval_config(evaluation_uri)
+    failed = _failed(evaluation_uri)
+    candidate, baseline = metrics.get("candidate", {}), metrics.get("baseline")
+    rows = []
+    for slice_name in candidate:
+        for name, slicing_spec, threshold in _thresholds(eval_config):
+            if not _slice_matches(slice_name, slicing_spec):
+                continue
+            value = candidate[slice_name].get(name)
+            for change, field in ((False, "value_threshold"), (True, "change_threshold")):
+                if not threshold.HasField(field):
+                    continue
+                part = getattr(threshold, field)
+                row = {"slice": slice_name, "metric": name, "kind": "change vs serving model" if change else "value",
+                       "threshold": _bound_text(part, change), "value": value, "applied": True}
+                if change:
+                    base = (baseline or {}).get(slice_name, {}).get(name)
+                    row["applied"] = base is not None
+                    row["value"] = round(value - base, 4) if value is not None and base is not None else None
+                row["passed"] = row["applied"] and (slice_name, name, change) not in failed
+                rows.append(row)
+    return rows

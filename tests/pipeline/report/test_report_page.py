@@ -1,0 +1,152 @@
+"""pipeline/report/builder.py and render.py: the page carries the run's numbers in the right places,
+and says what is missing when the run stopped early."""
+import lxml.html
+import pytest
+
+from pipeline.report.builder import RunArtifacts, build_report
+from pipeline.report.render import render_report
+
+
+def page_of(summary, **artifacts):
+    return lxml.html.fromstring(render_report(build_report(summary, RunArtifacts(**artifacts))))
+
+
+def table(page, table_id):
+    """Rows of the table with that id, each a list of cell texts (header row included)."""
+    rows = page.get_element_by_id(table_id).findall(".//tr")
+    return [[" ".join(cell.text_content().split()) for cell in row if cell.tag in ("td", "th")] for row in rows]
+
+
+def cards(page):
+    """The headline cards at the top of the page: {label: value}."""
+    found = page.get_element_by_id("headline").find_class("card")
+    return {c.find_class("label")[0].text_content(): c.find_class("value")[0].text_content() for c in found}
+
+
+def section_text(page, section_id):
+    """The text from a section's heading up to the next h2."""
+    heading = page.get_element_by_id(section_id)
+    parts = []
+    for element in heading.itersiblings():
+        if element.tag == "h2":
+            break
+        parts.append(element.text_content())
+    return " ".join(" ".join(parts).split())
+
+
+def test_data_training_and_evaluation_numbers_land_in_their_cells(summary, model_run_dir, tmp_path, write_evaluation,
+                                                                 trainer_settings):
+    page = page_of(summary, model_run=model_run_dir, evaluation=write_evaluation(tmp_path / "evaluation"),
+                   trainer_settings=trainer_settings)
+
+    assert table(page, "examples")[1:] == [["train", "360", "372", "732", "48"], ["eval", "90", "93", "183", "12"]]
+    assert table(page, "rejected")[1] == ["README.md", "not an image file (.md); ignored"]
+    assert table(page, "converted")[1] == ["horses/horse09-1.bmp", "palette BMP re-encoded as RGB PNG"]
+    epochs = page.find_class("epochs")[0]
+    assert [c.text_content() for c in epochs.findall(".//tr")[2]] == ["2", "0.1876", "0.9344", "0.1405", "0.9617"]
+    assert table(page, "metrics")[1:] == [
+        ["auc", "0.9931", "0.98"], ["binary_accuracy", "0.9617", "0.95"], ["example_count", "183", "183"]
+    ]
+    assert table(page, "per-class")[1:] == [["horses", "90", "0.956", "0.9667"], ["humans", "93", "0.9674", "0.957"]]
+    cells = [t.text_content() for t in page.get_element_by_id("confusion-matrix").find_class("cell")]
+    assert cells == ["87", "3", "4", "89"]  # rows true class, columns predicted
+    charts = page.findall(".//svg")  # images per class, loss, accuracy, confusion matrix (no examples: no sizes)
+    assert [c.get("aria-label") for c in charts] == [
+        "images per class and split", "head loss per epoch", "head accuracy per epoch", "confusion matrix"
+    ]
+    points = [t.text_content() for t in charts[1].findall(".//title")]
+    assert points == ["train: 0.4123", "train: 0.1876", "eval: 0.2011", "eval: 0.1405"]
+    assert cards(page) == {"Run": "succeeded", "Eval accuracy": "0.9617", "Blessed": "yes", "Pushed": "1700000100",
+                           "Images (train / eval)": "732 / 183"}
+
+
+def test_gate_table_lists_every_check_with_threshold_measured_value_and_result(summary, tmp_path, write_evaluation):
+    evaluation = write_evaluation(tmp_path / "evaluation")
+    page = page_of(summary, evaluation=evaluation)
+
+    rows = table(page, "gate-checks")
+    assert rows[0] == ["Slice", "Metric", "Check", "Threshold", "Measured", "Result"]
+    assert rows[1:] == [
+        ["overall", "binary_accuracy", "value", "≥ 0.9", "0.9617", "pass"],
+        ["overall", "binary_accuracy", "change vs serving model", "≥ -0.01", "0.0117", "pass"],
+        ["class_name=horses", "binary_accuracy", "value", "≥ 0.9", "0.9667", "pass"],
+        ["class_name=horses", "binary_accuracy", "change vs serving model", "≥ -0.01", "0.0111", "pass"],
+        ["class_name=humans", "binary_accuracy", "value", "≥ 0.9", "0.957", "pass"],
+        ["class_name=humans", "binary_accuracy", "change vs serving model", "≥ -0.01", "0.0108", "pass"],
+    ]
+    verdict = page.get_element_by_id("verdict").text_content()
+    assert "Blessed: yes" in verdict and "version 1700000100 to /runs/1/serving/1700000100" in verdict
+
+
+def test_a_refused_candidate_shows_the_failed_check_and_why(summary, tmp_path, write_evaluation):
+    summary["metrics"]["candidate"]["class_name=humans"]["binary_accuracy"] = 0.88
+    summary.update(blessed=False, pushed="not pushed", push_note="not blessed: nothing pushed",
+                   blessed_why="[class_name=humans] binary_accuracy (candidate) = 0.8800: below 0.9")
+    evaluation = write_evaluation(tmp_path / "evaluation", failures=[("humans", "binary_accuracy", False),
+                                                                    ("humans", "binary_accuracy", True)])
+    page = page_of(summary, evaluation=evaluation)
+
+    rows = {(r[0], r[2]): r for r in table(page, "gate-checks")[1:]}
+    assert rows[("class_name=humans", "value")][4:] == ["0.88", "FAIL"]
+    assert rows[("class_name=humans", "change vs serving model")][4:] == ["-0.0662", "FAIL"]
+    assert rows[("overall", "value")][5] == "pass"
+    assert cards(page)["Blessed"] == "no" and cards(page)["Pushed"] == "no"
+    verdict = page.get_element_by_id("verdict").text_content()
+    assert "Blessed: no" in verdict and "below 0.9" in verdict and "Pushed: no (not blessed: nothing pushed)" in verdict
+
+
+def test_without_a_serving_model_the_change_checks_are_marked_not_applied(summary, tmp_path, write_evaluation):
+    del summary["metrics"]["baseline"]
+    page = page_of(summary, evaluation=write_evaluation(tmp_path / "evaluation"))
+    change_rows = [r for r in table(page, "gate-checks")[1:] if r[2] == "change vs serving model"]
+    assert change_rows and all(r[4:] == ["—", "not applied"] for r in change_rows)
+
+
+def test_a_run_that_stopped_part_way_says_where_and_what_did_not_run(summary):
+    failed = {
+        "status": "failed",
+        "error": "DataValidationError: the examples do not match the curated schema",
+        "components": [
+            {"component": "ImageFolderExampleGen", "state": "ran", "seconds": 20.0},
+            {"component": "ExampleValidator", "state": "ran", "seconds": 3.0},
+            {"component": "DataValidationGate", "state": "failed", "seconds": 0.2},
+        ],
+        "planned_components": ["ImageFolderExampleGen", "ExampleValidator", "DataValidationGate", "Transform", "Trainer"],
+        "classes": summary["classes"],
+        "examples": summary["examples"],
+        "anomalies": {"eval": ["class_name: Unexpected string values"]},
+    }
+    page = page_of(failed)
+
+    assert "Stopped at DataValidationGate." in page.get_element_by_id("stopped").text_content()
+    assert table(page, "components")[1:] == [
+        ["ImageFolderExampleGen", "ran", "20.0"], ["ExampleValidator", "ran", "3.0"],
+        ["DataValidationGate", "failed", "0.2"], ["Transform", "not reached", ""], ["Trainer", "not reached", ""],
+    ]
+    assert page.get_element_by_id("anomalies").text_content() == "[eval] class_name: Unexpected string values"
+    for section in ("training", "evaluation", "gate"):
+        assert "Not available" in section_text(page, section) or "not decided" in section_text(page, section), section
+
+
+def test_before_the_n_class_summary_per_class_metrics_come_from_the_class_slices(summary):
+    del summary["per_class"], summary["confusion_matrix"]
+    page = page_of(summary)
+    assert table(page, "per-class")[1:] == [["horses", "0.9667", "90"], ["humans", "0.957", "93"]]
+    assert "Not available" in section_text(page, "evaluation")
+
+
+def test_model_card_is_drawn_from_the_trainer_settings_and_the_measured_accuracy(summary, trainer_settings):
+    card = dict(table(page_of(summary, trainer_settings=trainer_settings), "model-facts"))
+    assert card["Cut layer"].startswith("mixed7")
+    assert card["Head"].startswith("Flatten → Dense(1024, relu) → Dropout(0.2)")
+    assert card["Class names"] == "0: horses, 1: humans"
+    assert card["Training data"].startswith("732 images for training and 183 for evaluation from /data/horse-or-human")
+
+
+@pytest.mark.parametrize("hostile", ["<script>alert(1)</script>", "a&b"])
+def test_names_from_the_data_are_escaped_in_tables_and_charts(summary, hostile):
+    summary["classes"] = ["horses", hostile]
+    summary["examples"] = {"train": {"horses": 3, hostile: 4}}
+    html = render_report(build_report(summary, RunArtifacts()))
+    assert "<script" not in html
+    assert lxml.html.fromstring(html).findall(".//script") == []
