@@ -160,14 +160,19 @@ def rock_paper_scissors_dir() -> Path:
     return path
 
 
-def copy_rps_clips(source: Path, root: Path, clips) -> Path:
-    """Every frame of the given video clips, in all three classes, copied into root/<class>/."""
-    for class_name in RPS_CLASSES:
-        (root / class_name).mkdir(parents=True)
-        for clip in clips:
-            for image in (source / class_name).glob(f"{class_name}.{clip}-*_jpg.rf.*.jpg"):
-                shutil.copy(image, root / class_name / image.name)
-    return root
+@pytest.fixture(scope="module")
+def rps_clips(rock_paper_scissors_dir, tmp_path_factory):
+    """Factory: every frame of the given video clips, in all three classes, copied into a new folder."""
+    def make(clips) -> Path:
+        root = tmp_path_factory.mktemp("rps-clips")
+        for class_name in RPS_CLASSES:
+            (root / class_name).mkdir(parents=True)
+            for clip in clips:
+                for image in (rock_paper_scissors_dir / class_name).glob(f"{class_name}.{clip}-*_jpg.rf.*.jpg"):
+                    shutil.copy(image, root / class_name / image.name)
+        return root
+
+    return make
 
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (`make browser` installs it; .ci/run does)

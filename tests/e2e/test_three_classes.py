@@ -16,17 +16,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from PIL import Image
 
 from components.ingestion.folder_scan import scan_image_folder
 from components.ingestion.group_split import assign_splits
+from components.schema_contract import class_names_of, load_schema
 from pipeline.config import PipelineConfig
-from conftest import RPS_CLASSES, copy_rps_clips, noise_image
 from test_promotion_gate import REPO_ROOT, SAVED_MODEL_CLI, run_cli, run_pipeline, versions
 
 pytestmark = pytest.mark.e2e
 
 CLIPS = ("IMG_7079_MOV", "IMG_5636_MOV", "JWitt-RCP_mp4", "youtube", "zoom_tests_RockPaperScissors-mohamed_mp4")
 CONFIG = os.path.join(REPO_ROOT, "configs", "rock-paper-scissors.yaml")
+RPS_CLASSES = tuple(class_names_of(load_schema(os.path.join(REPO_ROOT, "schemas", "rock_paper_scissors", "schema.pbtxt"))))
 EPOCHS = "4"
 NO_ABSOLUTE_BARS = ("--accuracy-threshold", "0", "--class-recall-threshold", "0")
 FIRST_SPLIT_SEED = "first-model"  # puts IMG_5636_MOV in eval; the config's seed puts JWitt-RCP_mp4 there
@@ -46,8 +48,8 @@ def workspace(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def clips(rock_paper_scissors_dir, workspace):
-    return copy_rps_clips(rock_paper_scissors_dir, workspace / "clips", CLIPS)
+def clips(rps_clips):
+    return rps_clips(CLIPS)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +128,8 @@ def test_candidate_that_gives_up_one_class_is_refused_by_the_per_class_gate(firs
     }, "precondition: the candidate's eval clip is one the serving model trained on"
     for index, name in enumerate(sorted(os.listdir(spoiled / "scissors"))):
         if split[f"scissors/{name}"] == "train":
-            noise_image(size=(200, 200), seed=index).save(spoiled / "scissors" / name, "JPEG")
+            pixels = np.random.default_rng(index).integers(0, 256, size=(200, 200, 3), dtype=np.uint8)
+            Image.fromarray(pixels, "RGB").save(spoiled / "scissors" / name, "JPEG")
     assert split_by_file(spoiled) == split  # same names, same split
 
     summary, _ = run_pipeline(
