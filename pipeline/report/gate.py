@@ -17,7 +17,8 @@ from components.promotion.evaluation_report import _slice_name  # noqa: PLC2701
 
 def _metric_name(metric_config) -> str:
     """TFMA's metric name: the config's own name, else its class name in snake case (BinaryAccuracy -> binary_accuracy)."""
-    config = json.loads(metric_config.config or "{}")
+    text = metric_config.config.strip()
+    config = json.loads(text if text.startswith("{") else "{" + text + "}")  # TFMA allows the braces left out
     if config.get("name"):
         return config["name"]
     return re.sub(r"(?<!^)(?=[A-Z])", "_", metric_config.class_name).lower()

@@ -8,7 +8,7 @@ import tensorflow as tf
 from google.protobuf import json_format
 from tensorflow_model_analysis.proto import config_pb2, validation_result_pb2
 
-from components.promotion.eval_config import build_eval_config
+from components.promotion.eval_config import GateThresholds, build_eval_config
 
 CLASSES = ["horses", "humans"]
 SUMMARY = {
@@ -33,14 +33,14 @@ SUMMARY = {
     "anomalies": {},
     "metrics": {
         "candidate": {
-            "overall": {"binary_accuracy": 0.9617, "auc": 0.9931, "example_count": 183.0, "binary_accuracy_diff": 0.0117},
-            "class_name=horses": {"binary_accuracy": 0.9667, "example_count": 90.0, "binary_accuracy_diff": 0.0111},
-            "class_name=humans": {"binary_accuracy": 0.957, "example_count": 93.0},
+            "overall": {"accuracy": 0.9617, "auc": 0.9931, "example_count": 183.0, "accuracy_diff": 0.0117},
+            "class_name=horses": {"accuracy": 0.9667, "example_count": 90.0, "accuracy_diff": 0.0111},
+            "class_name=humans": {"accuracy": 0.957, "example_count": 93.0},
         },
         "baseline": {
-            "overall": {"binary_accuracy": 0.95, "auc": 0.98, "example_count": 183.0},
-            "class_name=horses": {"binary_accuracy": 0.9556, "example_count": 90.0},
-            "class_name=humans": {"binary_accuracy": 0.9462, "example_count": 93.0},
+            "overall": {"accuracy": 0.95, "auc": 0.98, "example_count": 183.0},
+            "class_name=horses": {"accuracy": 0.9556, "example_count": 90.0},
+            "class_name=humans": {"accuracy": 0.9462, "example_count": 93.0},
         },
     },
     "confusion_matrix": {"classes": CLASSES, "counts": [[87, 3], [4, 89]]},
@@ -94,7 +94,7 @@ def _write_evaluation(directory, failures=(), accuracy_threshold=0.9, max_accura
     failures: (slice feature value or None for the whole set, metric name, is change vs baseline).
     """
     directory.mkdir(parents=True, exist_ok=True)
-    run = config_pb2.EvalRun(eval_config=build_eval_config(accuracy_threshold, max_accuracy_drop), version="0.47.0")
+    run = config_pb2.EvalRun(eval_config=build_eval_config(GateThresholds(accuracy_threshold, max_accuracy_drop, accuracy_threshold, max_accuracy_drop)), version="0.47.0")
     (directory / "eval_config.json").write_text(json_format.MessageToJson(run))
     result = validation_result_pb2.ValidationResult(validation_ok=not failures)
     for class_name, metric, is_diff in failures:

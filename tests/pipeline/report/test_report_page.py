@@ -45,7 +45,7 @@ def test_data_training_and_evaluation_numbers_land_in_their_cells(summary, model
     epochs = page.find_class("epochs")[0]
     assert [c.text_content() for c in epochs.findall(".//tr")[2]] == ["2", "0.1876", "0.9344", "0.1405", "0.9617"]
     assert table(page, "metrics")[1:] == [
-        ["auc", "0.9931", "0.98"], ["binary_accuracy", "0.9617", "0.95"], ["example_count", "183", "183"]
+        ["accuracy", "0.9617", "0.95"], ["auc", "0.9931", "0.98"], ["example_count", "183", "183"]
     ]
     assert table(page, "per-class")[1:] == [["horses", "90", "0.956", "0.9667"], ["humans", "93", "0.9674", "0.957"]]
     cells = [t.text_content() for t in page.get_element_by_id("confusion-matrix").find_class("cell")]
@@ -67,23 +67,23 @@ def test_gate_table_lists_every_check_with_threshold_measured_value_and_result(s
     rows = table(page, "gate-checks")
     assert rows[0] == ["Slice", "Metric", "Check", "Threshold", "Measured", "Result"]
     assert rows[1:] == [
-        ["overall", "binary_accuracy", "value", "≥ 0.9", "0.9617", "pass"],
-        ["overall", "binary_accuracy", "change vs serving model", "≥ -0.01", "0.0117", "pass"],
-        ["class_name=horses", "binary_accuracy", "value", "≥ 0.9", "0.9667", "pass"],
-        ["class_name=horses", "binary_accuracy", "change vs serving model", "≥ -0.01", "0.0111", "pass"],
-        ["class_name=humans", "binary_accuracy", "value", "≥ 0.9", "0.957", "pass"],
-        ["class_name=humans", "binary_accuracy", "change vs serving model", "≥ -0.01", "0.0108", "pass"],
+        ["overall", "accuracy", "value", "≥ 0.9", "0.9617", "pass"],
+        ["overall", "accuracy", "change vs serving model", "≥ -0.01", "0.0117", "pass"],
+        ["class_name=horses", "accuracy", "value", "≥ 0.9", "0.9667", "pass"],
+        ["class_name=horses", "accuracy", "change vs serving model", "≥ -0.01", "0.0111", "pass"],
+        ["class_name=humans", "accuracy", "value", "≥ 0.9", "0.957", "pass"],
+        ["class_name=humans", "accuracy", "change vs serving model", "≥ -0.01", "0.0108", "pass"],
     ]
     verdict = page.get_element_by_id("verdict").text_content()
     assert "Blessed: yes" in verdict and "version 1700000100 to /runs/1/serving/1700000100" in verdict
 
 
 def test_a_refused_candidate_shows_the_failed_check_and_why(summary, tmp_path, write_evaluation):
-    summary["metrics"]["candidate"]["class_name=humans"]["binary_accuracy"] = 0.88
+    summary["metrics"]["candidate"]["class_name=humans"]["accuracy"] = 0.88
     summary.update(blessed=False, pushed="not pushed", push_note="not blessed: nothing pushed",
-                   blessed_why="[class_name=humans] binary_accuracy (candidate) = 0.8800: below 0.9")
-    evaluation = write_evaluation(tmp_path / "evaluation", failures=[("humans", "binary_accuracy", False),
-                                                                    ("humans", "binary_accuracy", True)])
+                   blessed_why="[class_name=humans] accuracy (candidate) = 0.8800: below 0.9")
+    evaluation = write_evaluation(tmp_path / "evaluation", failures=[("humans", "accuracy", False),
+                                                                    ("humans", "accuracy", True)])
     page = page_of(summary, evaluation=evaluation)
 
     rows = {(r[0], r[2]): r for r in table(page, "gate-checks")[1:]}
