@@ -19,11 +19,11 @@ from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArti
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import standard_artifacts
 from tfx.utils import io_utils, path_utils
+from tensorflow_metadata.proto.v0 import schema_pb2
 
 from components.promotion import baseline_choice, serving_versions
 from components.promotion.serving_lock import serving_lock
 from components.schema_contract import class_names_of
-from tensorflow_metadata.proto.v0 import schema_pb2
 
 HAS_BASELINE = "has_baseline"
 BASELINE_VERSION = "baseline_version"
@@ -31,10 +31,12 @@ SERVING_VERSION = "serving_version"
 BASELINE_NOTE = "baseline_note"
 REFUSAL = "refusal"
 
+
 def candidate_class_names(schema_uri: str) -> list:
     """The class names in label order: the class vocabulary of the curated schema the model was trained on."""
     schema_file = io_utils.get_only_uri_in_dir(schema_uri)
     return class_names_of(io_utils.parse_pbtxt_file(schema_file, schema_pb2.Schema()))
+
 
 @component
 def ServingBaseline(
