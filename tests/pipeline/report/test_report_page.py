@@ -1,5 +1,7 @@
 """pipeline/report/builder.py and render.py: the page carries the run's numbers in the right places,
 and says what is missing when the run stopped early."""
+import json
+
 import lxml.html
 import pytest
 
@@ -150,3 +152,15 @@ def test_names_from_the_data_are_escaped_in_tables_and_charts(summary, hostile):
     html = render_report(build_report(summary, RunArtifacts()))
     assert "<script" not in html
     assert lxml.html.fromstring(html).findall(".//script") == []
+
+
+def test_epochs_without_eval_metrics_are_shown_with_dashes(summary, tmp_path):
+    # A data set whose every group went to train: Keras logs no val_* figures, and the page still renders.
+    history = {"stages": [{"name": "head", "best_epoch": 1, "epochs": [{"epoch": 1, "loss": 0.7679, "accuracy": 0.5}]}]}
+    (tmp_path / "training_history.json").write_text(json.dumps(history))
+
+    page = page_of(summary, model_run=str(tmp_path))
+
+    [epochs] = page.find_class("epochs")
+    assert [[td.text_content() for td in row.findall("td")] for row in epochs.findall(".//tr")[1:]] == [
+        ["1", "0.7679", "0.5", "—", "—"]]
