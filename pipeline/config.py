@@ -21,7 +21,6 @@ DEFAULT_SCHEMA_DIR = os.path.join(REPO_ROOT, "schemas")
 # Matches the subject part of names like horse07-3.png / human12-04.png; files
 # that do not match form a group of their own.
 DEFAULT_GROUP_PATTERN = r"^([A-Za-z]+\d+)[-_]\d+$"
-DEFAULT_BEAM_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=0")
 
 
 class ConfigError(ValueError):
@@ -46,7 +45,8 @@ class PipelineConfig:
     # Images with more pixels than this are downscaled (not dropped) at ingestion.
     max_image_pixels: int = 4096 * 4096
     runner: str = "beam"  # "beam" (BeamDagRunner) or "local" (LocalDagRunner)
-    beam_args: list = dataclasses.field(default_factory=lambda: list(DEFAULT_BEAM_ARGS))
+    # Beam options for every component; empty: chosen from the data size at run time (pipeline/beam_mode.py).
+    beam_args: list = dataclasses.field(default_factory=list)
     enable_cache: bool = True
     # Where components/ lives for the machine that runs the components (the
     # container image's install path when compiling for Kubeflow).

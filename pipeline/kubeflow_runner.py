@@ -9,7 +9,6 @@ spec still matches what this checkout compiles. Every component container runs
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
@@ -18,7 +17,7 @@ from typing import List, Tuple
 
 import yaml
 
-from pipeline.config import DEFAULT_BEAM_ARGS, REPO_ROOT, ConfigError, PipelineConfig
+from pipeline.config import REPO_ROOT, ConfigError, PipelineConfig
 
 # Where kubernetes/Dockerfile installs the project (editable) and the weights.
 INSTALL_DIR = "/opt/transfer-pipeline"
@@ -59,7 +58,7 @@ def cluster_config(config: PipelineConfig, install_dir: str = INSTALL_DIR) -> Pi
             f"schema {config.schema_path or '(none)'}: pass --schema with a schema.pbtxt under {schemas_dir}, "
             "so the image (which copies schemas/) holds the same file"
         )
-    beam_args = list(KUBEFLOW_BEAM_ARGS) if list(config.beam_args) == list(DEFAULT_BEAM_ARGS) else list(config.beam_args)
+    beam_args = list(config.beam_args) or list(KUBEFLOW_BEAM_ARGS)
     return dataclasses.replace(
         config,
         data_dir=config.data_dir or DEFAULT_DATA_DIR,
@@ -72,28 +71,12 @@ def cluster_config(config: PipelineConfig, install_dir: str = INSTALL_DIR) -> Pi
     )
 
 
-@contextlib.contextmanager
-def _module_files_as_paths():
-    # By default Transform/Trainer package their module file into a wheel under
-    # the pipeline root at construction time: a file on this machine, useless
-    # to the cluster (and a gs:// root fails offline). The image has the files.
-    previous = os.environ.get("UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES")
-    os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"] = "1"
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"]
-        else:
-            os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"] = previous
-
-
 def _tfx_job(config: PipelineConfig, target: KubeflowTarget) -> dict:
     from tfx import v1 as tfx
 
-    from pipeline.pipeline import create_pipeline
+    from pipeline.pipeline import create_pipeline, module_files_in_place
 
-    with _module_files_as_paths():
+    with module_files_in_place():
         pipeline = create_pipeline(config)
         pipeline.pipeline_info.pipeline_root = target.pipeline_root
         runner = tfx.orchestration.experimental.KubeflowV2DagRunner(

@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import os
 import sys
-import tempfile
 import time
 from typing import Callable, Optional
 
@@ -25,10 +24,11 @@ from components.promotion import version_publisher
 from components.promotion.serving_lock import serving_lock
 from components.schema_contract import find_schema_for
 from components.weights import WeightsError, resolve_weights
+from pipeline.beam_mode import choose_beam_args, folder_bytes
 from pipeline.config import DEFAULT_SCHEMA_DIR, ConfigError, PipelineConfig
 from pipeline.data_source import resolve_data_dir
 from pipeline.interrupts import InterruptGuard, RunInterrupted
-from pipeline.pipeline import create_pipeline
+from pipeline.pipeline import create_pipeline, module_files_in_place
 from pipeline.progress import ComponentProgress
 from pipeline.run_lock import RunLock
 from pipeline.run_summary import build_summary, write_summary
@@ -38,11 +38,21 @@ class PipelineRunError(RuntimeError):
     """A component failed; the summary file holds what did run."""
 
 
+def _with_beam_args(config: PipelineConfig, images: Optional[int], log: Callable[[str], None]) -> PipelineConfig:
+    """The configured Beam options, or (none configured) the mode that suits the data's size."""
+    if config.beam_args:
+        log(f"beam: {' '.join(config.beam_args)} (as configured)")
+        return config
+    args, why = choose_beam_args(images, folder_bytes(config.data_dir) if images is None else 0)
+    log(f"beam: {why} (set beam_args or --beam-args to choose)")
+    return dataclasses.replace(config, beam_args=args)
+
+
 def _preflight(config: PipelineConfig, log: Callable[[str], None]) -> PipelineConfig:
     if config.input_format == "tfrecord":
         if not config.schema_path:
             raise ConfigError("tfrecord input needs --schema (a schema.pbtxt under schemas/ naming the classes)")
-        return config
+        return _with_beam_args(config, None, log)
     scan = scan_image_folder(config.data_dir, config.group_pattern, groups_span_classes=config.groups_span_classes)
     counts = ", ".join(f"{name}: {count}" for name, count in scan.count_by_class().items())
     log(f"data: {config.data_dir}: {len(scan.candidates)} image files in {len(scan.class_names)} classes ({counts})")
@@ -56,44 +66,13 @@ def _preflight(config: PipelineConfig, log: Callable[[str], None]) -> PipelineCo
             "and run again (or pass --schema FILE)"
         )
     log(f"schema: {schema_path}")
-    return dataclasses.replace(config, schema_path=schema_path)
+    return _with_beam_args(dataclasses.replace(config, schema_path=schema_path), len(scan.candidates), log)
 
 
 def _ensure_weights(config: PipelineConfig, log: Callable[[str], None]) -> None:
     """Fetches and converts the pretrained weights now, with progress, rather than inside the Trainer."""
     resolved = resolve_weights(config.weights, config.weights_cache_dir, progress=log)
     log(f"weights: {resolved or 'random initialisation (weights=none)'}")
-
-
-@contextlib.contextmanager
-def _child_output_captured(enabled: bool):
-    """Keeps the build log of TFX's module-file packaging (setup.py bdist_wheel, a child
-    process writing to file descriptors 1 and 2) off the terminal; it is shown if the build fails."""
-    if not enabled:
-        yield
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = {fd: os.dup(fd) for fd in (1, 2)}
-
-    def restore():
-        for fd, copy in saved.items():
-            os.dup2(copy, fd)
-
-    with tempfile.TemporaryFile(mode="w+") as captured:
-        for fd in saved:
-            os.dup2(captured.fileno(), fd)
-        try:
-            yield
-        except Exception:
-            restore()
-            captured.seek(0)
-            sys.stderr.write(captured.read())
-            raise
-        finally:
-            restore()
-            for copy in saved.values():
-                os.close(copy)
 
 
 def _write_report(config: PipelineConfig, summary: dict, log: Callable[[str], None]):
@@ -111,24 +90,20 @@ def _execute(config: PipelineConfig, log: Callable[[str], None], verbose: bool, 
     """Preflight, then the DAG. Records in `run` what the summary needs, as soon as it is known."""
     data_dir, run["data_source"] = resolve_data_dir(config.data_dir, config.output_dir, log)
     config = _preflight(dataclasses.replace(config, data_dir=os.path.abspath(data_dir)), log)
+    run["beam_args"] = config.beam_args
     _ensure_weights(config, log)
 
     metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
-    pipeline = create_pipeline(config, metadata_connection_config=metadata)
+    with module_files_in_place():
+        pipeline = create_pipeline(config, metadata_connection_config=metadata)
     runner = tfx.orchestration.LocalDagRunner() if config.runner == "local" else BeamDagRunner()
     node_ids = [component.id for component in pipeline.components]
     run["planned_components"] = node_ids
     log(f"running {len(node_ids)} components with {type(runner).__name__}; outputs in {config.output_dir}")
-    if not verbose:
-        # TFX pip-installs the packaged module files in each component (and Beam worker): keep pip quiet.
-        os.environ.setdefault("PIP_QUIET", "1")
     progress = ComponentProgress(node_ids, config.metadata_path, log, verbose=verbose)
     run["seconds"] = progress.seconds
-    # What runner.run(pipeline) does, in two steps, so that the module-file packaging
-    # (compile) can run with its build log captured while the run itself prints freely.
-    with _child_output_captured(not verbose):
-        pipeline_ir = tfx_runner._make_pipeline_proto(pipeline)  # noqa: SLF001
-    with progress:
+    with module_files_in_place(), progress:
+        pipeline_ir = tfx_runner._make_pipeline_proto(pipeline)  # noqa: SLF001  (runner.run's first step)
         runner.run_with_ir(pipeline_ir)
 
 
@@ -163,6 +138,7 @@ def _finish(config: PipelineConfig, run: dict, status: str, error: Optional[str]
     summary["started"] = run["started"]
     summary["seconds"] = round(time.monotonic() - run["monotonic"], 1)
     summary["planned_components"] = run.get("planned_components", [])
+    summary["beam_args"] = run.get("beam_args")
     try:
         write_summary(summary, config.summary_path)
     except OSError as err:

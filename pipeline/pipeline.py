@@ -5,6 +5,7 @@ runners (local Beam, Kubeflow) only resolve configuration and call it.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -31,6 +32,28 @@ COMPONENTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__
 def module_file(config: PipelineConfig, *relative: str) -> str:
     """A module file's path on the machine that runs the components."""
     return os.path.join(config.components_dir or COMPONENTS_DIR, *relative)
+
+
+@contextlib.contextmanager
+def module_files_in_place():
+    """Transform and Trainer import their module files from where they are (module_file paths; the
+    project is installed on every machine that runs components: this one, the container image).
+
+    By default TFX packages each module file into a wheel under the pipeline root when the pipeline is
+    compiled and pip-installs it in every component and Beam worker: seconds of fixed cost per step,
+    and a file on the compiling machine that a cluster cannot use. The cache still sees every code
+    change: each component's custom_config carries a fingerprint of the code it imports.
+    """
+    # TFX's switch for this is an environment variable read while the pipeline is built and compiled.
+    previous = os.environ.get("UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES")
+    os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"]
+        else:
+            os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"] = previous
 
 
 def _serving_state(serving_dir: str) -> str:

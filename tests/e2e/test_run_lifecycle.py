@@ -21,6 +21,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 STARTS = {name: re.compile(rf"^\[\d+/\d+\] {name} \.\.\.$", re.M) for name in ("Transform", "Trainer")}
 WAIT_SECONDS = 1200  # a loaded 2-core machine can take many minutes to reach the Trainer
 STOP_SECONDS = 60  # an interrupted run must be gone within this
+MULTI_PROCESS_BEAM = "--beam-args=--direct_running_mode=multi_processing --direct_num_workers=2"
 
 
 class Run:
@@ -162,7 +163,9 @@ def test_a_signal_stops_the_run_with_its_exit_code_and_no_leftovers(
     sample, shared_output, tmp_path, start_run, signum, to_group, component, exit_code
 ):
     before = versions(shared_output)
-    run = start_run(sample, shared_output, tmp_path / "run.log")
+    # Beam worker processes in Transform (a data set this small would run in-process): they must stop too.
+    flags = [MULTI_PROCESS_BEAM] if component == "Transform" else []
+    run = start_run(sample, shared_output, tmp_path / "run.log", *flags)
     run.wait_for(STARTS[component])
     children = run.wait_for_beam_workers(component) if component == "Transform" else run.children()
     assert summary_of(shared_output)["status"] == "running"
