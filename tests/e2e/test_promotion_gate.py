@@ -23,11 +23,17 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 SAVED_MODEL_CLI = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
 
 
+CONSOLE_SCRIPT = os.path.join(os.path.dirname(sys.executable), "transfer-pipeline")
+# What a user's shell has when they start the console script straight from the venv (no make).
+BARE_ENV = {k: v for k, v in os.environ.items() if k not in ("TF_USE_LEGACY_KERAS", "TF_CPP_MIN_LOG_LEVEL", "PYTHONWARNINGS")}
+# Lines a normal run must not print: TensorFlow's CUDA/CPU notices, tf.data's end-of-data fragments,
+# tracebacks, warnings.
+NOISE = re.compile(r"cuDNN|cuFFT|cuBLAS|TensorRT|cuda|cpu_feature_guard|oneDNN|IteratorGetNext|Traceback|"
+                   r"Exception ignored|Error|warning", re.IGNORECASE)
+
+
 def run_cli(*args, check=True):
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
-    result = subprocess.run(
-        [sys.executable, "-m", "pipeline", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True
-    )
+    result = subprocess.run([CONSOLE_SCRIPT, *args], cwd=REPO_ROOT, env=BARE_ENV, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(f"transfer-pipeline {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-4000:]}")
     return result
@@ -70,6 +76,15 @@ def test_first_run_ingests_every_image_split_by_subject(first_run, horse_or_huma
     assert summary["anomalies"] == {}
     assert [row["file"] for row in summary["rejected_files"]] == [r.path for r in scan.rejected]
     assert "[1/10]" in result.stdout and "[10/10]" in result.stdout  # component n of m progress
+    # A data set this size runs every component's Beam work in-process, and the run says so.
+    assert f"beam: in-process (in_memory): {len(scan.candidates)} images" in result.stdout
+    assert summary["beam_args"] == ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
+
+
+def test_a_normal_run_prints_progress_and_summary_and_nothing_that_looks_like_an_error(first_run):
+    _, result = first_run
+    assert [line for line in (result.stdout + result.stderr).splitlines() if NOISE.search(line)] == []
+    assert "Summary" in result.stdout and "report: " in result.stdout
 
 
 def test_first_run_without_baseline_is_blessed_and_pushed(first_run, workspace):
