@@ -1,63 +1,205 @@
-"""Prints the figures the project tracks: time per component, peak memory, accuracy.
+"""The project's figures: the pipeline next to a plain Keras script, per component, and as the data grows.
 
-    python benchmarks/pipeline_benchmark.py [--data-dir DIR] [--epochs N] [--compare-random]
+    python benchmarks/pipeline_benchmark.py [--data-dir DIR] [--config FILE] [--epochs 2]
+        [--skip-baseline] [--scaling 1000,2000,8000 [--scaling-only]] [--compare-random] [--keep DIR]
 
-Runs the real pipeline in a fresh output directory (a child process, so its
-peak memory can be measured), then, with --compare-random, trains once more
-on the same split with a randomly initialised frozen base: the reason
-transfer learning exists. Figures only; nothing here asserts a speed.
+1. The plain tf_keras script (benchmarks/plain_keras_baseline.py), then the whole pipeline, one after the
+   other, on the same images, split, epochs and head; each in a fresh child process, so wall time and
+   the peak RSS of its largest process are its own. Prints both, the ratios, the pipeline's time per
+   component and per image, and the seconds of each training epoch on both sides.
+2. --scaling N,...: the pipeline again on sets of about N images made from DIR's images re-encoded at
+   other sizes and crops (in a temporary folder; each copy keeps its source's group), printing seconds
+   per image for each component and the peak memory at each size.
+3. --compare-random: the same split and epochs with a randomly initialised frozen base.
+
+--config takes a settings file's grouping (group_pattern, groups_span_classes, eval_fraction) only,
+so every run trains with the defaults. Figures only; nothing here asserts a speed.
 """
+from __future__ import annotations
+
 import argparse
 import json
 import os
-import resource
+import re
 import subprocess
 import sys
 import tempfile
 import time
 
+import yaml
+from PIL import Image
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO_ROOT)
+GROUPING_KEYS = ("group_pattern", "groups_span_classes", "eval_fraction")
+# Re-encoded copies for the scaling sets: (scale, crop box as fractions of width and height).
+VARIANTS = [(1.0, (0, 0, 1, 1)), (0.7, (0, 0, 1, 1)), (1.4, (0, 0, 1, 1)), (1.0, (0.05, 0.05, 0.95, 0.95)),
+            (0.85, (0.1, 0, 1, 0.9)), (1.2, (0, 0.1, 0.9, 1)), (0.6, (0.08, 0.08, 0.92, 0.92)), (1.0, (0.15, 0.15, 1, 1)),
+            (1.6, (0, 0, 0.85, 0.85))]
 
 
-def run(data_dir, output_dir, *flags):
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
+def measure(command, log_path):
+    """Runs command to the end; returns (exit code, wall seconds, peak RSS in MB of its largest process)."""
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
     started = time.monotonic()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    command = [sys.executable, "-m", "pipeline", "run", "--output-dir", output_dir, *flags]
-    if data_dir:
-        command += ["--data-dir", data_dir]
-    subprocess.run(command, cwd=REPO_ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    with open(log_path, "w") as log:
+        child = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)  # its own usage, including its reaped children
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return child.returncode, time.monotonic() - started, usage.ru_maxrss / 1024
+
+
+def check(code, log_path, what):
+    if code != 0:
+        with open(log_path) as handle:
+            tail = handle.read()[-3000:]
+        raise SystemExit(f"{what} failed with exit code {code}; the end of {log_path}:\n{tail}")
+
+
+def epoch_seconds(log_path):
+    """The Keras progress lines' seconds per epoch ('23/23 - 98s - loss: ...'), in order."""
+    with open(log_path) as handle:
+        return [int(s) for s in re.findall(r"^\s*\d+/\d+ - (\d+)s - loss", handle.read(), re.M)]
+
+
+def run_pipeline(data_dir, output_dir, flags, log_path):
+    command = [sys.executable, "-m", "pipeline", "run", "--data-dir", data_dir, "--output-dir", output_dir, *flags]
+    code, seconds, peak = measure(command, log_path)
+    check(code, log_path, "the pipeline")
     with open(os.path.join(output_dir, "run_summary.json")) as handle:
-        summary = json.load(handle)
-    return summary, time.monotonic() - started, max(peak_kb, before) / 1024
+        return json.load(handle), seconds, peak
 
 
-def report(title, summary, seconds, peak_mb):
-    print(f"\n{title}: {seconds:.0f} s wall, peak RSS of the largest process {peak_mb:.0f} MB")
+def run_plain(data_dir, epochs, settings_file, log_path):
+    command = [sys.executable, os.path.join(REPO_ROOT, "benchmarks", "plain_keras_baseline.py"),
+               "--data-dir", data_dir, "--epochs", str(epochs)] + (["--config", settings_file] if settings_file else [])
+    code, seconds, peak = measure(command, log_path)
+    check(code, log_path, "the plain Keras script")
+    with open(log_path) as handle:
+        figures = json.loads([line for line in handle if line.startswith("{")][-1])
+    return figures, seconds, peak
+
+
+def image_count(summary):
+    return sum(sum(counts.values()) for counts in summary.get("examples", {}).values())
+
+
+def print_components(summary, images):
+    print(f"  {'component':<24} {'state':<7} {'seconds':>8} {'ms/image':>9}")
     for row in summary["components"]:
-        print(f"  {row['component']:<24} {row['state']:<7} {row['seconds']:>7.1f} s")
-    for model, slices in summary.get("metrics", {}).items():
-        overall = slices.get("overall", {})
-        print(f"  {model}: eval accuracy {overall.get('accuracy')}")
-    print(f"  blessed: {summary.get('blessed')}, pushed: {summary.get('pushed')}")
+        print(f"  {row['component']:<24} {row['state']:<7} {row['seconds']:>8.1f} {1000 * row['seconds'] / images:>9.1f}")
+
+
+def accuracy_of(summary):
+    return summary.get("metrics", {}).get("candidate", {}).get("overall", {}).get("accuracy")
+
+
+def grouping_settings(config_path, folder):
+    """A settings file with only the grouping of config_path (None without one)."""
+    if not config_path:
+        return None
+    with open(config_path) as handle:
+        values = yaml.safe_load(handle) or {}
+    path = os.path.join(folder, "grouping.yaml")
+    with open(path, "w") as handle:
+        yaml.safe_dump({k: values[k] for k in GROUPING_KEYS if k in values}, handle)
+    return path
+
+
+def make_scaled_set(data_dir, target, folder):
+    """About `target` images: every source image re-encoded as JPEG in as many variants as needed."""
+    from pipeline.config import DEFAULT_GROUP_PATTERN  # first: `pipeline` quiets TensorFlow before it loads
+    from components.ingestion.folder_scan import scan_image_folder
+
+    sources = scan_image_folder(data_dir, DEFAULT_GROUP_PATTERN).candidates
+    written = 0
+    for variant in range(len(VARIANTS)):
+        for candidate in sources:
+            if written >= target:
+                return written
+            scale, (left, top, right, bottom) = VARIANTS[variant]
+            with Image.open(candidate.path) as image:
+                image = image.convert("RGB")
+                width, height = image.size
+                image = image.crop((int(left * width), int(top * height), int(right * width), int(bottom * height)))
+                image = image.resize((max(16, int(image.width * scale)), max(16, int(image.height * scale))))
+                stem = os.path.splitext(os.path.basename(candidate.path))[0]
+                target_dir = os.path.join(folder, candidate.class_name)
+                os.makedirs(target_dir, exist_ok=True)
+                # Digits appended to the stem keep the source's group under the grouping patterns.
+                image.save(os.path.join(target_dir, f"{stem}{variant:02d}.jpg"), "JPEG", quality=90)
+            written += 1
+    return written
+
+
+def compare_with_plain(args, scratch, settings_file, common_flags):
+    """The plain script (unless --skip-baseline), then the pipeline, on the data set itself."""
+    if not args.skip_baseline:
+        plain, plain_seconds, plain_peak = run_plain(args.data_dir, args.epochs, settings_file,
+                                                     os.path.join(scratch, "plain.log"))
+        print(f"plain Keras script: {plain_seconds:.0f} s wall, peak RSS {plain_peak:.0f} MB, eval accuracy "
+              f"{plain['eval_accuracy']} ({plain['train_images']} train / {plain['eval_images']} eval images), "
+              f"epochs {plain['epoch_seconds']} s", flush=True)
+    log = os.path.join(scratch, "pipeline.log")
+    summary, seconds, peak = run_pipeline(args.data_dir, os.path.join(scratch, "run"), common_flags, log)
+    print(f"pipeline: {seconds:.0f} s wall, peak RSS {peak:.0f} MB, eval accuracy {accuracy_of(summary)}, "
+          f"epochs {epoch_seconds(log)} s; blessed {summary.get('blessed')}")
+    if not args.skip_baseline:
+        print(f"ratio pipeline / plain: wall {seconds / plain_seconds:.2f}x (goal <= 1.3x), "
+              f"peak RSS {peak / plain_peak:.2f}x (goal <= 1.25x)")
+    print_components(summary, image_count(summary))
+
+
+def scaling(args, scratch, settings_file, common_flags):
+    rows = []
+    for target in [int(n) for n in args.scaling.split(",")]:
+        folder = os.path.join(scratch, f"scaled-{target}")
+        written = make_scaled_set(args.data_dir, target, folder)
+        summary, seconds, peak = run_pipeline(folder, os.path.join(scratch, f"run-{target}"), common_flags,
+                                              os.path.join(scratch, f"pipeline-{target}.log"))
+        rows.append((written, summary, seconds, peak))
+        print(f"\n{written} images: {seconds:.0f} s wall ({1000 * seconds / written:.0f} ms/image), peak RSS {peak:.0f} MB",
+              flush=True)
+        print_components(summary, written)
+    names = [row["component"] for row in rows[0][1]["components"]]
+    print("\nms per image by data size\n  " + f"{'component':<24}" + "".join(f"{n:>9}" for n, *_ in rows))
+    for name in names:
+        cells = []
+        for written, summary, _, _ in rows:
+            seconds = next((r["seconds"] for r in summary["components"] if r["component"] == name), 0.0)
+            cells.append(f"{1000 * seconds / written:>9.1f}")
+        print(f"  {name:<24}" + "".join(cells))
+    print(f"  {'peak RSS (MB)':<24}" + "".join(f"{peak:>9.0f}" for *_, peak in rows))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=os.environ.get("HORSE_OR_HUMAN_DIR"))
-    parser.add_argument("--epochs", default="2")
+    parser.add_argument("--data-dir", default=os.environ.get("HORSE_OR_HUMAN_DIR"), required=not os.environ.get("HORSE_OR_HUMAN_DIR"))
+    parser.add_argument("--config", help="a settings file whose grouping applies (e.g. configs/rock-paper-scissors.yaml)")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--skip-baseline", action="store_true", help="the pipeline alone, no plain-script comparison")
+    parser.add_argument("--scaling", help="comma-separated image counts, e.g. 1000,2000,8000")
+    parser.add_argument("--scaling-only", action="store_true", help="with --scaling: only the scaling runs")
     parser.add_argument("--compare-random", action="store_true")
+    parser.add_argument("--keep", help="keep logs and outputs in this folder instead of a temporary one")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="transfer-benchmark-") as output:
-        summary, seconds, peak = run(args.data_dir, output, "--epochs", args.epochs)
-        report(f"pretrained InceptionV3, {args.epochs} epoch(s)", summary, seconds, peak)
+    with tempfile.TemporaryDirectory(prefix="transfer-benchmark-") as temporary:
+        scratch = args.keep or temporary
+        os.makedirs(scratch, exist_ok=True)
+        settings_file = grouping_settings(args.config, scratch)
+        common_flags = ["--epochs", str(args.epochs)] + (["--config", settings_file] if settings_file else [])
+        print(f"data: {args.data_dir}; {args.epochs} epoch(s); {os.cpu_count()} CPUs; logs in {scratch}", flush=True)
+        if not args.scaling_only:
+            compare_with_plain(args, scratch, settings_file, common_flags)
+        if args.scaling:
+            scaling(args, scratch, settings_file, common_flags)
         if args.compare_random:
-            summary, seconds, peak = run(
-                args.data_dir, output, "--epochs", args.epochs, "--weights", "none",
-                "--serving-dir", os.path.join(output, "serving-random"),
-            )
-            report(f"random frozen base, {args.epochs} epoch(s), same split", summary, seconds, peak)
+            summary, seconds, peak = run_pipeline(
+                args.data_dir, os.path.join(scratch, "run"), common_flags + ["--weights", "none", "--serving-dir",
+                                                                            os.path.join(scratch, "serving-random")],
+                os.path.join(scratch, "random.log"))
+            print(f"\nrandom frozen base, same split: {seconds:.0f} s wall, eval accuracy {accuracy_of(summary)}, "
+                  f"blessed {summary.get('blessed')}")
 
 
 if __name__ == "__main__":
