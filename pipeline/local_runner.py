@@ -22,6 +22,7 @@ from components.constants import REJECTED_FILES_CSV
 from components.ingestion.folder_scan import DataError, scan_image_folder
 from components.promotion import version_publisher
 from components.promotion.serving_lock import serving_lock
+from components.promotion.serving_versions import ServingDirError
 from components.schema_contract import find_schema_for
 from components.weights import WeightsError, resolve_weights
 from pipeline.beam_mode import choose_beam_args, folder_bytes
@@ -122,10 +123,18 @@ def _start(config: PipelineConfig, lock: RunLock, run: dict, log: Callable[[str]
     with contextlib.suppress(FileNotFoundError):
         os.remove(os.path.join(config.output_dir, REJECTED_FILES_CSV))
     if "://" not in config.serving_path and os.path.isdir(config.serving_path):
-        # Under the serving lock: a staging folder whose pushing process is alive is never touched.
-        with serving_lock(config.serving_path, "removing staging folders of pushes that did not finish"):
-            for path in version_publisher.clean_orphaned_staging(config.serving_path):
+        _remove_orphaned_staging(config.serving_path, log)
+
+
+def _remove_orphaned_staging(serving_dir: str, log: Callable[[str], None]) -> None:
+    """Half-copied pushes of killed runs go, under the serving lock (a live push's staging is never touched).
+    A lock held by another run is not waited for: that run's Pusher does the same cleanup under it."""
+    try:
+        with serving_lock(serving_dir, "removing staging folders of pushes that did not finish", wait_s=0):
+            for path in version_publisher.clean_orphaned_staging(serving_dir):
                 log(f"removed {path}, left by a push that did not finish")
+    except ServingDirError as err:
+        log(f"note: staging folders not checked now ({err})")
 
 
 def _finish(config: PipelineConfig, run: dict, status: str, error: Optional[str], log: Callable[[str], None]) -> dict:
