@@ -17,7 +17,7 @@ from absl import logging
 from tfx.components.example_gen import base_example_gen_executor
 from tfx.types import artifact_utils, standard_component_specs
 
-from components.ingestion.folder_scan import scan_image_folder
+from components.ingestion.folder_scan import DATA_SET_DOCUMENTATION, scan_image_folder
 from components.ingestion.group_split import assign_splits
 from components.ingestion.image_decoding import build_example, decode_candidate
 from components.ingestion.report import build_report, write_report
@@ -95,7 +95,9 @@ class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
         examples.set_json_value_custom_property("class_names", report["class_names"])
         examples.set_int_custom_property("rejected_files", len(report["rejected"]))
         for row in report["rejected"]:
-            logging.warning("rejected %s: %s", os.path.join(report["data_dir"], row["file"]), row["reason"])
+            # A README or LICENSE beside the class folders is expected, not a problem: listed, not warned about.
+            log = logging.info if row["reason"] == DATA_SET_DOCUMENTATION else logging.warning
+            log("rejected %s: %s", os.path.join(report["data_dir"], row["file"]), row["reason"])
         print(
             f"ImageFolderExampleGen: {report['total_examples']} images read {json.dumps(report['counts'])}, "
             f"{len(report['converted'])} re-encoded, {len(report['rejected'])} files rejected "

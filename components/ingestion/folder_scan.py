@@ -90,11 +90,12 @@ def _reject_reason(name: str, size: int) -> Optional[str]:
 
 # A data set's own documentation, which its licence may require to travel with the images.
 _DATA_SET_DOCS = ("readme", "license", "licence", "attribution", "notice")
+DATA_SET_DOCUMENTATION = "the data set's documentation (readme, licence, attribution or notice), not an image; left in place"
 
 
 def _top_level_reason(name: str) -> str:
     if name.lower().startswith(_DATA_SET_DOCS):
-        return "the data set's documentation (readme, licence, attribution or notice), not an image; left in place"
+        return DATA_SET_DOCUMENTATION
     return ("file at the top of the data directory, not inside a class folder; ignored (move it into a class "
             "folder, or out of the data directory)")
 
