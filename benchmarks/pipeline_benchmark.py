@@ -174,7 +174,9 @@ def scaling(args, scratch, settings_file, common_flags):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=os.environ.get("HORSE_OR_HUMAN_DIR"), required=not os.environ.get("HORSE_OR_HUMAN_DIR"))
+    default_data = os.environ.get("DATA_DIR") or os.environ.get("HORSE_OR_HUMAN_DIR")
+    parser.add_argument("--data-dir", default=default_data, required=not default_data,
+                        help="class folders of images (default: $DATA_DIR, else $HORSE_OR_HUMAN_DIR)")
     parser.add_argument("--config", help="a settings file whose grouping applies (e.g. configs/rock-paper-scissors.yaml)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--skip-baseline", action="store_true", help="the pipeline alone, no plain-script comparison")

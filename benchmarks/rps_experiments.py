@@ -50,7 +50,9 @@ HOLDOUT_SEED = "held-out-test-clips"
 
 # cut: the layer the head sits on; copies: augmented copies of each training image; epochs: the most
 # head epochs; patience: early stopping on eval accuracy; schedule, weighting, strength: as in
-# TrainerSettings; fine_tune: top blocks below the cut trained after the head (learning rate 1e-5).
+# TrainerSettings; fine_tune: top blocks below the cut trained after the head (learning rate ft_lr,
+# default 1e-5, for at most fine_tune_epochs, default 10, patience ft_patience, default 3);
+# smoothing: label smoothing of the cross-entropy (0: off, the pipeline's loss).
 RECIPES = {
     "seed recipe: 5 epochs, augmentation": dict(cut="mixed7", copies=2, epochs=5),
     "no augmentation, 5 epochs": dict(cut="mixed7", copies=0, epochs=5),
@@ -67,6 +69,21 @@ RECIPES = {
     "colour jitter 0.3 + augmentation, early stopping": dict(cut="mixed7", copies=2, epochs=30, patience=4, color=0.3),
     "dropout 0.5, augmentation, early stopping": dict(cut="mixed7", copies=2, epochs=30, patience=4, dropout=0.5),
     "colour jitter 0.3, fine-tune top 2 blocks": dict(cut="mixed7", copies=2, epochs=30, patience=4, color=0.3, fine_tune=2),
+    "cut at mixed5, augmentation, early stopping": dict(cut="mixed5", copies=2, epochs=30, patience=4),
+    "fine-tune top 3 blocks (mixed5-7) after the head": dict(cut="mixed7", copies=2, epochs=30, patience=4, fine_tune=3),
+    "fine-tune top 4 blocks (mixed4-7) after the head": dict(cut="mixed7", copies=2, epochs=30, patience=4, fine_tune=4),
+    "mixed6, dropout 0.5": dict(cut="mixed6", copies=2, epochs=30, patience=4, dropout=0.5),
+    "mixed6, colour jitter 0.3": dict(cut="mixed6", copies=2, epochs=30, patience=4, color=0.3),
+    "mixed6, label smoothing 0.1": dict(cut="mixed6", copies=2, epochs=30, patience=4, smoothing=0.1),
+    "mixed6, 4 copies x1.5 strength, colour 0.3": dict(cut="mixed6", copies=4, epochs=30, patience=4, strength=1.5, color=0.3),
+    "mixed5, 4 copies x1.5 strength, colour 0.3": dict(cut="mixed5", copies=4, epochs=30, patience=4, strength=1.5, color=0.3),
+    "mixed6, fine-tune top 2 blocks (mixed5-6)": dict(cut="mixed6", copies=2, epochs=30, patience=4, fine_tune=2),
+    "fine-tune top 3 blocks at 3e-5 (<=15), 4 copies x1.5 strength, colour 0.3": dict(
+        cut="mixed7", copies=4, epochs=30, patience=4, strength=1.5, color=0.3, fine_tune=3, ft_lr=3e-5, fine_tune_epochs=15),
+    "mixed6, fine-tune top 2 blocks, 4 copies x1.5 strength, colour 0.3": dict(
+        cut="mixed6", copies=4, epochs=30, patience=4, strength=1.5, color=0.3, fine_tune=2),
+    "fine-tune top 4 blocks at 3e-5 (<=15), 4 copies x1.5 strength, colour 0.3": dict(
+        cut="mixed7", copies=4, epochs=30, patience=4, strength=1.5, color=0.3, fine_tune=4, ft_lr=3e-5, fine_tune_epochs=15),
 }
 
 
@@ -113,6 +130,17 @@ def upper_blocks(base, start_layer: str, end_layer: str) -> keras.Model:
     return keras.Model(inputs, tensors[end_layer])
 
 
+def sparse_loss(smoothing: float, num_classes: int):
+    """Cross-entropy on class ids; with smoothing > 0, on one-hot labels smoothed by that much."""
+    if not smoothing:
+        return "sparse_categorical_crossentropy"
+
+    def smoothed(y_true, y_pred):
+        one_hot = tf.one_hot(tf.cast(tf.reshape(y_true, [-1]), tf.int32), num_classes)
+        return keras.losses.categorical_crossentropy(one_hot, y_pred, label_smoothing=smoothing)
+    return smoothed
+
+
 def train_recipe(recipe, features, labels, roles, augmented, num_classes, base_for_fine_tune=None):
     settings = TrainerSettings(
         dropout=recipe.get("dropout", 0.2), learning_rate=recipe.get("lr", 1e-4), lr_schedule=recipe.get("schedule", "constant"),
@@ -135,7 +163,8 @@ def train_recipe(recipe, features, labels, roles, augmented, num_classes, base_f
     steps_per_epoch = int(np.ceil((labels[roles == "train"]).size / 32))
     lr = (keras.optimizers.schedules.CosineDecay(settings.learning_rate, epochs * steps_per_epoch)
           if settings.lr_schedule == "cosine" else settings.learning_rate)
-    model.compile(keras.optimizers.RMSprop(lr), "sparse_categorical_crossentropy", ["accuracy"])
+    loss = sparse_loss(recipe.get("smoothing", 0.0), num_classes)
+    model.compile(keras.optimizers.RMSprop(lr), loss, ["accuracy"])
     callbacks = []
     if recipe.get("patience"):
         callbacks.append(keras.callbacks.EarlyStopping("val_accuracy", patience=recipe["patience"], mode="max",
@@ -148,11 +177,11 @@ def train_recipe(recipe, features, labels, roles, augmented, num_classes, base_f
         upper.trainable = True
         for layer in upper.layers:
             layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
-        model.compile(keras.optimizers.RMSprop(1e-5), "sparse_categorical_crossentropy", ["accuracy"])
+        model.compile(keras.optimizers.RMSprop(recipe.get("ft_lr", 1e-5)), loss, ["accuracy"])
         history = model.fit(data, steps_per_epoch=steps_per_epoch, epochs=recipe.get("fine_tune_epochs", 10),
                             validation_data=(eval_x, eval_y), verbose=0,
-                            callbacks=[keras.callbacks.EarlyStopping("val_accuracy", patience=3, mode="max",
-                                                                     restore_best_weights=True)])
+                            callbacks=[keras.callbacks.EarlyStopping("val_accuracy", patience=recipe.get("ft_patience", 3),
+                                                                     mode="max", restore_best_weights=True)])
         stages.append(len(history.epoch))
     return model, stages
 
