@@ -36,13 +36,11 @@ def module_file(config: PipelineConfig, *relative: str) -> str:
 
 @contextlib.contextmanager
 def module_files_in_place():
-    """Transform and Trainer import their module files from where they are (module_file paths; the
-    project is installed on every machine that runs components: this one, the container image).
-
-    By default TFX packages each module file into a wheel under the pipeline root when the pipeline is
-    compiled and pip-installs it in every component and Beam worker: seconds of fixed cost per step,
-    and a file on the compiling machine that a cluster cannot use. The cache still sees every code
-    change: each component's custom_config carries a fingerprint of the code it imports.
+    """Transform and Trainer name their module files by path (the container image's copy) instead of
+    TFX's default of packaging each into a wheel under the pipeline root at compile time: a file on the
+    compiling machine, useless to a cluster. The cache still sees every code change: each component's
+    custom_config carries a fingerprint of the code it imports. Local runs keep the packaging, since
+    multi-process Beam workers can import the module's functions only from the installed wheel.
     """
     # TFX's switch for this is an environment variable read while the pipeline is built and compiled.
     previous = os.environ.get("UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES")
