@@ -9,6 +9,7 @@ spec still matches what this checkout compiles. Every component container runs
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -71,12 +72,31 @@ def cluster_config(config: PipelineConfig, install_dir: str = INSTALL_DIR) -> Pi
     )
 
 
+@contextlib.contextmanager
+def _module_files_in_place():
+    """Transform and Trainer name their module files by path (the container image's copy) instead of
+    TFX's default of packaging each into a wheel under the pipeline root at compile time: a file on the
+    compiling machine, useless to a cluster. The cache still sees every code change: each component's
+    custom_config carries a fingerprint of the code it imports.
+    """
+    # TFX's switch for this is an environment variable read while the pipeline is built and compiled.
+    previous = os.environ.get("UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES")
+    os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"]
+        else:
+            os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"] = previous
+
+
 def _tfx_job(config: PipelineConfig, target: KubeflowTarget) -> dict:
     from tfx import v1 as tfx
 
-    from pipeline.pipeline import create_pipeline, module_files_in_place
+    from pipeline.pipeline import create_pipeline
 
-    with module_files_in_place():
+    with _module_files_in_place():
         pipeline = create_pipeline(config)
         pipeline.pipeline_info.pipeline_root = target.pipeline_root
         runner = tfx.orchestration.experimental.KubeflowV2DagRunner(

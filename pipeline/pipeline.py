@@ -5,7 +5,6 @@ runners (local Beam, Kubeflow) only resolve configuration and call it.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -32,26 +31,6 @@ COMPONENTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__
 def module_file(config: PipelineConfig, *relative: str) -> str:
     """A module file's path on the machine that runs the components."""
     return os.path.join(config.components_dir or COMPONENTS_DIR, *relative)
-
-
-@contextlib.contextmanager
-def module_files_in_place():
-    """Transform and Trainer name their module files by path (the container image's copy) instead of
-    TFX's default of packaging each into a wheel under the pipeline root at compile time: a file on the
-    compiling machine, useless to a cluster. The cache still sees every code change: each component's
-    custom_config carries a fingerprint of the code it imports. Local runs keep the packaging, since
-    multi-process Beam workers can import the module's functions only from the installed wheel.
-    """
-    # TFX's switch for this is an environment variable read while the pipeline is built and compiled.
-    previous = os.environ.get("UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES")
-    os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"] = "1"
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"]
-        else:
-            os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"] = previous
 
 
 def _serving_state(serving_dir: str) -> str:
