@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from typing import List, Optional, Tuple
 
-# Measured with benchmarks/pipeline_benchmark.py --scaling (README, Figures): below this many images
-# in-process is faster in every component and its peak memory stays within the Trainer's.
+# In-process measured faster in every Beam component at 915 images (README, Figures); the bound itself
+# is a judgement, not yet measured with benchmarks/pipeline_benchmark.py --scaling.
 IN_MEMORY_MAX_IMAGES = 3000
 # The same bound for ready TFRecords, whose image count is unknown before reading them.
 IN_MEMORY_MAX_BYTES = 512 * 1024 * 1024
@@ -20,8 +20,6 @@ IN_MEMORY_MAX_BYTES = 512 * 1024 * 1024
 IN_MEMORY_ARGS = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
 
 
-def multi_process_args(cpus: Optional[int] = None) -> List[str]:
-    return ["--direct_running_mode=multi_processing", f"--direct_num_workers={cpus or os.cpu_count() or 1}"]
 
 
 def choose_beam_args(images: Optional[int], data_bytes: int, cpus: Optional[int] = None) -> Tuple[List[str], str]:
@@ -31,8 +29,9 @@ def choose_beam_args(images: Optional[int], data_bytes: int, cpus: Optional[int]
     if small:
         limit = f"{IN_MEMORY_MAX_IMAGES} images" if images is not None else f"{IN_MEMORY_MAX_BYTES // 2**20} MB"
         return list(IN_MEMORY_ARGS), f"in-process (in_memory): {size}, at most {limit}"
-    args = multi_process_args(cpus)
-    return args, f"multi_processing with {args[1].split('=')[1]} worker processes: {size}"
+    workers = cpus or os.cpu_count() or 1
+    return (["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"],
+            f"multi_processing with {workers} worker processes: {size}")
 
 
 def folder_bytes(path: str) -> int:
