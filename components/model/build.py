@@ -61,12 +61,17 @@ def compile_model(model: keras.Model, learning_rate) -> None:
     )
 
 
+def extractor_of(model: keras.Model) -> keras.Model:
+    """The InceptionV3 part of a model build_transfer_model made."""
+    return next(layer for layer in model.layers if layer.name.startswith("inception_v3_to_"))
+
+
 def unfreeze_top_blocks(model: keras.Model, cut_layer: str, blocks: int) -> int:
     """Makes the top `blocks` Inception blocks below the cut trainable (batch norms stay frozen).
 
     Returns the number of layers unfrozen.
     """
-    extractor = next(layer for layer in model.layers if layer.name.startswith("inception_v3_to_"))
+    extractor = extractor_of(model)
     cut_index = int(cut_layer.replace("mixed", ""))
     first_frozen_end = f"mixed{cut_index - blocks}" if cut_index - blocks >= 0 else None
     extractor.trainable = True

@@ -15,16 +15,12 @@ from typing import Dict, Optional
 import tensorflow as tf
 import tf_keras as keras
 
-from components.model.build import compile_model
+from components.model.build import compile_model, extractor_of
 from components.model.settings import TrainerSettings
 from components.model.training import fit_stage
 
 # Examples held in the shuffle buffer: about 150 KB each at mixed7, so at most ~300 MB.
 SHUFFLE_BUFFER = 2048
-
-
-def extractor_of(model: keras.Model) -> keras.Model:
-    return next(layer for layer in model.layers if layer.name.startswith("inception_v3_to_"))
 
 
 def head_of(model: keras.Model) -> keras.Model:

@@ -4,7 +4,8 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
-from components.model.frozen_features import extractor_of, fit_head_on_frozen_features, frozen_feature_dataset, head_of
+from components.model.build import extractor_of
+from components.model.frozen_features import fit_head_on_frozen_features, frozen_feature_dataset, head_of
 from components.model.settings import TrainerSettings
 
 
