@@ -52,7 +52,8 @@ HOLDOUT_SEED = "held-out-test-clips"
 # head epochs; patience: early stopping on eval accuracy; schedule, weighting, strength: as in
 # TrainerSettings; fine_tune: top blocks below the cut trained after the head (learning rate ft_lr,
 # default 1e-5, for at most fine_tune_epochs, default 10, patience ft_patience, default 3);
-# smoothing: label smoothing of the cross-entropy (0: off, the pipeline's loss).
+# smoothing: label smoothing of the cross-entropy (0: off, the pipeline's loss); pool: "average" puts a
+# global average pooling before the head's Flatten (which then has nothing to flatten).
 RECIPES = {
     "seed recipe: 5 epochs, augmentation": dict(cut="mixed7", copies=2, epochs=5),
     "no augmentation, 5 epochs": dict(cut="mixed7", copies=0, epochs=5),
@@ -84,6 +85,11 @@ RECIPES = {
         cut="mixed6", copies=4, epochs=30, patience=4, strength=1.5, color=0.3, fine_tune=2),
     "fine-tune top 4 blocks at 3e-5 (<=15), 4 copies x1.5 strength, colour 0.3": dict(
         cut="mixed7", copies=4, epochs=30, patience=4, strength=1.5, color=0.3, fine_tune=4, ft_lr=3e-5, fine_tune_epochs=15),
+    "average pooling, augmentation, early stopping": dict(cut="mixed7", copies=2, epochs=30, patience=4, pool="average"),
+    "average pooling, mixed6": dict(cut="mixed6", copies=2, epochs=30, patience=4, pool="average"),
+    "average pooling, mixed10": dict(cut="mixed10", copies=2, epochs=30, patience=4, pool="average"),
+    "average pooling, fine-tune top 3 blocks at 3e-5": dict(
+        cut="mixed7", copies=2, epochs=30, patience=4, pool="average", fine_tune=3, ft_lr=3e-5, fine_tune_epochs=15),
 }
 
 
@@ -155,6 +161,8 @@ def train_recipe(recipe, features, labels, roles, augmented, num_classes, base_f
     upper = base_for_fine_tune
     inputs = keras.Input(shape=features.shape[1:])
     trunk = upper(inputs) if upper is not None else inputs
+    if recipe.get("pool") == "average":
+        trunk = keras.layers.GlobalAveragePooling2D()(trunk)
     model = keras.Model(inputs, build_head(trunk, settings, num_classes))
     if upper is not None:
         upper.trainable = False

@@ -1,8 +1,8 @@
-"""A hash of the component code a module file depends on, handed to Transform and Trainer.
+"""A hash of the component code Transform and Trainer import, handed to each in its custom_config.
 
-TFX keys its cache on the module file's own directory only; the module files
-import other parts of components/, so without this an edit there would reuse
-a stale cached Transform or model.
+Both name their function by import path (preprocessing_fn=, run_fn=), which TFX
+keys its cache on as a string: without this an edit of the code would reuse a
+stale cached Transform or model.
 """
 import hashlib
 import os

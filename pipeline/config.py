@@ -48,9 +48,6 @@ class PipelineConfig:
     # Beam options for every component; empty: chosen from the data size at run time (pipeline/beam_mode.py).
     beam_args: list = dataclasses.field(default_factory=list)
     enable_cache: bool = True
-    # Where components/ lives for the machine that runs the components (the
-    # container image's install path when compiling for Kubeflow).
-    components_dir: Optional[str] = None
 
     # Trainer: InceptionV3 cut at `cut_layer`, frozen, plus a dense head. The
     # defaults are TrainerSettings' (components/model/settings.py), the one

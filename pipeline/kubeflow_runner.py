@@ -1,7 +1,7 @@
 """Kubeflow Pipelines (KFP v2): compile the pipeline to a spec, and run its components in the pods.
 
 compile_spec() builds the same create_pipeline() as the local runner, with the
-paths the cluster sees (module files and schema inside the image, data and
+paths the cluster sees (the schema inside the image, data and
 serving dir on mounted volumes), compiles it with TFX's KubeflowV2DagRunner
 and adapts the result to open-source KFP. check_spec_current() tells whether a
 spec still matches what this checkout compiles. Every component container runs
@@ -9,7 +9,6 @@ spec still matches what this checkout compiles. Every component container runs
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
@@ -65,30 +64,10 @@ def cluster_config(config: PipelineConfig, install_dir: str = INSTALL_DIR) -> Pi
         data_dir=config.data_dir or DEFAULT_DATA_DIR,
         serving_dir=config.serving_dir or DEFAULT_SERVING_DIR,
         schema_path=os.path.join(install_dir, os.path.relpath(schema, REPO_ROOT)),
-        components_dir=os.path.join(install_dir, "components"),
         weights_cache_dir=None,  # the image's $TRANSFER_PIPELINE_CACHE holds the converted weights
         beam_args=beam_args,
         report_component=True,  # the run report as a page in the KFP UI
     )
-
-
-@contextlib.contextmanager
-def _module_files_in_place():
-    """Transform and Trainer name their module files by path (the container image's copy) instead of
-    TFX's default of packaging each into a wheel under the pipeline root at compile time: a file on the
-    compiling machine, useless to a cluster. The cache still sees every code change: each component's
-    custom_config carries a fingerprint of the code it imports.
-    """
-    # TFX's switch for this is an environment variable read while the pipeline is built and compiled.
-    previous = os.environ.get("UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES")
-    os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"] = "1"
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"]
-        else:
-            os.environ["UNSUPPORTED_DO_NOT_PACKAGE_USER_MODULES"] = previous
 
 
 def _tfx_job(config: PipelineConfig, target: KubeflowTarget) -> dict:
@@ -96,18 +75,17 @@ def _tfx_job(config: PipelineConfig, target: KubeflowTarget) -> dict:
 
     from pipeline.pipeline import create_pipeline
 
-    with _module_files_in_place():
-        pipeline = create_pipeline(config)
-        pipeline.pipeline_info.pipeline_root = target.pipeline_root
-        runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
-            config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
-                default_image=target.image,
-                default_commands=list(CONTAINER_COMMAND),
-                # 2.1: typed parameterValues, which is what the KFP 2.x backend fills in.
-                use_pipeline_spec_2_1=True,
-            )
+    pipeline = create_pipeline(config)
+    pipeline.pipeline_info.pipeline_root = target.pipeline_root
+    runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
+        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
+            default_image=target.image,
+            default_commands=list(CONTAINER_COMMAND),
+            # 2.1: typed parameterValues, which is what the KFP 2.x backend fills in.
+            use_pipeline_spec_2_1=True,
         )
-        return runner.run(pipeline, write_out=False)
+    )
+    return runner.run(pipeline, write_out=False)
 
 
 def _volume_mounts(spec: dict, config: PipelineConfig, target: KubeflowTarget) -> dict:

@@ -11,13 +11,11 @@ import contextlib
 import dataclasses
 import os
 import sys
-import tempfile
 import time
 from typing import Callable, Optional
 
 from tfx import v1 as tfx
 from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
-from tfx.orchestration.portable import tfx_runner
 
 from components.constants import REJECTED_FILES_CSV
 from components.ingestion.folder_scan import DataError, scan_image_folder
@@ -77,37 +75,6 @@ def _ensure_weights(config: PipelineConfig, log: Callable[[str], None]) -> None:
     log(f"weights: {resolved or 'random initialisation (weights=none)'}")
 
 
-@contextlib.contextmanager
-def _child_output_captured(enabled: bool):
-    """Keeps the build log of TFX's module-file packaging (setup.py bdist_wheel, a child
-    process writing to file descriptors 1 and 2) off the terminal; it is shown if the build fails."""
-    if not enabled:
-        yield
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = {fd: os.dup(fd) for fd in (1, 2)}
-
-    def restore():
-        for fd, copy in saved.items():
-            os.dup2(copy, fd)
-
-    with tempfile.TemporaryFile(mode="w+") as captured:
-        for fd in saved:
-            os.dup2(captured.fileno(), fd)
-        try:
-            yield
-        except Exception:
-            restore()
-            captured.seek(0)
-            sys.stderr.write(captured.read())
-            raise
-        finally:
-            restore()
-            for copy in saved.values():
-                os.close(copy)
-
-
 def _write_report(config: PipelineConfig, summary: dict, log: Callable[[str], None]):
     """OUTPUT/report.html, whatever the outcome; a report failure is told, never raised over the run's own."""
     try:
@@ -132,19 +99,10 @@ def _execute(config: PipelineConfig, log: Callable[[str], None], verbose: bool, 
     node_ids = [component.id for component in pipeline.components]
     run["planned_components"] = node_ids
     log(f"running {len(node_ids)} components with {type(runner).__name__}; outputs in {config.output_dir}")
-    if not verbose:
-        # TFX pip-installs the packaged module files in each component (and Beam worker): keep pip quiet.
-        # Packaged, not imported in place: multi-process Beam workers unpickle Transform functions by
-        # their module's name, which they can import only from the installed wheel.
-        os.environ.setdefault("PIP_QUIET", "1")
     progress = ComponentProgress(node_ids, config.metadata_path, log, verbose=verbose)
     run["seconds"] = progress.seconds
-    # What runner.run(pipeline) does, in two steps, so that the module-file packaging
-    # (compile) can run with its build log captured while the run itself prints freely.
-    with _child_output_captured(not verbose):
-        pipeline_ir = tfx_runner._make_pipeline_proto(pipeline)  # noqa: SLF001
     with progress:
-        runner.run_with_ir(pipeline_ir)
+        runner.run(pipeline)
 
 
 def _new_run() -> dict:

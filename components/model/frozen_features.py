@@ -16,6 +16,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from components.model.build import compile_model, extractor_of
+from components.model.dataset import with_fixed_parallelism, without_autograph
 from components.model.settings import TrainerSettings
 from components.model.training import fit_stage
 
@@ -37,10 +38,11 @@ def frozen_feature_dataset(extractor: keras.Model, images: tf.data.Dataset, cach
                            shuffle: bool, seed: int) -> tf.data.Dataset:
     """(image batch, label) batches in a fixed order -> (frozen features, label) batches, computed on the first
     pass and read from cache_file afterwards; reshuffled every pass when `shuffle`."""
-    features = images.map(lambda image, label: (extractor(image, training=False), label)).unbatch().cache(cache_file)
+    features = images.map(without_autograph(lambda image, label: (extractor(image, training=False), label)))
+    features = features.unbatch().cache(cache_file)
     if shuffle:
         features = features.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
-    return features.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return with_fixed_parallelism(features.batch(batch_size))
 
 
 def fit_head_on_frozen_features(

@@ -18,14 +18,6 @@ from components.model.settings import TrainerSettings
 HISTORY_FILE = "training_history.json"
 
 
-def label_counts(dataset: tf.data.Dataset) -> Counter:
-    """Examples per class id in one pass over an (image, label) dataset."""
-    counts: Counter = Counter()
-    for labels in dataset.map(lambda _, label: tf.reshape(label, [-1])):
-        counts.update(int(label) for label in labels.numpy())
-    return counts
-
-
 def balanced_class_weights(counts: Counter, num_classes: int) -> Dict[int, float]:
     """total / (classes * count): a class with fewer examples weighs more, the mean weight is 1."""
     missing = [class_id for class_id in range(num_classes) if not counts.get(class_id)]

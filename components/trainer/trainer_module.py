@@ -1,17 +1,17 @@
-"""Trainer module file (run_fn). TFX packages every .py in this directory, so it holds run_fn alone."""
+"""Trainer entry point: run_fn, named by import path in the pipeline (pipeline/pipeline.py: RUN_FN)."""
 import math
 import time
 
-import tensorflow as tf
 import tensorflow_transform as tft
 from absl import logging
 
+from components import constants
 from components.model.build import build_transfer_model, compile_model, unfreeze_top_blocks
-from components.model.dataset import transformed_dataset
+from components.model.dataset import label_counts, transformed_dataset
 from components.model.frozen_features import fit_head_on_frozen_features
 from components.model.settings import TrainerSettings
 from components.model.signatures import build_signatures
-from components.model.training import balanced_class_weights, fit_stage, label_counts, learning_rate, write_history
+from components.model.training import balanced_class_weights, fit_stage, learning_rate, write_history
 from components.schema_contract import class_names_of, load_schema
 from components.weights import resolve_weights
 
@@ -23,16 +23,18 @@ def run_fn(fn_args):
     if len(class_names) < 2:
         raise ValueError(f"{fn_args.schema_path}: the schema must name at least 2 classes, got {class_names}")
 
+    feature_spec = tf_transform_output.transformed_feature_spec()
+
     def dataset(files, training):
         return transformed_dataset(
-            files, fn_args.data_accessor, tf_transform_output, settings.batch_size,
+            files, feature_spec, settings.batch_size,
             shuffle=training, augment=training and settings.augment, seed=settings.seed,
             augment_strength=settings.augment_strength, augment_color=settings.augment_color,
         )
 
     started = time.monotonic()
     train, evaluation = dataset(fn_args.train_files, True), dataset(fn_args.eval_files, False)
-    counts = label_counts(dataset(fn_args.train_files, False))
+    counts = label_counts(fn_args.train_files, constants.TRANSFORMED_LABEL_KEY, feature_spec[constants.TRANSFORMED_LABEL_KEY])
     print("Trainer: train examples: " + ", ".join(f"{name} {counts.get(i, 0)}" for i, name in enumerate(class_names)), flush=True)
     class_weight = balanced_class_weights(counts, len(class_names)) if settings.class_weighting == "balanced" else None
     if class_weight:

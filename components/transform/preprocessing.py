@@ -1,7 +1,6 @@
-"""Transform module file: raw tf.Example features -> model-ready tensors.
+"""Transform's preprocessing_fn: raw tf.Example features -> model-ready tensors.
 
-TFX packages every .py file in this directory into the Transform wheel, so
-this directory holds the Transform module alone.
+Named by import path in the pipeline (pipeline/pipeline.py: PREPROCESSING_FN).
 """
 import tensorflow as tf
 

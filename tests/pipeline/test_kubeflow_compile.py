@@ -4,6 +4,7 @@ Offline: specs are compiled into tmp_path and read back with the KFP SDK's own
 loaders; `submit` is only ever pointed at a closed port on 127.0.0.1.
 """
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -88,15 +89,19 @@ def test_the_run_report_is_an_html_output_that_the_kfp_ui_shows_after_the_push(c
     assert settings["cut_layer"] == "mixed7"
 
 
-def test_module_files_and_schema_point_into_the_image_at_files_this_checkout_has(compiled):
+def test_functions_by_import_path_and_schema_in_the_image_at_a_file_this_checkout_has(compiled):
     spec, _ = kfr.read_spec(compiled)
     tasks = spec["root"]["dag"]["tasks"]
-    paths = [tasks[name]["inputs"]["parameters"]["module_file"]["runtimeValue"]["constant"] for name in ("Transform", "Trainer")]
-    paths.append(tasks["ImportSchemaGen"]["inputs"]["parameters"]["schema_file"]["runtimeValue"]["constant"])
+    parameters = {name: tasks[name]["inputs"]["parameters"] for name in ("Transform", "Trainer")}
+    names = [parameters["Transform"]["preprocessing_fn"], parameters["Trainer"]["run_fn"]]
+    schema = tasks["ImportSchemaGen"]["inputs"]["parameters"]["schema_file"]["runtimeValue"]["constant"]
 
-    for path in paths:
-        assert path.startswith(kfr.INSTALL_DIR + "/"), path
-        assert os.path.isfile(os.path.join(REPO_ROOT, os.path.relpath(path, kfr.INSTALL_DIR))), path
+    for name in names:
+        module, function = name["runtimeValue"]["constant"].rsplit(".", 1)
+        assert callable(getattr(importlib.import_module(module), function)), name
+    assert not any("module_file" in values for values in parameters.values())
+    assert schema.startswith(kfr.INSTALL_DIR + "/"), schema
+    assert os.path.isfile(os.path.join(REPO_ROOT, os.path.relpath(schema, kfr.INSTALL_DIR))), schema
     assert "_wheels" not in open(compiled).read()  # no wheel built on this machine, nothing under the pipeline root
 
 

@@ -4,7 +4,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from components import constants
-from components.model.signatures import CLASS_ID, CLASS_NAME, CLASS_NAMES, PROBABILITIES, PROBABILITY, _predict
+from components.model.signatures import CLASS_ID, CLASS_NAME, CLASS_NAMES, PROBABILITIES, PROBABILITY, _outputs
 
 CLASSES = ["paper", "rock", "scissors"]
 
@@ -21,7 +21,7 @@ def fixed_softmax_model(logits):
 
 def predict(logits, batch=2):
     images = tf.zeros([batch, constants.IMAGE_HEIGHT, constants.IMAGE_WIDTH, constants.IMAGE_CHANNELS])
-    return {k: v.numpy() for k, v in _predict(fixed_softmax_model(logits), {constants.TRANSFORMED_IMAGE_KEY: images}, CLASSES).items()}
+    return {k: v.numpy() for k, v in _outputs(fixed_softmax_model(logits)(images), CLASSES).items()}
 
 
 def test_outputs_name_the_winning_class_its_probability_and_every_class_in_order():

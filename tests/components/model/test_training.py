@@ -9,7 +9,7 @@ import tf_keras as keras
 
 from components.model.settings import TrainerSettings
 from components.model.training import (
-    HISTORY_FILE, balanced_class_weights, fit_stage, label_counts, learning_rate, write_history,
+    HISTORY_FILE, balanced_class_weights, fit_stage, learning_rate, write_history,
 )
 
 
@@ -26,13 +26,6 @@ def test_balanced_weights_make_each_class_weigh_the_same_in_total():
 def test_balanced_weights_refuse_a_class_without_examples():
     with pytest.raises(ValueError, match=r"class ids \[2\]"):
         balanced_class_weights(Counter({0: 5, 1: 5}), 3)
-
-
-def test_label_counts_reads_every_batch():
-    labels = np.array([0, 1, 1, 2, 2, 2])
-    dataset = tf.data.Dataset.from_tensor_slices((np.zeros((6, 2)), labels)).batch(4)
-
-    assert label_counts(dataset) == Counter({0: 1, 1: 2, 2: 3})
 
 
 def test_cosine_schedule_decays_to_zero_over_the_stage_and_constant_stays():
