@@ -22,6 +22,7 @@ from components.promotion.eval_config import GateThresholds, build_eval_config
 from components.promotion.evaluator_executor import GatedEvaluator
 from components.promotion.pusher_executor import SafePusher
 from components.promotion.serving_versions import serving_state
+from components.transform.executor import UncompressedTransform
 from pipeline.config import PipelineConfig
 from pipeline.report.component import RunReport
 
@@ -86,7 +87,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
     data_gate = DataValidationGate(
         schema=schema_importer.outputs["schema"], anomalies=example_validator.outputs["anomalies"]
     )
-    transform = tfx.components.Transform(
+    transform = UncompressedTransform(
         examples=example_gen.outputs["examples"],
         schema=data_gate.outputs["validated_schema"],
         preprocessing_fn=PREPROCESSING_FN,
@@ -94,7 +95,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         # Its pre- and post-transform statistics (TFDV over every float of every image) have no reader:
         # StatisticsGen already describes the raw data, and the schema holds the raw features.
         disable_statistics=True,
-    )
+    ).with_id("Transform")
 
     # Model: train, find the bar in the serving dir, evaluate against both bars, push if blessed
     # and the serving dir is still what the bar was taken from.

@@ -1,8 +1,9 @@
 """Training and eval input: the Transform's TFRecords -> (image, label) batches.
 
-Plain tf.data over the files (GZIP when the name ends in .gz, as Transform
-writes them) with the transformed feature spec: TFX's TFXIO data accessor does
-the same through Apache Arrow and took about 5 s to set up each dataset.
+Plain tf.data over the files (uncompressed, as the project's Transform writes
+them, or GZIP when the name ends in .gz, as TFX's own does) with the transformed
+feature spec: TFX's TFXIO data accessor does the same through Apache Arrow and
+took about 5 s to set up each dataset.
 """
 from __future__ import annotations
 
