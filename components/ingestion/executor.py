@@ -8,6 +8,7 @@ files are listed in the artifact's rejected_files.csv and in the run summary.
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 from typing import Any, Dict
@@ -24,6 +25,13 @@ from components.ingestion.report import build_report, write_report
 from components.ingestion.settings import IngestionSettings
 
 _OUTCOMES_FILE = "_decode_outcomes"
+
+
+def _in_stable_random_order(candidates, seed: str):
+    """The images in an order that mixes the classes and is the same every run. Beam in-process writes
+    the examples in the order they are listed, and the scan lists them class by class: a Trainer
+    shuffling through a bounded buffer would then start every epoch on one class."""
+    return sorted(candidates, key=lambda c: hashlib.sha256(f"{seed}\x00{c.relative_path}".encode("utf-8")).digest())
 
 
 def _decode(item, max_pixels: int) -> dict:
@@ -63,7 +71,10 @@ class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
             logging.warning(warning)
         outcomes = (
             pipeline
-            | "ListImages" >> beam.Create([(split_of[c.group], c) for c in scan.candidates], reshuffle=True)
+            | "ListImages" >> beam.Create(
+                [(split_of[c.group], c) for c in _in_stable_random_order(scan.candidates, settings.split_seed)],
+                reshuffle=True,
+            )
             | "DecodeImages" >> beam.Map(_decode, settings.max_image_pixels)
         )
         _ = (

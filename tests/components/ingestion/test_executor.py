@@ -15,7 +15,8 @@ from tfx.types import standard_artifacts, standard_component_specs
 
 from components import constants
 from components.ingestion.component import image_folder_example_gen
-from components.ingestion.executor import ImageFolderExecutor
+from components.ingestion.executor import ImageFolderExecutor, _in_stable_random_order
+from components.ingestion.folder_scan import scan_image_folder
 from components.ingestion.settings import IngestionSettings
 from components.transform.preprocessing import decode_and_resize
 from pipeline.config import DEFAULT_GROUP_PATTERN
@@ -166,3 +167,15 @@ def test_artifact_holds_only_splits_and_the_report(ingested):
 
     assert names == sorted(["Split-train", "Split-eval", constants.INGESTION_REPORT_FILE, constants.REJECTED_FILES_CSV])
     assert examples.split_names == '["train", "eval"]'
+
+
+def test_examples_are_written_with_the_classes_mixed_in_an_order_stable_across_runs(ingested):
+    examples, _, _ = ingested
+    labels = [value(features, constants.LABEL_KEY) for features in read_split(examples, "train")]
+    candidates = scan_image_folder(report_of(examples)["data_dir"], DEFAULT_GROUP_PATTERN).candidates
+
+    changes = sum(1 for before, after in zip(labels, labels[1:]) if before != after)
+    assert changes > 1, labels  # not one class after the other, as the folder scan lists them
+    order = [c.relative_path for c in _in_stable_random_order(candidates, "test-seed")]
+    assert order == [c.relative_path for c in _in_stable_random_order(list(reversed(candidates)), "test-seed")]
+    assert order != [c.relative_path for c in _in_stable_random_order(candidates, "another-seed")]
