@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from typing import Dict, Iterable
 
 from components.constants import EVAL_SPLIT, TRAIN_SPLIT
+from components.ingestion.folder_scan import DataError
 
 
 # A class's eval share may end up at most this many times eval_fraction.
@@ -55,3 +56,25 @@ def assign_splits(candidates: Iterable, eval_fraction: float, seed: str) -> Dict
         else:
             split_of[group] = TRAIN_SPLIT
     return split_of
+
+
+def require_every_class_in_eval(candidates: Iterable, split_of: Dict[str, str], eval_fraction: float, data_dir: str):
+    """Raises DataError naming each class the split leaves without eval images: the promotion gate
+    checks every class's recall on eval, and a class with no eval images would go unchecked."""
+    candidates = list(candidates)
+    in_eval = {c.class_name for c in candidates if split_of[c.group] == EVAL_SPLIT}
+    missing = sorted({c.class_name for c in candidates} - in_eval)
+    if not missing:
+        return
+    lines = []
+    for name in missing:
+        groups = sorted({c.group for c in candidates if c.class_name == name})
+        shown = ", ".join(groups[:3]) + (f" and {len(groups) - 3} more" if len(groups) > 3 else "")
+        lines.append(f"{name!r}: {sum(c.class_name == name for c in candidates)} images in {len(groups)} "
+                     f"subject group(s) ({shown})")
+    raise DataError(
+        f"{data_dir}: the train/eval split leaves no eval images for " + "; ".join(lines) + ". A class's last "
+        f"group always stays in train, and no group may take a class past {OVERSHOOT * eval_fraction:.0%} of its "
+        "images in eval, so the promotion gate could not check these classes. Add images of more subjects "
+        "(more groups) to each, or change group_pattern so that their file names form more groups."
+    )

@@ -4,8 +4,8 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from components.ingestion.folder_scan import ImageCandidate, scan_image_folder
-from components.ingestion.group_split import assign_splits
+from components.ingestion.folder_scan import DataError, ImageCandidate, scan_image_folder
+from components.ingestion.group_split import assign_splits, require_every_class_in_eval
 from pipeline.config import DEFAULT_GROUP_PATTERN, PipelineConfig
 
 SEED = PipelineConfig().split_seed
@@ -97,3 +97,21 @@ def test_a_big_group_cannot_fill_eval_with_one_class():
     for class_name, total in (("rock", 200), ("paper", 100)):
         in_eval = sum(groups[g].get(class_name, 0) for g, s in split_of.items() if s == "eval")
         assert 0 < in_eval <= 1.5 * 0.2 * total, class_name
+
+
+def test_a_split_that_leaves_a_class_out_of_eval_is_refused_naming_the_class_and_its_groups():
+    # cats: ten subjects, some go to eval; dogs: two subjects of equal size, neither fits in eval.
+    candidates = [ImageCandidate(f"/d/cats/c{g}-{i}.jpg", f"cats/c{g}-{i}.jpg", "cats", 0, f"cats/c{g}")
+                  for g in range(10) for i in range(3)]
+    candidates += [ImageCandidate(f"/d/dogs/d{g}-{i}.jpg", f"dogs/d{g}-{i}.jpg", "dogs", 1, f"dogs/d{g}")
+                   for g in range(2) for i in range(3)]
+    split_of = assign_splits(candidates, 0.2, SEED)
+
+    with pytest.raises(DataError, match=r"/d: .*no eval images for 'dogs': 6 images in 2 subject group\(s\) "
+                                        r"\(dogs/d0, dogs/d1\).*more subjects.*group_pattern") as refused:
+        require_every_class_in_eval(candidates, split_of, 0.2, "/d")
+    assert "cats" not in str(refused.value)
+
+
+def test_the_real_data_sets_split_gives_every_class_eval_images(real_candidates):
+    require_every_class_in_eval(real_candidates, assign_splits(real_candidates, 0.2, SEED), 0.2, "horse-or-human")
