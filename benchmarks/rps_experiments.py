@@ -37,7 +37,7 @@ import yaml  # noqa: E402
 from components.ingestion.folder_scan import scan_image_folder  # noqa: E402
 from components.ingestion.group_split import assign_splits  # noqa: E402
 from components.model.augmentation import build_augmentation  # noqa: E402
-from components.model.build import build_feature_extractor, build_head  # noqa: E402
+from components.model.build import build_head  # noqa: E402
 from components.model.settings import TrainerSettings  # noqa: E402
 from components.model.training import balanced_class_weights  # noqa: E402
 from components.transform.preprocessing import decode_and_resize  # noqa: E402

@@ -10,7 +10,7 @@ import os
 _COMPONENTS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 TRANSFORM_CODE = ("constants.py", "transform")
-TRAINER_CODE = ("constants.py", "schema_contract.py", "model", "trainer", "weights")
+TRAINER_CODE = ("constants.py", "schema_contract.py", "tfrecords.py", "model", "trainer", "weights")
 
 
 def _python_files(relative: str):

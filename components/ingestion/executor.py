@@ -8,7 +8,6 @@ files are listed in the artifact's rejected_files.csv and in the run summary.
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 import os
 from typing import Any, Dict
@@ -19,7 +18,7 @@ from tfx.components.example_gen import base_example_gen_executor
 from tfx.types import artifact_utils, standard_component_specs
 
 from components.ingestion.folder_scan import DATA_SET_DOCUMENTATION, scan_image_folder
-from components.ingestion.group_split import assign_splits, require_every_class_in_eval
+from components.ingestion.group_split import assign_splits, require_every_class_in_eval, stable_rank
 from components.ingestion.image_decoding import build_example, decode_candidate
 from components.ingestion.report import build_report, write_report
 from components.ingestion.settings import IngestionSettings
@@ -31,7 +30,7 @@ def _in_stable_random_order(candidates, seed: str):
     """The images in an order that mixes the classes and is the same every run. Beam in-process writes
     the examples in the order they are listed, and the scan lists them class by class: a Trainer
     shuffling through a bounded buffer would then start every epoch on one class."""
-    return sorted(candidates, key=lambda c: hashlib.sha256(f"{seed}\x00{c.relative_path}".encode("utf-8")).digest())
+    return sorted(candidates, key=lambda c: stable_rank(seed, c.relative_path))
 
 
 def _decode(item, max_pixels: int) -> dict:

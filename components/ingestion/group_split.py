@@ -18,8 +18,9 @@ from components.ingestion.folder_scan import DataError
 OVERSHOOT = 1.5
 
 
-def _stable_rank(seed: str, group: str) -> str:
-    return hashlib.sha256(f"{seed}\x00{group}".encode("utf-8")).hexdigest()
+def stable_rank(seed: str, name: str) -> str:
+    """A sort key for `name` that is the same on every run and machine, and another for another seed."""
+    return hashlib.sha256(f"{seed}\x00{name}".encode("utf-8")).hexdigest()
 
 
 def assign_splits(candidates: Iterable, eval_fraction: float, seed: str) -> Dict[str, str]:
@@ -36,7 +37,7 @@ def assign_splits(candidates: Iterable, eval_fraction: float, seed: str) -> Dict
     images: Dict[str, Counter] = defaultdict(Counter)
     for candidate in candidates:
         images[candidate.group][candidate.class_name] += 1
-    ordered = sorted(images, key=lambda g: _stable_rank(seed, g))
+    ordered = sorted(images, key=lambda g: stable_rank(seed, g))
     per_class: Counter = Counter()
     last_group_of_class: Dict[str, str] = {}
     for group in ordered:

@@ -1,12 +1,12 @@
 """Training and eval input: the Transform's TFRecords -> (image, label) batches.
 
-Plain tf.data over the files (uncompressed, as the project's Transform writes
-them, or GZIP when the name ends in .gz, as TFX's own does) with the transformed
-feature spec: TFX's TFXIO data accessor does the same through Apache Arrow and
+Plain tf.data over the files (components/tfrecords.py tells plain from GZIP by
+the name) with the transformed feature spec: TFX's TFXIO data accessor does the same through Apache Arrow and
 took about 5 s to set up each dataset.
 """
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter
 from typing import Dict, List
@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from components import constants
 from components.model.augmentation import build_augmentation
+from components.tfrecords import tfrecord_reader
 
 # Examples held for shuffling: a bounded buffer (about 280 MB of 150x150x3 floats), so memory stays
 # flat however large the data set; smaller data sets are shuffled whole.
@@ -37,22 +38,12 @@ def with_fixed_parallelism(dataset: tf.data.Dataset) -> tf.data.Dataset:
     return dataset.prefetch(2).with_options(_FIXED_PARALLELISM)
 
 
-def tfrecord_files(file_patterns: List[str]) -> List[str]:
+def _records(file_patterns: List[str]) -> tf.data.Dataset:
+    """The serialized records of every file the patterns match, file after file in name order."""
     files = sorted(path for pattern in file_patterns for path in tf.io.gfile.glob(pattern))
     if not files:
         raise ValueError(f"no TFRecord files match {list(file_patterns)}")
-    return files
-
-
-def _records(files: List[str]) -> tf.data.Dataset:
-    compression = {"GZIP" if path.endswith(".gz") else "" for path in files}
-    if len(compression) > 1:  # one reader per file when the two kinds mix
-        datasets = [tf.data.TFRecordDataset(path, compression_type="GZIP" if path.endswith(".gz") else "") for path in files]
-        records = datasets[0]
-        for more in datasets[1:]:
-            records = records.concatenate(more)
-        return records
-    return tf.data.TFRecordDataset(files, compression_type=compression.pop())
+    return functools.reduce(tf.data.Dataset.concatenate, [tfrecord_reader(path) for path in files])
 
 
 def transformed_dataset(
@@ -67,7 +58,7 @@ def transformed_dataset(
         features = tf.io.parse_example(serialized, spec)
         return features[constants.TRANSFORMED_IMAGE_KEY], features[constants.TRANSFORMED_LABEL_KEY]
 
-    dataset = _records(tfrecord_files(file_patterns))
+    dataset = _records(file_patterns)
     if shuffle:
         dataset = dataset.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size).map(parse, num_parallel_calls=os.cpu_count() or 1)
@@ -86,6 +77,6 @@ def label_counts(file_patterns: List[str], label_key: str, label_spec: tf.io.Fix
         return tf.reshape(tf.io.parse_example(serialized, {label_key: label_spec})[label_key], [-1])
 
     counts: Counter = Counter()
-    for labels in _records(tfrecord_files(file_patterns)).batch(512).map(labels_of):
+    for labels in _records(file_patterns).batch(512).map(labels_of):
         counts.update(labels.numpy().tolist())
     return counts

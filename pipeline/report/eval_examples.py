@@ -14,12 +14,11 @@ from components import constants
 
 def serialized_examples(examples_uri: str, split: str) -> Iterator[bytes]:
     """Serialized tf.Examples of one split (ExampleGen writes GZIP TFRecords under Split-<name>/)."""
-    import tensorflow as tf
+    from components.tfrecords import tfrecord_reader
 
     files = sorted(glob.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
     for path in files:
-        compression = "GZIP" if path.endswith(".gz") else ""
-        for record in tf.data.TFRecordDataset(path, compression_type=compression):
+        for record in tfrecord_reader(path):
             yield record.numpy()
 
 
