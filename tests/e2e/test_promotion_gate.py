@@ -32,15 +32,16 @@ NOISE = re.compile(r"cuDNN|cuFFT|cuBLAS|TensorRT|cuda|cpu_feature_guard|oneDNN|I
                    r"Exception ignored|Error|warning", re.IGNORECASE)
 
 
-def run_cli(*args, check=True):
-    result = subprocess.run([CONSOLE_SCRIPT, *args], cwd=REPO_ROOT, env=BARE_ENV, capture_output=True, text=True)
+def run_cli(*args, check=True, env=None):
+    result = subprocess.run([CONSOLE_SCRIPT, *args], cwd=REPO_ROOT, env={**BARE_ENV, **(env or {})},
+                            capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(f"transfer-pipeline {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-4000:]}")
     return result
 
 
-def run_pipeline(data_dir, output_dir, *flags, check=True):
-    result = run_cli("run", "--data-dir", str(data_dir), "--output-dir", str(output_dir), *flags, check=check)
+def run_pipeline(data_dir, output_dir, *flags, check=True, env=None):
+    result = run_cli("run", "--data-dir", str(data_dir), "--output-dir", str(output_dir), *flags, check=check, env=env)
     with open(os.path.join(output_dir, "run_summary.json")) as handle:
         return json.load(handle), result
 
@@ -59,8 +60,13 @@ def workspace(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def first_run(horse_or_human_dir, workspace):
-    summary, result = run_pipeline(horse_or_human_dir, workspace, "--epochs", "1")
+def run_temp_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("first-run-tmp")
+
+
+@pytest.fixture(scope="module")
+def first_run(horse_or_human_dir, workspace, run_temp_dir):
+    summary, result = run_pipeline(horse_or_human_dir, workspace, "--epochs", "1", env={"TMPDIR": str(run_temp_dir)})
     return summary, result
 
 
@@ -79,6 +85,13 @@ def test_first_run_ingests_every_image_split_by_subject(first_run, horse_or_huma
     # A data set this size runs every component's Beam work in-process, and the run says so.
     assert f"beam: in-process (in_memory): {len(scan.candidates)} images" in result.stdout
     assert summary["beam_args"] == ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
+
+
+def test_no_beam_component_leaves_a_copy_of_tfx_in_the_temp_dir(first_run, run_temp_dir):
+    # Without a dependency flag in the Beam args, TFX copies its install (49 MB) and builds an sdist of
+    # it under the temp dir for every Beam component, and never removes it.
+    assert first_run[0]["status"] == "succeeded"
+    assert [str(path) for path in run_temp_dir.rglob("tfx_ephemeral*")] == []
 
 
 def test_a_normal_run_prints_progress_and_summary_and_nothing_that_looks_like_an_error(first_run):
