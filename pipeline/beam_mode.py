@@ -8,9 +8,7 @@ large one spreads over one worker process per CPU, streaming bundles through wor
 process holding them. `beam_args` in the config (or --beam-args) overrides the choice; the run
 prints which it took and why.
 
-Whatever the mode, the args name the project's setup.py as the code's dependencies
-(`with_dependencies`): without such a flag TFX's Beam executors build an sdist of the whole TFX
-install for every Beam component of every run.
+Whatever the mode, a local runner gets no packaged copy of the code (`package_code_for_remote_runners_only`).
 """
 from __future__ import annotations
 
@@ -26,15 +24,6 @@ IN_MEMORY_MAX_BYTES = 512 * 1024 * 1024
 
 IN_MEMORY_ARGS = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
 
-# The Beam options through which a pipeline names its code's dependencies. With none of them set,
-# TFX's BaseBeamExecutor copies the TFX install (49 MB) into a new folder under the system temp dir
-# and runs `setup.py sdist` on it (2 s) for every Beam component of every run, and never removes the
-# copy: hundreds of runs filled the disk. The DirectRunner stages nothing (it runs the installed
-# packages), and a remote runner needs the project itself, which its setup.py describes.
-DEPENDENCY_OPTIONS = (
-    "extra_packages", "setup_file", "requirements_file", "worker_harness_container_image", "sdk_container_image",
-)
-
 
 def choose_beam_args(images: Optional[int], data_bytes: int, cpus: Optional[int] = None) -> Tuple[List[str], str]:
     """(Beam args, the reason in words) for a data set of `images` files (None: unknown) and `data_bytes` bytes."""
@@ -48,14 +37,39 @@ def choose_beam_args(images: Optional[int], data_bytes: int, cpus: Optional[int]
             f"multi_processing with {workers} worker processes: {size}")
 
 
-def with_dependencies(args: List[str], setup_file: str) -> List[str]:
-    """`args`, plus --setup_file=`setup_file` unless they already name the code's dependencies."""
-    from apache_beam.options.pipeline_options import PipelineOptions
+def runs_locally(beam_args: List[str]) -> bool:
+    """Whether `beam_args` run Beam on this machine, with the Python packages this process has."""
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-    options = PipelineOptions(flags=list(args)).get_all_options()
-    if any(options.get(name) for name in DEPENDENCY_OPTIONS):
-        return list(args)
-    return list(args) + [f"--setup_file={setup_file}"]
+    runner = PipelineOptions(flags=list(beam_args)).view_as(StandardOptions).runner
+    return runner is None or runner.split(".")[-1] in StandardOptions.LOCAL_RUNNERS
+
+
+def package_code_for_remote_runners_only() -> None:
+    """Stops TFX's Beam executors from packaging TFX for a runner that runs on this machine.
+
+    Unless the Beam args name the code's dependencies, TFX's BaseBeamExecutor adds
+    `--extra_package=<an sdist of the whole TFX install>` for every Beam component: it copies the
+    install (49 MB) into a new folder under the temp dir, runs `setup.py sdist` on it (2 s), and
+    Beam then copies the sdist into another new folder to stage it. Neither folder is ever removed
+    (hundreds of runs filled a disk), and a local DirectRunner, in-process or multi-process, runs the
+    packages installed here and uses none of it. Naming the project's setup.py instead would only
+    make Beam build an sdist of the project for every component. So for local runners (the laptop,
+    and each Kubeflow component pod, whose DirectRunner runs the image's installed project) the Beam
+    args go through unchanged; a remote runner (Dataflow, Flink) still gets TFX's own flags.
+    Idempotent; call it in the process that runs the executors.
+    """
+    from tfx.utils import dependency_utils
+
+    tfx_flags = dependency_utils.make_beam_dependency_flags
+    if getattr(tfx_flags, "remote_runners_only", False):
+        return
+
+    def make_beam_dependency_flags(beam_pipeline_args: List[str]) -> List[str]:
+        return list(beam_pipeline_args) if runs_locally(beam_pipeline_args) else tfx_flags(beam_pipeline_args)
+
+    make_beam_dependency_flags.remote_runners_only = True
+    dependency_utils.make_beam_dependency_flags = make_beam_dependency_flags
 
 
 def folder_bytes(path: str) -> int:

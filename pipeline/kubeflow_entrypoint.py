@@ -65,6 +65,9 @@ def run_component(argv: List[str], local_root: str = "/") -> None:
     """TFX's KFP v2 entrypoint (kubeflow_v2_run_executor), on the launcher's local artifact copies."""
     from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor as tfx_entrypoint
 
+    from pipeline.beam_mode import package_code_for_remote_runners_only
+
+    package_code_for_remote_runners_only()  # the pod's DirectRunner runs the image's installed packages
     argv = list(argv)
     position = argv.index("--json_serialized_invocation_args") + 1
     executor_input = json.loads(argv[position])

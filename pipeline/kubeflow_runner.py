@@ -17,7 +17,6 @@ from typing import List, Tuple
 
 import yaml
 
-from pipeline.beam_mode import with_dependencies
 from pipeline.config import REPO_ROOT, ConfigError, PipelineConfig
 
 # Where kubernetes/Dockerfile installs the project (editable) and the weights.
@@ -59,7 +58,7 @@ def cluster_config(config: PipelineConfig, install_dir: str = INSTALL_DIR) -> Pi
             f"schema {config.schema_path or '(none)'}: pass --schema with a schema.pbtxt under {schemas_dir}, "
             "so the image (which copies schemas/) holds the same file"
         )
-    beam_args = with_dependencies(list(config.beam_args) or list(KUBEFLOW_BEAM_ARGS), os.path.join(install_dir, "setup.py"))
+    beam_args = list(config.beam_args) or list(KUBEFLOW_BEAM_ARGS)
     return dataclasses.replace(
         config,
         data_dir=config.data_dir or DEFAULT_DATA_DIR,

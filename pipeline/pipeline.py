@@ -23,8 +23,7 @@ from components.promotion.evaluator_executor import GatedEvaluator
 from components.promotion.pusher_executor import SafePusher
 from components.promotion.serving_versions import serving_state
 from components.transform.executor import UncompressedTransform
-from pipeline.beam_mode import with_dependencies
-from pipeline.config import REPO_ROOT, PipelineConfig
+from pipeline.config import PipelineConfig
 from pipeline.report.component import RunReport
 
 # Transform and Trainer import their functions from the installed project by name, the same on a
@@ -163,5 +162,5 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         components=components,
         enable_cache=config.enable_cache,
         metadata_connection_config=metadata_connection_config,
-        beam_pipeline_args=with_dependencies(config.beam_args, os.path.join(REPO_ROOT, "setup.py")),
+        beam_pipeline_args=list(config.beam_args),
     )

@@ -20,3 +20,15 @@ def test_keras_3_resolved_first_is_refused_with_the_fix():
     result = python("import tensorflow as tf; tf.keras.layers; import components")
     assert result.returncode != 0
     assert "KerasVersionError" in result.stderr and "TF_USE_LEGACY_KERAS=1" in result.stderr
+
+
+def test_autograph_leaves_tf_keras_code_unconverted_as_tensorflow_does_for_keras():
+    code = (
+        "import components, tf_keras\n"
+        "from tensorflow.python.autograph.impl import conversion\n"
+        "from components.keras_env import keep_autograph_out_of_tf_keras\n"
+        "print(conversion.is_allowlisted(tf_keras.layers.Dense.call), keep_autograph_out_of_tf_keras())\n"
+    )
+    result = python(code)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["True", "False"]  # left alone, and a second call adds nothing

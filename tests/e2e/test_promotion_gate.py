@@ -87,10 +87,11 @@ def test_first_run_ingests_every_image_split_by_subject(first_run, horse_or_huma
     assert summary["beam_args"] == ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
 
 
-def test_no_beam_component_leaves_a_copy_of_tfx_in_the_temp_dir(first_run, run_temp_dir):
-    # Without a dependency flag in the Beam args, TFX copies its install (49 MB) and builds an sdist of
-    # it under the temp dir for every Beam component, and never removes it.
+def test_no_beam_component_packages_code_into_the_temp_dir(first_run, run_temp_dir):
+    # TFX would copy its install (49 MB) and build an sdist of it for every Beam component, and Beam
+    # copy that again to stage it, never removing either; a local runner needs none of it.
     assert first_run[0]["status"] == "succeeded"
+    assert [str(path) for path in run_temp_dir.rglob("*.tar.gz")] == []
     assert [str(path) for path in run_temp_dir.rglob("tfx_ephemeral*")] == []
 
 

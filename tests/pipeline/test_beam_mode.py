@@ -4,9 +4,10 @@ import tempfile
 import pytest
 from tfx.components.statistics_gen.executor import Executor as StatisticsGenExecutor
 from tfx.dsl.components.base.base_beam_executor import BaseBeamExecutor
+from tfx.utils import dependency_utils
 
-from pipeline.beam_mode import (IN_MEMORY_ARGS, IN_MEMORY_MAX_BYTES, IN_MEMORY_MAX_IMAGES, choose_beam_args,
-                                folder_bytes, with_dependencies)
+from pipeline.beam_mode import (IN_MEMORY_MAX_BYTES, IN_MEMORY_MAX_IMAGES, choose_beam_args, folder_bytes,
+                                package_code_for_remote_runners_only, runs_locally)
 from pipeline.config import build_config
 
 
@@ -37,20 +38,31 @@ def test_the_default_is_chosen_at_run_time_and_a_setting_wins(tmp_path):
     assert build_config(beam_args=["--direct_running_mode=multi_threading"]).beam_args == ["--direct_running_mode=multi_threading"]
 
 
-def test_the_project_setup_file_names_the_dependencies_unless_the_args_already_do():
-    assert with_dependencies(list(IN_MEMORY_ARGS), "/src/setup.py") == [*IN_MEMORY_ARGS, "--setup_file=/src/setup.py"]
-    for named in (["--setup_file=/other/setup.py"], ["--extra_package", "/dist/pkg.tar.gz"],
-                  ["--requirements_file=req.txt"], ["--sdk_container_image=registry/image:1"]):
-        assert with_dependencies(named, "/src/setup.py") == named
+def test_the_direct_runner_in_any_mode_runs_locally_and_dataflow_does_not():
+    assert runs_locally([])
+    assert runs_locally(["--direct_running_mode=multi_processing", "--direct_num_workers=4"])
+    assert runs_locally(["--runner=DirectRunner"])
+    assert not runs_locally(["--runner=DataflowRunner", "--project=p", "--region=europe-west1"])
 
 
 @pytest.mark.parametrize("mode", ["in_memory", "multi_processing"])
-def test_a_tfx_beam_executor_given_these_args_builds_no_copy_of_tfx(tmp_path, monkeypatch, mode):
+def test_a_tfx_beam_executor_on_a_local_runner_packages_nothing(tmp_path, monkeypatch, mode):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    args = with_dependencies([f"--direct_running_mode={mode}"], "/src/setup.py")
+    monkeypatch.setattr(dependency_utils, "make_beam_dependency_flags", dependency_utils.make_beam_dependency_flags)
+    package_code_for_remote_runners_only()
+    package_code_for_remote_runners_only()  # a second call changes nothing
 
-    executor = StatisticsGenExecutor(BaseBeamExecutor.Context(beam_pipeline_args=args))
+    executor = StatisticsGenExecutor(BaseBeamExecutor.Context(beam_pipeline_args=[f"--direct_running_mode={mode}"]))
 
-    assert "--setup_file=/src/setup.py" in executor._beam_pipeline_args
-    assert not any(arg.startswith("--extra_package") for arg in executor._beam_pipeline_args)
-    assert list(tmp_path.iterdir()) == []
+    assert not any(arg.startswith(("--extra_package", "--setup_file")) for arg in executor._beam_pipeline_args)
+    assert list(tmp_path.iterdir()) == []  # no copy of TFX, no sdist
+
+
+def test_a_remote_runner_still_gets_tfx_own_dependency_flags(monkeypatch):
+    seen = []
+    monkeypatch.setattr(dependency_utils, "make_beam_dependency_flags", lambda args: seen.append(args) or args + ["x"])
+    package_code_for_remote_runners_only()
+    remote = ["--runner=DataflowRunner", "--project=p", "--region=europe-west1"]
+
+    assert dependency_utils.make_beam_dependency_flags(remote) == remote + ["x"] and seen == [remote]
+    assert dependency_utils.make_beam_dependency_flags(["--direct_num_workers=1"]) == ["--direct_num_workers=1"]
