@@ -2,8 +2,13 @@
 
 Importing this package pins Keras 2 (tf-keras) as `tf.keras` before anything
 else can touch it: TFX's Transform and Evaluator need Keras 2, and TF 2.16
-fixes which Keras `tf.keras` means the first time it is used.
+fixes which Keras `tf.keras` means the first time it is used. It also caps the
+process's malloc arenas (components/memory.py) before any thread starts.
 """
-from components.keras_env import ensure_legacy_keras
+from components.memory import limit_malloc_arenas
+
+limit_malloc_arenas()  # before TensorFlow's import, which starts threads
+
+from components.keras_env import ensure_legacy_keras  # noqa: E402
 
 ensure_legacy_keras()

@@ -14,7 +14,8 @@ import sys
 import time
 from typing import Callable, Optional
 
-from tfx import v1 as tfx
+from tfx.orchestration import metadata as tfx_metadata
+from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
 
 from components.constants import REJECTED_FILES_CSV
@@ -96,10 +97,10 @@ def _execute(config: PipelineConfig, log: Callable[[str], None], verbose: bool, 
     run["beam_args"] = config.beam_args
     _ensure_weights(config, log)
 
-    metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+    metadata = tfx_metadata.sqlite_metadata_connection_config(config.metadata_path)
     pipeline = create_pipeline(config, metadata_connection_config=metadata)
     package_code_for_remote_runners_only()
-    runner = tfx.orchestration.LocalDagRunner() if config.runner == "local" else BeamDagRunner()
+    runner = LocalDagRunner() if config.runner == "local" else BeamDagRunner()
     node_ids = [component.id for component in pipeline.components]
     run["planned_components"] = node_ids
     log(f"running {len(node_ids)} components with {type(runner).__name__}; outputs in {config.output_dir}")

@@ -1,8 +1,10 @@
 """Trainer entry point: run_fn, named by import path in the pipeline (pipeline/pipeline.py: RUN_FN)."""
+import gc
 import math
 import time
 
 import tensorflow_transform as tft
+import tf_keras as keras
 from absl import logging
 
 from components import constants
@@ -74,3 +76,8 @@ def run_fn(fn_args):
     model.save(fn_args.serving_model_dir, save_format="tf", signatures=signatures, include_optimizer=False,
                save_traces=False)
     print(f"Trainer: model saved to {fn_args.serving_model_dir} in {time.monotonic() - started:.1f}s", flush=True)
+    # A local run's Evaluator loads the SavedModel next, in this process: the training model, its
+    # graphs and the datasets' buffers are freed first instead of adding to its peak memory.
+    del model, signatures, train, evaluation
+    keras.backend.clear_session()
+    gc.collect()

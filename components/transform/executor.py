@@ -11,9 +11,9 @@ from typing import Dict, Tuple
 
 import apache_beam as beam
 import pyarrow as pa
-from tfx import v1 as tfx
 from tfx.components.transform import executor as tfx_transform_executor
 from tfx.components.transform import labels
+from tfx.components.transform.component import Transform
 from tfx.dsl.components.base import executor_spec
 
 _TFX_PROCESSOR = tfx_transform_executor.TransformProcessor
@@ -46,7 +46,7 @@ class UncompressedTransformExecutor(tfx_transform_executor.Executor):
             tfx_transform_executor.TransformProcessor = _TFX_PROCESSOR
 
 
-class UncompressedTransform(tfx.components.Transform):
-    """tfx.components.Transform with the executor above; same parameters, outputs and cache keys otherwise."""
+class UncompressedTransform(Transform):
+    """TFX's Transform with the executor above; same parameters, outputs and cache keys otherwise."""
 
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(UncompressedTransformExecutor)
