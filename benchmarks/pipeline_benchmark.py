@@ -1,7 +1,7 @@
 """The project's figures: the pipeline next to a plain Keras script, per component, and as the data grows.
 
     python benchmarks/pipeline_benchmark.py [--data-dir DIR] [--config FILE] [--epochs 2]
-        [--skip-baseline] [--scaling 1000,2000,8000 [--scaling-only]] [--compare-random] [--keep DIR]
+        [--skip-baseline] [--scaling 1000,2000,8000 [--scaling-only]] [--compare-random] [--notebook-baseline] [--keep DIR]
 
 1. The plain tf_keras script (benchmarks/plain_keras_baseline.py), then the whole pipeline, one after the
    other, on the same images, split, epochs and head; each in a fresh child process, so wall time and
@@ -70,9 +70,10 @@ def run_pipeline(data_dir, output_dir, flags, log_path):
         return json.load(handle), seconds, peak
 
 
-def run_plain(data_dir, epochs, settings_file, log_path):
+def run_plain(data_dir, epochs, settings_file, log_path, autograph_rules="project"):
     command = [sys.executable, os.path.join(REPO_ROOT, "benchmarks", "plain_keras_baseline.py"),
-               "--data-dir", data_dir, "--epochs", str(epochs)] + (["--config", settings_file] if settings_file else [])
+               "--data-dir", data_dir, "--epochs", str(epochs), "--autograph-rules", autograph_rules] + (
+                   ["--config", settings_file] if settings_file else [])
     code, seconds, peak = measure(command, log_path)
     check(code, log_path, "the plain Keras script")
     with open(log_path) as handle:
@@ -140,6 +141,12 @@ def compare_with_plain(args, scratch, settings_file, common_flags):
         print(f"plain Keras script: {plain_seconds:.0f} s wall, peak RSS {plain_peak:.0f} MB, eval accuracy "
               f"{plain['eval_accuracy']} ({plain['train_images']} train / {plain['eval_images']} eval images), "
               f"epochs {plain['epoch_seconds']} s", flush=True)
+        if args.notebook_baseline:
+            notebook, notebook_seconds, notebook_peak = run_plain(
+                args.data_dir, args.epochs, settings_file, os.path.join(scratch, "plain-notebook.log"), "tensorflow")
+            print(f"plain Keras script with TensorFlow's own AutoGraph rules (a notebook): {notebook_seconds:.0f} s "
+                  f"wall, peak RSS {notebook_peak:.0f} MB, eval accuracy {notebook['eval_accuracy']}, epochs "
+                  f"{notebook['epoch_seconds']} s", flush=True)
     log = os.path.join(scratch, "pipeline.log")
     summary, seconds, peak = run_pipeline(args.data_dir, os.path.join(scratch, "run"), common_flags, log)
     print(f"pipeline: {seconds:.0f} s wall, peak RSS {peak:.0f} MB, eval accuracy {accuracy_of(summary)}, "
@@ -147,6 +154,9 @@ def compare_with_plain(args, scratch, settings_file, common_flags):
     if not args.skip_baseline:
         print(f"ratio pipeline / plain: wall {seconds / plain_seconds:.2f}x (goal <= 1.3x), "
               f"peak RSS {peak / plain_peak:.2f}x (goal <= 1.25x)")
+        if args.notebook_baseline:
+            print(f"ratio pipeline / notebook: wall {seconds / notebook_seconds:.2f}x, "
+                  f"peak RSS {peak / notebook_peak:.2f}x")
     print_components(summary, image_count(summary))
 
 
@@ -183,6 +193,8 @@ def main():
     parser.add_argument("--scaling", help="comma-separated image counts, e.g. 1000,2000,8000")
     parser.add_argument("--scaling-only", action="store_true", help="with --scaling: only the scaling runs")
     parser.add_argument("--compare-random", action="store_true")
+    parser.add_argument("--notebook-baseline", action="store_true",
+                        help="also run the plain script with TensorFlow's own AutoGraph rules, as a notebook does")
     parser.add_argument("--keep", help="keep logs and outputs in this folder instead of a temporary one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="transfer-benchmark-") as temporary:
