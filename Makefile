@@ -39,7 +39,7 @@ test-fast: install
 	$(VENV)/bin/python -m pytest tests -ra -m "not e2e"
 
 benchmark: install
-	$(VENV)/bin/python benchmarks/pipeline_benchmark.py
+	$(VENV)/bin/python benchmarks/pipeline_benchmark.py --notebook-baseline
 
 # What `make clean` deletes in every run folder under outputs/ (names as in pipeline/config.py and
 # pipeline/run_lock.py): artifacts, ML Metadata, summaries, locks. Served models are never deleted:
