@@ -1,8 +1,8 @@
 """Training and eval input: the Transform's TFRecords -> (image, label) batches.
 
 Plain tf.data over the files (components/tfrecords.py tells plain from GZIP by
-the name) with the transformed feature spec: TFX's TFXIO data accessor does the same through Apache Arrow and
-took about 5 s to set up each dataset.
+the name) with the transformed feature spec: TFX's TFXIO data accessor does the
+same through Apache Arrow and took about 5 s to set up each dataset.
 """
 from __future__ import annotations
 
@@ -26,9 +26,10 @@ _FIXED_PARALLELISM.autotune.enabled = False
 
 
 def without_autograph(function):
-    """tf.data traces map functions through AutoGraph, which would rewrite the Keras augmentation
-    layers' source, about 10 s per Trainer run; the project's map functions have no Python control
-    flow on tensors."""
+    """tf.data traces map functions through AutoGraph. The Keras augmentation layers' own code is
+    left alone by the tf_keras rule (components/keras_env.py), which took over the 10 s per Trainer
+    run this once saved; the project's map functions still skip it, having no Python control flow
+    on tensors, and a lambda whose source AutoGraph cannot find would otherwise print a warning."""
     return tf.autograph.experimental.do_not_convert(function)
 
 
