@@ -5,7 +5,8 @@ against the integer label. Accuracy is gated on the whole eval set, and
 because the eval set is also sliced by class, the accuracy of each class's
 slice (that class's recall) is gated too: a candidate that gains on average
 by giving up one class is refused. The confusion matrix is computed for the
-run summary (per-class precision and recall are read from it).
+run summary (per-class precision and recall are read from it), and the
+candidate's mistakes for the report's gallery (components/promotion/eval_mistakes.py).
 """
 import dataclasses
 
@@ -13,6 +14,7 @@ import tensorflow_model_analysis as tfma
 
 from components import constants
 from components.model.signatures import PROBABILITIES, SERVING_DEFAULT
+from components.promotion.eval_mistakes import EvalMistakes
 
 ACCURACY = "accuracy"
 CONFUSION_MATRIX = "MultiClassConfusionMatrixPlot"
@@ -65,7 +67,13 @@ def build_eval_config(thresholds: GateThresholds) -> tfma.EvalConfig:
         slicing_specs=[overall, per_class],
         metrics_specs=[
             tfma.MetricsSpec(
-                metrics=[accuracy, tfma.MetricConfig(class_name="ExampleCount"), tfma.MetricConfig(class_name=CONFUSION_MATRIX)]
+                metrics=[
+                    accuracy,
+                    tfma.MetricConfig(class_name="ExampleCount"),
+                    tfma.MetricConfig(class_name=CONFUSION_MATRIX),
+                    # What the report's gallery shows, recorded here so that nothing runs the model again.
+                    tfma.MetricConfig(class_name=EvalMistakes.__name__, module=EvalMistakes.__module__),
+                ]
             )
         ],
     )

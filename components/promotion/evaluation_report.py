@@ -7,6 +7,8 @@ from typing import Dict, List, Optional
 
 import tensorflow_model_analysis as tfma
 
+from components.promotion.eval_mistakes import EVAL_MISTAKES
+
 
 def _slice_name(slice_key) -> str:
     """(('class_name', b'horses'),) -> 'class_name=horses'; the empty key is the whole eval set."""
@@ -26,10 +28,27 @@ def _plain(metrics: dict) -> Dict[str, float]:
     return values
 
 
-def _model_names(evaluation_uri: str) -> List[str]:
+def _model_specs(evaluation_uri: str) -> List[dict]:
     with open(os.path.join(evaluation_uri, "eval_config.json")) as handle:
         config = json.load(handle)
-    return [spec.get("name", "") for spec in config.get("evalConfig", config).get("modelSpecs", [])] or [""]
+    return config.get("evalConfig", config).get("modelSpecs", [])
+
+
+def _model_names(evaluation_uri: str) -> List[str]:
+    return [spec.get("name", "") for spec in _model_specs(evaluation_uri)] or [""]
+
+
+def read_mistakes(evaluation_uri: str) -> Optional[dict]:
+    """The candidate's eval mistakes on the whole eval split, as the Evaluator recorded them
+    ({"evaluated", "wrong", "mistakes": [{file, label, probabilities}]}); None if this evaluation has none."""
+    candidate = next((s.get("name", "") for s in _model_specs(evaluation_uri) if not s.get("isBaseline")), "")
+    for metrics in tfma.load_metrics(evaluation_uri):
+        if metrics.slice_key.single_slice_keys:
+            continue  # a class's slice; the overall one holds every eval example
+        for entry in metrics.metric_keys_and_values:
+            if entry.key.name == EVAL_MISTAKES and entry.key.model_name == candidate:
+                return json.loads(entry.value.bytes_value)
+    return None
 
 
 def _confusion_counts(plots: dict) -> Optional[List[List[int]]]:

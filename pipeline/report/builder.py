@@ -94,19 +94,10 @@ def _per_class(summary: dict, classes: List[str]) -> Optional[Dict[str, dict]]:
     return {name: found[name] for name in classes if name in found} or None
 
 
-def _confusion_from_gallery(gallery: Optional[dict], classes: List[str]) -> Optional[dict]:
-    if not gallery or not gallery["evaluated"]:
-        return None
-    return {"classes": classes, "counts": gallery["counts"], "source": "the candidate's predictions on the eval split"}
-
-
 def _gallery(artifacts: RunArtifacts, classes: List[str]) -> Optional[dict]:
-    if not artifacts.model or not artifacts.examples or len(classes) < 2:
+    if not artifacts.evaluation or not artifacts.examples or len(classes) < 2:
         return None
-    model_dir = os.path.join(artifacts.model, "Format-Serving")
-    if not os.path.isdir(model_dir):
-        return None
-    return misclassified(model_dir, artifacts.examples, classes)
+    return misclassified(artifacts.evaluation, artifacts.examples, classes)
 
 
 def _evaluation_section(summary: dict, artifacts: RunArtifacts, classes: List[str]) -> dict:
@@ -119,7 +110,7 @@ def _evaluation_section(summary: dict, artifacts: RunArtifacts, classes: List[st
         "metrics": metrics,
         "metric_names": sorted({n for model in metrics.values() for n in model.get("overall", {}) if not n.endswith(DIFF)}),
         "per_class": _per_class(summary, classes),
-        "confusion_matrix": confusion or _confusion_from_gallery(gallery, classes),
+        "confusion_matrix": confusion,
         "gallery": gallery,
         "baseline": summary.get("baseline"),
     }

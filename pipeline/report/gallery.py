@@ -1,22 +1,25 @@
 """The eval images the candidate got wrong: thumbnails with true class, predicted class and probabilities.
 
-The candidate SavedModel's serving_default signature (serialized tf.Examples,
-the same entry point TFMA evaluated) is run on the eval split.
+The mistakes are the Evaluator's own (its eval_mistakes metric, recorded while
+it ran the candidate's serving signature on the eval split for the gate), so
+the report shows exactly what the gate judged and never runs the model again;
+only the images are read back, from the eval split.
 """
 from __future__ import annotations
 
 import base64
 import io
-from typing import List
+from typing import List, Optional
 
 from PIL import Image
 
 from components import constants
+from components.promotion.eval_mistakes import DEFAULT_KEPT
+from components.promotion.evaluation_report import read_mistakes
 from pipeline.report.eval_examples import features_of, serialized_examples
 
-MAX_IMAGES = 24  # thumbnails shown
+MAX_IMAGES = DEFAULT_KEPT  # thumbnails shown: as many as the Evaluator keeps
 THUMBNAIL_PX = 96
-BATCH = 32
 
 
 def thumbnail(encoded: bytes, size: int = THUMBNAIL_PX) -> str:
@@ -30,51 +33,31 @@ def thumbnail(encoded: bytes, size: int = THUMBNAIL_PX) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _class_probabilities(outputs: dict, row: int, class_names: List[str]) -> dict:
-    """{class: probability}: the probabilities vector where the model has one, else the binary P(class 1)."""
-    if "probabilities" in outputs:
-        return {name: round(float(p), 4) for name, p in zip(class_names, outputs["probabilities"][row])}
-    positive = float(outputs["probability"][row].reshape(-1)[0])
-    return {class_names[0]: round(1 - positive, 4), class_names[1]: round(positive, 4)}
-
-
-def misclassified(model_dir: str, examples_uri: str, class_names: List[str], limit: int = MAX_IMAGES) -> dict:
-    """{"evaluated": n, "wrong": n, "counts": confusion counts [true][predicted],
-    "images": [{thumbnail, file, true, predicted, probabilities}] (the first `limit` wrong ones)}."""
-    import tensorflow as tf
-
-    predict = tf.saved_model.load(model_dir).signatures["serving_default"]
-    input_name = next(iter(predict.structured_input_signature[1]))  # "examples"
-    evaluated, wrong, images = 0, 0, []
-    counts = [[0] * len(class_names) for _ in class_names]
-    batch: List[bytes] = []
-
-    def flush():
-        nonlocal evaluated, wrong
-        outputs = {k: v.numpy() for k, v in predict(**{input_name: tf.constant(batch)}).items()}
-        for row, serialized in enumerate(batch):
-            example = features_of(serialized)
-            predicted = int(outputs["class_id"][row].reshape(-1)[0])
-            evaluated += 1
-            counts[example["label"]][predicted] += 1
-            if predicted == example["label"]:
-                continue
-            wrong += 1
-            if len(images) < limit:
-                images.append({
-                    "thumbnail": thumbnail(example["image"]),
-                    "file": example["file"],
-                    "true": class_names[example["label"]],
-                    "predicted": class_names[predicted],
-                    "probabilities": _class_probabilities(outputs, row, class_names),
-                })
-        batch.clear()
-
+def misclassified(evaluation_uri: str, examples_uri: str, class_names: List[str], limit: int = MAX_IMAGES) -> Optional[dict]:
+    """{"evaluated": n, "wrong": n, "images": [{thumbnail, file, true, predicted, probabilities}]}: the `limit`
+    most confident mistakes; None when the evaluation recorded none (made by an older version of the pipeline)."""
+    recorded = read_mistakes(evaluation_uri)
+    if recorded is None:
+        return None
+    mistakes = {m["file"]: m for m in recorded["mistakes"][:limit]}
+    encoded = {}
     for serialized in serialized_examples(examples_uri, constants.EVAL_SPLIT):
-        batch.append(serialized)
-        if len(batch) == BATCH:
-            flush()
-    if batch:
-        flush()
-    return {"evaluated": evaluated, "wrong": wrong, "counts": counts, "images": images}
-
+        example = features_of(serialized)
+        if example["file"] in mistakes:
+            encoded[example["file"]] = example["image"]
+            if len(encoded) == len(mistakes):
+                break
+    images = []
+    for file_path, mistake in mistakes.items():
+        if file_path not in encoded:
+            continue  # not in this eval split: the evaluation belongs to other examples
+        probabilities = mistake["probabilities"]
+        predicted = max(range(len(probabilities)), key=probabilities.__getitem__)
+        images.append({
+            "thumbnail": thumbnail(encoded[file_path]),
+            "file": file_path,
+            "true": class_names[mistake["label"]],
+            "predicted": class_names[predicted],
+            "probabilities": dict(zip(class_names, probabilities)),
+        })
+    return {"evaluated": recorded["evaluated"], "wrong": recorded["wrong"], "images": images}

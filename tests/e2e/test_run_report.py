@@ -2,6 +2,7 @@
 part-way; `transfer-pipeline report` regenerates it, and the Kubeflow RunReport component writes the same page."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -109,6 +110,22 @@ def test_a_refused_candidate_report_names_the_failed_checks(refused_run, workspa
     assert "Blessed: no" in document.get_element_by_id("verdict").text_content()
     assert "not reached" not in document.get_element_by_id("components").text_content()
     assert "Not available: no epoch was trained" in document.text_content()  # --epochs 0
+    # The gallery is the Evaluator's own mistakes: as many as its confusion matrix has off the diagonal.
+    counts = summary["confusion_matrix"]["counts"]
+    wrong = sum(counts[t][p] for t in range(len(counts)) for p in range(len(counts)) if t != p)
+    assert wrong > 0 and f"{wrong} of {sum(map(sum, counts))} eval images misclassified" in document.text_content()
+    figures = document.get_element_by_id("gallery").findall(".//figure")
+    assert 0 < len(figures) <= min(wrong, 24)
+    confidence = []
+    for figure in figures:
+        caption = figure.find("figcaption").text_content()
+        file_path = figure.find(".//strong").text_content()
+        true_class = caption.split("true: ")[1].split("predicted: ")[0].strip()
+        predicted = caption.split("predicted: ")[1].split("P(")[0].strip()
+        assert file_path.startswith(true_class + "/") and predicted != true_class, caption
+        assert figure.find("img").get("src").startswith("data:image/jpeg;base64,")
+        confidence.append(float(re.match(r"[0-9.]+", caption.split(f"P({predicted}) = ")[1]).group()))
+    assert confidence == sorted(confidence, reverse=True)  # most confidently wrong first
 
     dom, screenshot, console = chromium(workspace / "report.html", height=1400)
     assert console == [] and "gate-checks" in dom and os.path.getsize(screenshot) > 20_000

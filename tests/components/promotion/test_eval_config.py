@@ -38,7 +38,7 @@ def test_the_model_is_read_through_its_probability_vector_and_sliced_by_class():
     assert (spec.signature_name, spec.prediction_key, spec.label_key) == (SERVING_DEFAULT, PROBABILITIES, constants.LABEL_KEY)
     assert [list(s.feature_keys) for s in config.slicing_specs] == [[], [constants.CLASS_NAME_KEY]]
     names = [m.class_name for m in config.metrics_specs[0].metrics]
-    assert names == ["SparseCategoricalAccuracy", "ExampleCount", CONFUSION_MATRIX]
+    assert names == ["SparseCategoricalAccuracy", "ExampleCount", CONFUSION_MATRIX, "EvalMistakes"]
 
 
 def test_per_class_precision_and_recall_come_from_the_confusion_matrix():
