@@ -8,7 +8,8 @@ large one spreads over one worker process per CPU, streaming bundles through wor
 process holding them. `beam_args` in the config (or --beam-args) overrides the choice; the run
 prints which it took and why.
 
-Whatever the mode, a local runner gets no packaged copy of the code (`package_code_for_remote_runners_only`).
+Whatever the mode, a local runner gets no packaged copy of the code (`package_code_for_remote_runners_only`),
+and no in-process worker weighs side inputs for a cache (`disable_beam_state_cache`).
 """
 from __future__ import annotations
 
@@ -70,6 +71,21 @@ def package_code_for_remote_runners_only() -> None:
 
     make_beam_dependency_flags.remote_runners_only = True
     dependency_utils.make_beam_dependency_flags = make_beam_dependency_flags
+
+
+def disable_beam_state_cache() -> None:
+    """Turns off the in-process Beam worker's cache of side inputs and user state.
+
+    The cache (100 MB, fixed in Beam's worker_handlers) weighs every value it stores with objsize,
+    which first walks the globals of every loaded module to exclude them: with TensorFlow, TFX and
+    TFMA loaded that walk takes about half a second, on every side input a component reads (the
+    Evaluator and each TFRecord sink read several). Without the cache a side input is read from the
+    runner's own memory, where it already is. Idempotent; call it in the process that runs the
+    executors.
+    """
+    from apache_beam.runners.portability.fn_api_runner import worker_handlers
+
+    worker_handlers.STATE_CACHE_SIZE_MB = 0
 
 
 def folder_bytes(path: str) -> int:

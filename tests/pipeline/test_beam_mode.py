@@ -66,3 +66,34 @@ def test_a_remote_runner_still_gets_tfx_own_dependency_flags(monkeypatch):
 
     assert dependency_utils.make_beam_dependency_flags(remote) == remote + ["x"] and seen == [remote]
     assert dependency_utils.make_beam_dependency_flags(["--direct_num_workers=1"]) == ["--direct_num_workers=1"]
+
+
+def _side_input_sum(beam_args):
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.testing.util import assert_that, equal_to
+
+    with beam.Pipeline(options=PipelineOptions(beam_args)) as pipeline:
+        offsets = pipeline | "Offsets" >> beam.Create([10, 20])
+        shifted = (pipeline | "Values" >> beam.Create([1, 2, 3])
+                   | beam.Map(lambda v, o: v + sum(o), beam.pvalue.AsList(offsets)))
+        assert_that(shifted, equal_to([31, 32, 33]))
+
+
+def test_without_the_state_cache_side_inputs_are_read_and_never_weighed(monkeypatch):
+    from apache_beam.runners.portability.fn_api_runner import worker_handlers
+    from apache_beam.runners.worker import statecache
+
+    from pipeline.beam_mode import IN_MEMORY_ARGS, disable_beam_state_cache
+
+    weighed = []
+    real = statecache.get_deep_size
+    monkeypatch.setattr(statecache, "get_deep_size", lambda *objs: weighed.append(1) or real(*objs))
+    monkeypatch.setattr(worker_handlers, "STATE_CACHE_SIZE_MB", 100)  # Beam's own value; restored afterwards
+    _side_input_sum(list(IN_MEMORY_ARGS))
+    assert weighed, "Beam's cache no longer weighs side inputs: disable_beam_state_cache may be obsolete"
+
+    weighed.clear()
+    disable_beam_state_cache()
+    _side_input_sum(list(IN_MEMORY_ARGS))
+    assert weighed == [] and worker_handlers.STATE_CACHE_SIZE_MB == 0
