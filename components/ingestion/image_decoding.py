@@ -91,14 +91,20 @@ def decode_candidate(candidate: ImageCandidate, max_pixels: int):
                     probe.draft(None, new_size)  # JPEG: decode at a reduced scale, never the full canvas
                 if probe.size[0] * probe.size[1] > _DECODED_PIXEL_LIMIT:
                     return None, _too_big(width, height, probe.size)
-                probe.load()  # a full decode: catches truncated and corrupt data
-                if oversized or mode not in _TF_DECODABLE.get(image_format, ()) or not _tensorflow_decodes(raw):
-                    encoded = _rgb_png_bytes(probe, new_size)
-                    if new_size:
-                        note = f"{width}x{height} image downscaled to {new_size[0]}x{new_size[1]} PNG"
-                    else:
-                        note = f"{image_format} {mode} image re-encoded as RGB PNG (not decodable by TensorFlow as is)"
-                    return encoded, note
+                as_is = not oversized and mode in _TF_DECODABLE.get(image_format, ())
+                if as_is and _tensorflow_decodes(raw):
+                    # The decoder Transform uses took it whole (it refuses truncated and corrupt data): one
+                    # full decode per image, where PIL's as well doubled ingestion's time.
+                    return raw, None
+                # Too big, or a format or damage TensorFlow refuses: PIL decodes it fully (refusing truncated
+                # and corrupt data) and it is re-encoded as a PNG that TensorFlow reads.
+                probe.load()
+                encoded = _rgb_png_bytes(probe, new_size)
+                if new_size:
+                    note = f"{width}x{height} image downscaled to {new_size[0]}x{new_size[1]} PNG"
+                else:
+                    note = f"{image_format} {mode} image re-encoded as RGB PNG (not decodable by TensorFlow as is)"
+                return encoded, note
     except Image.DecompressionBombError as err:
         return None, f"{err}; downscale it before ingestion"
     except (OSError, SyntaxError, ValueError) as err:
@@ -106,7 +112,6 @@ def decode_candidate(candidate: ImageCandidate, max_pixels: int):
             f"cannot decode as an image ({type(err).__name__}: {err}); the file is truncated or corrupt: "
             "re-export or re-copy it, or remove it"
         )
-    return raw, None
 
 
 def _bytes_feature(value: bytes) -> tf.train.Feature:

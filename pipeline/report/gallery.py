@@ -33,6 +33,14 @@ def thumbnail(encoded: bytes, size: int = THUMBNAIL_PX) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _preview(encoded: bytes) -> Optional[str]:
+    """The thumbnail, or None for an image TensorFlow decodes and PIL cannot (ingestion only needs the former)."""
+    try:
+        return thumbnail(encoded)
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
 def misclassified(evaluation_uri: str, examples_uri: str, class_names: List[str], limit: int = MAX_IMAGES) -> Optional[dict]:
     """{"evaluated": n, "wrong": n, "images": [{thumbnail, file, true, predicted, probabilities}]}: the `limit`
     most confident mistakes; None when the evaluation recorded none (made by an older version of the pipeline)."""
@@ -54,7 +62,7 @@ def misclassified(evaluation_uri: str, examples_uri: str, class_names: List[str]
         probabilities = mistake["probabilities"]
         predicted = max(range(len(probabilities)), key=probabilities.__getitem__)
         images.append({
-            "thumbnail": thumbnail(encoded[file_path]),
+            "thumbnail": _preview(encoded[file_path]),
             "file": file_path,
             "true": class_names[mistake["label"]],
             "predicted": class_names[predicted],

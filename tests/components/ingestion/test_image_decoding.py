@@ -71,6 +71,23 @@ def test_formats_transform_reads_are_kept_byte_for_byte(tmp_path, horse_rgb, nam
     assert_transform_can_decode(encoded)
 
 
+@pytest.mark.parametrize("kind", ["png", "jpeg"])
+def test_an_image_tensorflow_reads_is_decoded_once_and_a_cmyk_one_by_pil(tmp_path, horse_rgb, horse_png, horse_jpeg,
+                                                                       kind, monkeypatch):
+    from PIL import ImageFile
+
+    pil_decodes = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: pil_decodes.append(self.format) or real_load(self))
+
+    assert decode_file(tmp_path / f"ok.{kind}", horse_png if kind == "png" else horse_jpeg)[1] is None
+    assert pil_decodes == []  # TensorFlow's decode alone; PIL read the header only
+
+    encoded, note = decode_file(tmp_path / "cmyk.jpg", encode(horse_rgb.convert("CMYK"), "JPEG"))
+    assert set(pil_decodes) == {"JPEG"} and "re-encoded as RGB PNG" in note
+    assert_transform_can_decode(encoded)
+
+
 def test_every_real_image_is_accepted_unchanged(horse_or_human_dir):
     scan = scan_image_folder(str(horse_or_human_dir), DEFAULT_GROUP_PATTERN)
     notes = {}
