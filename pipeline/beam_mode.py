@@ -9,7 +9,8 @@ process holding them. `beam_args` in the config (or --beam-args) overrides the c
 prints which it took and why.
 
 Whatever the mode, a local runner gets no packaged copy of the code (`package_code_for_remote_runners_only`),
-and no in-process worker weighs side inputs for a cache (`disable_beam_state_cache`).
+no in-process worker weighs side inputs for a cache (`disable_beam_state_cache`), and no pipeline is
+first offered to Beam's downloadable Prism runner (`run_beam_on_fn_api_runner`).
 """
 from __future__ import annotations
 
@@ -86,6 +87,26 @@ def disable_beam_state_cache() -> None:
     from apache_beam.runners.portability.fn_api_runner import worker_handlers
 
     worker_handlers.STATE_CACHE_SIZE_MB = 0
+
+
+# The runner Beam's DirectRunner itself settles on for these pipelines once Prism is out of the way.
+FN_API_RUNNER = "FnApiRunner"
+
+
+def run_beam_on_fn_api_runner() -> None:
+    """Makes the FnApiRunner the runner of every Beam pipeline in this process that names none.
+
+    Beam's DirectRunner (2.74 here) first tries each pipeline on Prism, a Go runner it downloads from
+    GitHub on first use, and falls back to the FnApiRunner when that fails. On a machine with internet
+    access every component, and the BeamDagRunner's own pipeline, would run on Prism: another runner
+    than the in-process or multi-process mode chosen and measured here, with its own threading. Without
+    access, every pipeline's attempt starts a worker pool, fails and leaves an empty folder in the temp
+    dir. The FnApiRunner honours direct_running_mode and direct_num_workers, and a runner named in the
+    Beam args still wins. Idempotent; call it in the process that runs the pipelines.
+    """
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    StandardOptions.DEFAULT_RUNNER = FN_API_RUNNER
 
 
 def folder_bytes(path: str) -> int:

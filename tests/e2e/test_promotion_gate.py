@@ -93,6 +93,8 @@ def test_no_beam_component_packages_code_into_the_temp_dir(first_run, run_temp_d
     assert first_run[0]["status"] == "succeeded"
     assert [str(path) for path in run_temp_dir.rglob("*.tar.gz")] == []
     assert [str(path) for path in run_temp_dir.rglob("tfx_ephemeral*")] == []
+    # Nor is any pipeline first offered to Beam's Prism runner, whose failed download left a folder each time.
+    assert [str(path) for path in run_temp_dir.glob("beam-temp*")] == []
 
 
 def test_a_normal_run_prints_progress_and_summary_and_nothing_that_looks_like_an_error(first_run):

@@ -97,3 +97,28 @@ def test_without_the_state_cache_side_inputs_are_read_and_never_weighed(monkeypa
     disable_beam_state_cache()
     _side_input_sum(list(IN_MEMORY_ARGS))
     assert weighed == [] and worker_handlers.STATE_CACHE_SIZE_MB == 0
+
+
+def test_pipelines_that_name_no_runner_are_never_offered_to_prism(monkeypatch):
+    from apache_beam.options.pipeline_options import StandardOptions
+    from apache_beam.runners.portability import prism_runner
+
+    from pipeline.beam_mode import IN_MEMORY_ARGS, run_beam_on_fn_api_runner
+
+    offered = []
+
+    def offline_prism(self, pipeline, options):  # as on a machine without internet: the download fails
+        offered.append(pipeline)
+        raise RuntimeError("Unable to fetch remote prism binary")
+
+    monkeypatch.setattr(prism_runner.PrismRunner, "run_pipeline", offline_prism)
+    monkeypatch.setattr(StandardOptions, "DEFAULT_RUNNER", "DirectRunner")  # Beam's own default; restored after
+    _side_input_sum(list(IN_MEMORY_ARGS))
+    assert offered, "Beam's DirectRunner no longer tries Prism first: run_beam_on_fn_api_runner may be obsolete"
+
+    offered.clear()
+    run_beam_on_fn_api_runner()
+    _side_input_sum(list(IN_MEMORY_ARGS))
+    _side_input_sum([])  # the BeamDagRunner's own pipeline names no options at all
+    assert offered == []
+    assert runs_locally([]) and runs_locally(["--runner=FnApiRunner"])
