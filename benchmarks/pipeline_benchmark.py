@@ -12,8 +12,8 @@
    per image for each component and the peak memory at each size.
 3. --compare-random: the same split and epochs with a randomly initialised frozen base.
 
---config takes a settings file's grouping (group_pattern, groups_span_classes, eval_fraction) only,
-so every run trains with the defaults. Figures only; nothing here asserts a speed.
+--config takes a settings file's grouping (group_pattern, groups_span_classes, stratify_by_source_kind,
+eval_fraction) only, so every run trains with the defaults. Figures only; nothing here asserts a speed.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from PIL import Image
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
-GROUPING_KEYS = ("group_pattern", "groups_span_classes", "eval_fraction")
+GROUPING_KEYS = ("group_pattern", "groups_span_classes", "stratify_by_source_kind", "eval_fraction")
 # Re-encoded copies for the scaling sets: (scale, crop box as fractions of width and height).
 VARIANTS = [(1.0, (0, 0, 1, 1)), (0.7, (0, 0, 1, 1)), (1.4, (0, 0, 1, 1)), (1.0, (0.05, 0.05, 0.95, 0.95)),
             (0.85, (0.1, 0, 1, 0.9)), (1.2, (0, 0.1, 0.9, 1)), (0.6, (0.08, 0.08, 0.92, 0.92)), (1.0, (0.15, 0.15, 1, 1)),

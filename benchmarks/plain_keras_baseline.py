@@ -50,7 +50,8 @@ def split_files(data_dir: str, config_path: str | None):
     scan = scan_image_folder(data_dir, settings.get("group_pattern", DEFAULT_GROUP_PATTERN),
                              groups_span_classes=settings.get("groups_span_classes", False))
     split_of = assign_splits(scan.candidates, settings.get("eval_fraction", 0.2),
-                             settings.get("split_seed", PipelineConfig.split_seed))
+                             settings.get("split_seed", PipelineConfig.split_seed),
+                             by_source_kind=settings.get("stratify_by_source_kind", False))
     splits = {"train": ([], []), "eval": ([], [])}
     for candidate in scan.candidates:
         paths, labels = splits[split_of[candidate.group]]

@@ -97,9 +97,10 @@ def load_images(data_dir: str):
     with open(CONFIG) as handle:
         config = yaml.safe_load(handle)
     scan = scan_image_folder(data_dir, config["group_pattern"], groups_span_classes=config["groups_span_classes"])
-    holdout = assign_splits(scan.candidates, 0.2, HOLDOUT_SEED)
+    by_kind = config.get("stratify_by_source_kind", False)
+    holdout = assign_splits(scan.candidates, 0.2, HOLDOUT_SEED, by_source_kind=by_kind)
     rest = [c for c in scan.candidates if holdout[c.group] == "train"]
-    inner = assign_splits(rest, config["eval_fraction"], "transfer-pipeline")
+    inner = assign_splits(rest, config["eval_fraction"], "transfer-pipeline", by_source_kind=by_kind)
     role = {c.path: ("test" if holdout[c.group] == "eval" else inner[c.group]) for c in scan.candidates}
     images, labels, roles = [], [], []
     for candidate in scan.candidates:

@@ -41,6 +41,9 @@ class PipelineConfig:
     # True when one source (a video clip) holds images of several classes: its
     # group is then the subject alone, and all its images share one split.
     groups_span_classes: bool = False
+    # True: eval takes about eval_fraction of each naming scheme of group_pattern (each capture group
+    # of a pattern with alternatives: video clips, photo sessions, ...) rather than of each class alone.
+    stratify_by_source_kind: bool = False
     split_seed: str = "transfer-pipeline"
     # Images with more pixels than this are downscaled (not dropped) at ingestion.
     max_image_pixels: int = 4096 * 4096

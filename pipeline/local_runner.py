@@ -63,7 +63,8 @@ def _preflight(config: PipelineConfig, log: Callable[[str], None]) -> PipelineCo
     log(f"data: {config.data_dir}: {len(scan.candidates)} image files in {len(scan.class_names)} classes ({counts})")
     for warning in scan.warnings:
         log(f"warning: {warning}")
-    split_of = assign_splits(scan.candidates, config.eval_fraction, config.split_seed)
+    split_of = assign_splits(scan.candidates, config.eval_fraction, config.split_seed,
+                             by_source_kind=config.stratify_by_source_kind)
     require_every_class_in_eval(scan.candidates, split_of, config.eval_fraction, config.data_dir)
     schema_path = config.schema_path or find_schema_for(scan.class_names, DEFAULT_SCHEMA_DIR)
     if not schema_path:

@@ -65,6 +65,7 @@ def _example_gen(config: PipelineConfig):
         split_seed=config.split_seed,
         max_image_pixels=config.max_image_pixels,
         groups_span_classes=config.groups_span_classes,
+        stratify_by_source_kind=config.stratify_by_source_kind,
     )
     return image_folder_example_gen(config.data_dir, settings)
 

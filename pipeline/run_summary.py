@@ -174,6 +174,7 @@ def artifact_summary(rows: List[dict]) -> dict:
         summary["groups_per_split"] = report["groups_per_split"]
         summary["groups_in_both_splits"] = report["groups_in_both_splits"]
         summary["ungrouped_files_per_split"] = report.get("ungrouped_files_per_split", {})
+        summary["images_per_source_kind"] = report.get("images_per_source_kind", {})
         summary["rejected_files"] = report["rejected"]
         summary["converted_files"] = report["converted"]
         summary["warnings"] = report["warnings"]

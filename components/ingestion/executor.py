@@ -41,6 +41,7 @@ def _decode(item, max_pixels: int) -> dict:
         "class_name": candidate.class_name,
         "group": candidate.group,
         "grouped": candidate.grouped,
+        "source_kind": candidate.source_kind,
         "split": split,
         "accepted": encoded is not None,
         "note": note,
@@ -58,7 +59,8 @@ class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
         settings = IngestionSettings.from_exec_properties(exec_properties)
         data_dir = exec_properties[standard_component_specs.INPUT_BASE_KEY]
         scan = scan_image_folder(data_dir, settings.group_pattern, groups_span_classes=settings.groups_span_classes)
-        split_of = assign_splits(scan.candidates, settings.eval_fraction, settings.split_seed)
+        split_of = assign_splits(scan.candidates, settings.eval_fraction, settings.split_seed,
+                                 by_source_kind=settings.stratify_by_source_kind)
         require_every_class_in_eval(scan.candidates, split_of, settings.eval_fraction, data_dir)  # also on Kubeflow
         self._scan = scan
         # print, not logging: the user sees it whatever the log level (like the Trainer's epochs).

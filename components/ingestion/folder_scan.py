@@ -36,6 +36,8 @@ class ImageCandidate:
     label: int
     group: str
     grouped: bool = True  # False: the name did not match the group pattern, so the file is a group of its own
+    # Which naming scheme (the pattern's capture group) the name matched: "group 2"; "" when it matched none.
+    source_kind: str = ""
 
 
 @dataclasses.dataclass
@@ -61,6 +63,15 @@ def subject_of(file_stem: str, group_pattern: str) -> Optional[str]:
     if not match:
         return None
     return next((group for group in match.groups() if group is not None), None)
+
+
+def source_kind_of(file_stem: str, group_pattern: str) -> str:
+    """"group N" for the pattern's capture group N that took part in the match (one naming scheme of a
+    pattern with alternatives: egohands frames, video clips, ...); "" when the name does not match."""
+    match = re.match(group_pattern, file_stem)
+    if not match:
+        return ""
+    return next((f"group {n}" for n, group in enumerate(match.groups(), 1) if group is not None), "")
 
 
 def group_of(class_name: str, file_stem: str, group_pattern: str, span_classes: bool = False) -> str:
@@ -157,7 +168,8 @@ def scan_image_folder(
         for path, relative in files_by_class[name]:
             stem = os.path.splitext(os.path.basename(path))[0]
             group = group_of(name, stem, group_pattern, groups_span_classes)
-            candidates.append(ImageCandidate(path, relative, name, label, group, subject_of(stem, group_pattern) is not None))
+            kind = source_kind_of(stem, group_pattern)
+            candidates.append(ImageCandidate(path, relative, name, label, group, bool(kind), kind))
     return FolderScan(data_dir, class_names, candidates, rejected, warnings)
 
 

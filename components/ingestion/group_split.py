@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from typing import Dict, Iterable
+from typing import Dict, Iterable, Tuple
 
 from components.constants import EVAL_SPLIT, TRAIN_SPLIT
 from components.ingestion.folder_scan import DataError
@@ -23,7 +23,7 @@ def stable_rank(seed: str, name: str) -> str:
     return hashlib.sha256(f"{seed}\x00{name}".encode("utf-8")).hexdigest()
 
 
-def assign_splits(candidates: Iterable, eval_fraction: float, seed: str) -> Dict[str, str]:
+def assign_splits(candidates: Iterable, eval_fraction: float, seed: str, by_source_kind: bool = False) -> Dict[str, str]:
     """Maps each group to 'train' or 'eval'.
 
     Groups are taken in hash order into eval while any class they hold still
@@ -33,27 +33,36 @@ def assign_splits(candidates: Iterable, eval_fraction: float, seed: str) -> Dict
     of each class (in that order) stays in train, so a class with a single
     group is wholly in train. A group may hold several classes: it goes to
     one split whole. Returns {group: split}.
+
+    by_source_kind: the same, with each naming scheme of the group pattern
+    (the candidate's source_kind: video clips, egohands frames, ...) and
+    class as its own stratum, so that eval holds about `eval_fraction` of
+    every kind of source instead of whichever kind has the most groups;
+    a kind with a single group stays in train.
     """
+    def stratum(candidate) -> Tuple[str, str]:
+        return (candidate.source_kind if by_source_kind else "", candidate.class_name)
+
     images: Dict[str, Counter] = defaultdict(Counter)
     for candidate in candidates:
-        images[candidate.group][candidate.class_name] += 1
+        images[candidate.group][stratum(candidate)] += 1
     ordered = sorted(images, key=lambda g: stable_rank(seed, g))
-    per_class: Counter = Counter()
-    last_group_of_class: Dict[str, str] = {}
+    per_stratum: Counter = Counter()
+    last_group_of: Dict[Tuple[str, str], str] = {}
     for group in ordered:
-        per_class.update(images[group])
-        last_group_of_class.update({class_name: group for class_name in images[group]})
+        per_stratum.update(images[group])
+        last_group_of.update({key: group for key in images[group]})
 
     split_of: Dict[str, str] = {}
     in_eval: Counter = Counter()
     for group in ordered:
-        classes = images[group]
-        keep_for_train = any(last_group_of_class[name] == group for name in classes)
-        wanted = any(in_eval[name] < eval_fraction * per_class[name] for name in classes)
-        too_big = any(in_eval[name] + count > OVERSHOOT * eval_fraction * per_class[name] for name, count in classes.items())
+        strata = images[group]
+        keep_for_train = any(last_group_of[key] == group for key in strata)
+        wanted = any(in_eval[key] < eval_fraction * per_stratum[key] for key in strata)
+        too_big = any(in_eval[key] + count > OVERSHOOT * eval_fraction * per_stratum[key] for key, count in strata.items())
         if wanted and not keep_for_train and not too_big:
             split_of[group] = EVAL_SPLIT
-            in_eval.update(classes)
+            in_eval.update(strata)
         else:
             split_of[group] = TRAIN_SPLIT
     return split_of

@@ -23,11 +23,13 @@ def build_report(scan: FolderScan, outcomes: Iterable[dict]) -> dict:
     converted = []
     groups = defaultdict(set)
     ungrouped = defaultdict(int)
+    by_kind = defaultdict(lambda: defaultdict(int))
     for outcome in sorted(outcomes, key=lambda o: o["file"]):
         if outcome["accepted"]:
             counts[outcome["split"]][outcome["class_name"]] += 1
             groups[outcome["split"]].add(outcome["group"])
             ungrouped[outcome["split"]] += int(not outcome.get("grouped", True))
+            by_kind[outcome["split"]][outcome.get("source_kind") or "ungrouped"] += 1
             if outcome["note"]:
                 converted.append({"file": outcome["file"], "note": outcome["note"]})
         else:
@@ -42,6 +44,8 @@ def build_report(scan: FolderScan, outcomes: Iterable[dict]) -> dict:
         "groups_in_both_splits": sorted(set.intersection(*groups.values())) if len(groups) > 1 else [],
         # Files whose names did not match the group pattern: each is a group of its own.
         "ungrouped_files_per_split": {split: ungrouped[split] for split in sorted(groups)},
+        # Images per naming scheme of the group pattern ("group N": its capture group N) in each split.
+        "images_per_source_kind": {split: dict(sorted(by_kind[split].items())) for split in sorted(groups)},
         "rejected": [r.as_row() for r in sorted(rejected, key=lambda r: r.path)],
         "converted": converted,
         "warnings": scan.warnings,

@@ -15,6 +15,7 @@ class IngestionSettings:
     split_seed: str
     max_image_pixels: int
     groups_span_classes: bool = False
+    stratify_by_source_kind: bool = False
 
     def to_custom_config(self) -> example_gen_pb2.CustomConfig:
         packed = any_pb2.Any()
@@ -34,6 +35,7 @@ class IngestionSettings:
             split_seed=raw["split_seed"],
             max_image_pixels=int(raw["max_image_pixels"]),
             groups_span_classes=bool(raw.get("groups_span_classes", False)),
+            stratify_by_source_kind=bool(raw.get("stratify_by_source_kind", False)),
         )
 
     def describe(self) -> str:

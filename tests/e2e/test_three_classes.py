@@ -38,7 +38,8 @@ def split_by_file(data_dir: Path, seed: str = PipelineConfig.split_seed) -> dict
     with open(CONFIG) as handle:
         config = yaml.safe_load(handle)
     scan = scan_image_folder(str(data_dir), config["group_pattern"], groups_span_classes=True)
-    split_of = assign_splits(scan.candidates, config["eval_fraction"], seed)
+    split_of = assign_splits(scan.candidates, config["eval_fraction"], seed,
+                             by_source_kind=config.get("stratify_by_source_kind", False))
     return {c.relative_path: split_of[c.group] for c in scan.candidates}
 
 

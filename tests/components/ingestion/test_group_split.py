@@ -1,5 +1,6 @@
 """components/ingestion/group_split.py: subject-wise, deterministic train/eval split."""
 import re
+from pathlib import Path
 from collections import Counter, defaultdict
 
 import pytest
@@ -115,3 +116,45 @@ def test_a_split_that_leaves_a_class_out_of_eval_is_refused_naming_the_class_and
 
 def test_the_real_data_sets_split_gives_every_class_eval_images(real_candidates):
     require_every_class_in_eval(real_candidates, assign_splits(real_candidates, 0.2, SEED), 0.2, "horse-or-human")
+
+
+@pytest.fixture(scope="module")
+def rps_candidates(rock_paper_scissors_dir):
+    import yaml
+
+    with open(Path(__file__).parents[3] / "configs" / "rock-paper-scissors.yaml") as handle:
+        config = yaml.safe_load(handle)
+    return scan_image_folder(str(rock_paper_scissors_dir), config["group_pattern"],
+                             groups_span_classes=config["groups_span_classes"]).candidates
+
+
+def eval_share_per_kind(candidates, by_source_kind):
+    split_of = assign_splits(candidates, 0.2, SEED, by_source_kind=by_source_kind)
+    images, in_eval = Counter(), Counter()
+    for candidate in candidates:
+        images[candidate.source_kind] += 1
+        in_eval[candidate.source_kind] += split_of[candidate.group] == "eval"
+    return {kind: in_eval[kind] / images[kind] for kind in images}, split_of
+
+
+def test_stratified_by_source_kind_eval_holds_about_its_share_of_every_kind_with_several_groups(rps_candidates):
+    groups_of_kind = defaultdict(set)
+    for candidate in rps_candidates:
+        groups_of_kind[candidate.source_kind].add(candidate.group)
+    egohands, video = "group 1", "group 6"  # the config's first and sixth naming schemes
+    assert len(groups_of_kind[egohands]) > 20 and len(groups_of_kind[video]) == 8
+
+    plain, _ = eval_share_per_kind(rps_candidates, by_source_kind=False)
+    stratified, split_of = eval_share_per_kind(rps_candidates, by_source_kind=True)
+
+    assert 0.12 <= stratified[egohands] <= 0.3 and 0.12 <= stratified[video] <= 0.3, stratified
+    assert abs(stratified[video] - 0.2) < abs(plain[video] - 0.2), (plain, stratified)
+    for kind, groups in groups_of_kind.items():
+        if len(groups) == 1:  # e.g. the one photo session: wholly in train, like a class with one subject
+            assert {split_of[g] for g in groups} == {"train"}, kind
+    assert {c.class_name for c in rps_candidates if split_of[c.group] == "eval"} == {"paper", "rock", "scissors"}
+
+
+def test_a_pattern_with_one_naming_scheme_splits_the_same_stratified_or_not(real_candidates):
+    assert {c.source_kind for c in real_candidates} == {"group 1"}
+    assert assign_splits(real_candidates, 0.2, SEED, by_source_kind=True) == assign_splits(real_candidates, 0.2, SEED)
