@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import os
 import re
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from components.constants import IMAGE_EXTENSIONS
 
@@ -55,23 +55,27 @@ class FolderScan:
         return counts
 
 
-def subject_of(file_stem: str, group_pattern: str) -> Optional[str]:
-    """The pattern's first capture group that took part in the match (so a pattern may hold
-    alternatives, one per naming scheme), applied to the file name without its extension;
-    None when the name does not match."""
+def _first_capture(file_stem: str, group_pattern: str) -> Optional[Tuple[int, str]]:
+    """(N, text) of the pattern's first capture group N that took part in the match (so a pattern may
+    hold alternatives, one per naming scheme), applied to the file name without its extension; None
+    when the name does not match or no group took part."""
     match = re.match(group_pattern, file_stem)
     if not match:
         return None
-    return next((group for group in match.groups() if group is not None), None)
+    return next(((n, group) for n, group in enumerate(match.groups(), 1) if group is not None), None)
+
+
+def subject_of(file_stem: str, group_pattern: str) -> Optional[str]:
+    """The text of the first capture group that took part in the match (_first_capture); None when none did."""
+    capture = _first_capture(file_stem, group_pattern)
+    return capture[1] if capture else None
 
 
 def source_kind_of(file_stem: str, group_pattern: str) -> str:
-    """"group N" for the pattern's capture group N that took part in the match (one naming scheme of a
-    pattern with alternatives: egohands frames, video clips, ...); "" when the name does not match."""
-    match = re.match(group_pattern, file_stem)
-    if not match:
-        return ""
-    return next((f"group {n}" for n, group in enumerate(match.groups(), 1) if group is not None), "")
+    """"group N" for that capture group N (one naming scheme of a pattern with alternatives: egohands
+    frames, video clips, ...); "" when none took part."""
+    capture = _first_capture(file_stem, group_pattern)
+    return f"group {capture[0]}" if capture else ""
 
 
 def group_of(class_name: str, file_stem: str, group_pattern: str, span_classes: bool = False) -> str:
