@@ -8,9 +8,10 @@ large one spreads over one worker process per CPU, streaming bundles through wor
 process holding them. `beam_args` in the config (or --beam-args) overrides the choice; the run
 prints which it took and why.
 
-Whatever the mode, a local runner gets no packaged copy of the code (`package_code_for_remote_runners_only`),
-no in-process worker weighs side inputs for a cache (`disable_beam_state_cache`), and no pipeline is
-first offered to Beam's downloadable Prism runner (`run_beam_on_fn_api_runner`).
+Whatever the mode (`prepare_local_beam`), a local runner gets no packaged copy of the code
+(`package_code_for_remote_runners_only`), no in-process worker weighs side inputs for a cache
+(`disable_beam_state_cache`), and no pipeline is first offered to Beam's downloadable Prism runner
+(`run_beam_on_fn_api_runner`).
 """
 from __future__ import annotations
 
@@ -107,6 +108,14 @@ def run_beam_on_fn_api_runner() -> None:
     from apache_beam.options.pipeline_options import StandardOptions
 
     StandardOptions.DEFAULT_RUNNER = FN_API_RUNNER
+
+
+def prepare_local_beam() -> None:
+    """The three settings above, for the process that runs the components' executors (the local
+    runner, and each Kubeflow component's pod). Idempotent."""
+    package_code_for_remote_runners_only()
+    disable_beam_state_cache()
+    run_beam_on_fn_api_runner()
 
 
 def folder_bytes(path: str) -> int:

@@ -65,13 +65,11 @@ def run_component(argv: List[str], local_root: str = "/") -> None:
     """TFX's KFP v2 entrypoint (kubeflow_v2_run_executor), on the launcher's local artifact copies."""
     from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor as tfx_entrypoint
 
-    from pipeline.beam_mode import (
-        disable_beam_state_cache, package_code_for_remote_runners_only, run_beam_on_fn_api_runner,
-    )
+    from pipeline.beam_mode import prepare_local_beam
 
-    package_code_for_remote_runners_only()  # the pod's DirectRunner runs the image's installed packages
-    disable_beam_state_cache()
-    run_beam_on_fn_api_runner()  # a pod with internet access would otherwise download Prism and run on it
+    # The pod's DirectRunner runs the image's installed packages, and a pod with internet access would
+    # otherwise download Prism and run on it.
+    prepare_local_beam()
     argv = list(argv)
     position = argv.index("--json_serialized_invocation_args") + 1
     executor_input = json.loads(argv[position])

@@ -26,10 +26,7 @@ from components.promotion.serving_lock import serving_lock
 from components.promotion.serving_versions import ServingDirError
 from components.schema_contract import find_schema_for
 from components.weights import WeightsError, resolve_weights
-from pipeline.beam_mode import (
-    choose_beam_args, disable_beam_state_cache, folder_bytes, package_code_for_remote_runners_only,
-    run_beam_on_fn_api_runner,
-)
+from pipeline.beam_mode import choose_beam_args, folder_bytes, prepare_local_beam
 from pipeline.config import DEFAULT_SCHEMA_DIR, ConfigError, PipelineConfig
 from pipeline.data_source import resolve_data_dir
 from pipeline.interrupts import InterruptGuard, RunInterrupted
@@ -103,9 +100,7 @@ def _execute(config: PipelineConfig, log: Callable[[str], None], verbose: bool, 
 
     metadata = tfx_metadata.sqlite_metadata_connection_config(config.metadata_path)
     pipeline = create_pipeline(config, metadata_connection_config=metadata)
-    package_code_for_remote_runners_only()
-    disable_beam_state_cache()
-    run_beam_on_fn_api_runner()
+    prepare_local_beam()
     runner = LocalDagRunner() if config.runner == "local" else BeamDagRunner()
     node_ids = [component.id for component in pipeline.components]
     run["planned_components"] = node_ids
