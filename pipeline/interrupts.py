@@ -5,9 +5,16 @@ to the main process alone) and SIGTERM stop the DAG where it is: the
 component that is running is abandoned, no later component (Pusher included)
 starts, and the Beam worker processes the components started are terminated.
 The exit code is 128 + the signal number (130 SIGINT, 143 SIGTERM).
+
+An exception raised by a signal handler can be lost: if the signal lands
+while the main thread runs a finalizer (`__del__`, a weakref callback: Python
+prints "Exception ignored in" and goes on) or code that catches every
+exception and carries on, the run would go on too. So until the run winds up,
+the signal is delivered again every few seconds.
 """
 from __future__ import annotations
 
+import _thread
 import logging
 import signal
 import threading
@@ -20,6 +27,9 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _BEAM_STEP_LOGGER = "apache_beam.runners.common"
 # Beam workers get this long to exit on SIGTERM before they are killed.
 _CHILD_GRACE_SECONDS = 5.0
+# A run that has not begun winding up this long after a signal lost its exception: it gets another.
+# Longer than unwinding takes (under a second measured), so cleanup in `finally` blocks is not cut.
+REDELIVER_SECONDS = 2.0
 
 
 class RunInterrupted(BaseException):
@@ -73,7 +83,8 @@ class InterruptGuard:
 
     def __init__(self):
         self.signum: Optional[int] = None
-        self._winding_up = False
+        self._winding_up = threading.Event()
+        self._lock = threading.Lock()  # no redelivery is requested once winding up has begun
         self._previous = {}
 
     def _handle(self, signum, frame):
@@ -88,12 +99,25 @@ class InterruptGuard:
                     child.terminate()
                 except psutil.Error:
                     pass
-        if not self._winding_up:
+            threading.Thread(target=self._redeliver, args=(signum,), name="interrupt-redelivery", daemon=True).start()
+        if not self._winding_up.is_set():
             raise RunInterrupted(signum)
+
+    def _redeliver(self, signum: int) -> None:
+        """Until the run winds up, the signal again (the main thread runs the handler) every REDELIVER_SECONDS."""
+        while not self._winding_up.wait(REDELIVER_SECONDS):
+            with self._lock:
+                if self._winding_up.is_set():
+                    return
+                _thread.interrupt_main(signum)
+
+    def _wind_up(self) -> None:
+        with self._lock:
+            self._winding_up.set()
 
     def stopping(self) -> None:
         """The run is winding up: signals no longer raise; after an interrupt, no child process outlives it."""
-        self._winding_up = True
+        self._wind_up()
         if self.signum is not None:
             terminate_children()
 
@@ -103,6 +127,7 @@ class InterruptGuard:
         return self
 
     def __exit__(self, *exc) -> bool:
+        self._wind_up()
         logging.getLogger(_BEAM_STEP_LOGGER).disabled = False
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)

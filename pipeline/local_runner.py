@@ -168,6 +168,8 @@ def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print, ver
         try:
             _start(config, lock, run, log)
             _execute(config, log, verbose, run)
+            if interrupts.signum is not None:  # the DAG ended before a redelivered signal reached it
+                raise RunInterrupted(interrupts.signum)
             status, error, raised = "succeeded", None, None
         except BaseException as err:  # noqa: BLE001 (classified right below; nothing is swallowed)
             if interrupts.signum is not None:

@@ -6,6 +6,8 @@ import sys
 import psutil
 import pytest
 
+from pipeline.interrupts import REDELIVER_SECONDS
+
 GUARDED_RUN = """
 import os, signal, subprocess, sys, time
 from pipeline.interrupts import InterruptGuard, RunInterrupted
@@ -33,3 +35,37 @@ def test_a_signal_stops_the_guarded_run_with_its_exit_code_and_its_children(sign
     assert run.wait(timeout=30) == exit_code
     assert run.stdout.read().split() == [signal.Signals(signum).name, str(exit_code)]
     assert not psutil.pid_exists(worker.pid) or worker.status() == psutil.STATUS_ZOMBIE
+
+
+SWALLOWING_RUN = """
+import sys, time
+from pipeline.interrupts import InterruptGuard, RunInterrupted
+
+with InterruptGuard() as guard:
+    try:
+        try:
+            print("ready", flush=True)
+            time.sleep(600)
+        except RunInterrupted:  # as a finalizer or an `except BaseException: pass` would
+            print("lost", flush=True)
+        started = time.monotonic()
+        while True:  # the run goes on, in Python and in sleeps
+            sum(range(1000))
+            time.sleep(0.01)
+    except RunInterrupted as stopped:
+        guard.stopping()
+        print(stopped.signal_name, round(time.monotonic() - started), flush=True)
+        sys.exit(stopped.exit_code)
+"""
+
+
+def test_a_signal_whose_exception_is_lost_is_delivered_again_until_the_run_winds_up():
+    run = subprocess.Popen([sys.executable, "-c", SWALLOWING_RUN], stdout=subprocess.PIPE, text=True)
+    assert run.stdout.readline().strip() == "ready"
+
+    run.send_signal(signal.SIGINT)
+
+    assert run.wait(timeout=30) == 130
+    lost, name, seconds = run.stdout.read().split()
+    assert (lost, name) == ("lost", "SIGINT")
+    assert int(seconds) <= 2 * REDELIVER_SECONDS
