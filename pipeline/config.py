@@ -68,6 +68,8 @@ class PipelineConfig:
     augment: bool = TrainerSettings.augment
     augment_strength: float = TrainerSettings.augment_strength
     augment_color: float = TrainerSettings.augment_color  # brightness/contrast jitter, 0: off
+    augment_hue: float = TrainerSettings.augment_hue  # hue turn, a fraction of the colour wheel, 0: off
+    augment_saturation: float = TrainerSettings.augment_saturation  # saturation factor 1 +- this, 0: off
     class_weighting: str = TrainerSettings.class_weighting  # none | balanced
     fine_tune_blocks: int = TrainerSettings.fine_tune_blocks
     fine_tune_epochs: int = TrainerSettings.fine_tune_epochs
@@ -132,6 +134,11 @@ class PipelineConfig:
             raise ConfigError(
                 f"early_stopping_patience and augment_strength must be >= 0 and augment_color within [0, 1), got "
                 f"{self.early_stopping_patience}, {self.augment_strength} and {self.augment_color}"
+            )
+        if not 0 <= self.augment_hue <= 0.5 or not 0 <= self.augment_saturation < 1:
+            raise ConfigError(
+                f"augment_hue must be within [0, 0.5] (a fraction of the colour wheel) and augment_saturation "
+                f"within [0, 1), got {self.augment_hue} and {self.augment_saturation}"
             )
         if self.keep_versions < 1:
             raise ConfigError(f"keep_versions must be at least 1, got {self.keep_versions}")

@@ -5,6 +5,7 @@ serving sees exactly the Transform output.
 """
 import tensorflow as tf
 from tf_keras import layers, models
+from tf_keras.src.engine.base_layer import BaseRandomLayer
 
 # The seed's factors at strength 1.0.
 ROTATION, ZOOM, TRANSLATION = 0.1, 0.2, 0.1
@@ -12,9 +13,38 @@ ROTATION, ZOOM, TRANSLATION = 0.1, 0.2, 0.1
 VALUE_RANGE = (-1.0, 1.0)
 
 
-def build_augmentation(seed: int = 42, strength: float = 1.0, color: float = 0.0) -> models.Sequential:
+class RandomHueSaturation(BaseRandomLayer):
+    """Per image (during training only): the hue turned by up to +-`hue` of the colour wheel and the
+    saturation scaled by a factor within 1 +- `saturation`, for light of another colour than the
+    training photos' (a purple-lit room, a warm lamp). Images in VALUE_RANGE, as after Transform."""
+
+    def __init__(self, hue: float, saturation: float, seed=None, **kwargs):
+        super().__init__(seed=seed, force_generator=True, **kwargs)
+        self.hue, self.saturation, self.seed = hue, saturation, seed
+
+    def call(self, images, training=True):
+        if not training:
+            return images
+        low, high = VALUE_RANGE
+        hsv = tf.image.rgb_to_hsv(tf.clip_by_value((images - low) / (high - low), 0.0, 1.0))
+        per_image = tf.stack([tf.shape(images)[0], 1, 1])
+        turn = self._random_generator.random_uniform(per_image, -self.hue, self.hue)
+        scale = self._random_generator.random_uniform(per_image, 1.0 - self.saturation, 1.0 + self.saturation)
+        hue = tf.math.floormod(hsv[..., 0] + turn, 1.0)
+        saturation = tf.clip_by_value(hsv[..., 1] * scale, 0.0, 1.0)
+        rgb = tf.image.hsv_to_rgb(tf.stack([hue, saturation, hsv[..., 2]], axis=-1))
+        return rgb * (high - low) + low
+
+    def get_config(self):
+        return {**super().get_config(), "hue": self.hue, "saturation": self.saturation, "seed": self.seed}
+
+
+def build_augmentation(
+    seed: int = 42, strength: float = 1.0, color: float = 0.0, hue: float = 0.0, saturation: float = 0.0,
+) -> models.Sequential:
     """Random flip, then rotation, zoom and translation scaled by `strength`; with `color` > 0 also
-    random brightness (up to color x the value range) and contrast (factor 1 +- color)."""
+    random brightness (up to color x the value range) and contrast (factor 1 +- color); with `hue` or
+    `saturation` > 0 also RandomHueSaturation."""
     steps = [
         layers.RandomFlip("horizontal", seed=seed),
         layers.RandomRotation(ROTATION * strength, fill_mode="reflect", seed=seed),
@@ -28,4 +58,6 @@ def build_augmentation(seed: int = 42, strength: float = 1.0, color: float = 0.0
             layers.Lambda(lambda images: tf.clip_by_value(
                 tf.image.random_contrast(images, 1.0 - color, 1.0 + color, seed=seed), *VALUE_RANGE)),
         ]
+    if hue > 0 or saturation > 0:
+        steps.append(RandomHueSaturation(hue, saturation, seed=seed))
     return models.Sequential(steps, name="training_augmentation")

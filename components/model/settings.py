@@ -27,6 +27,10 @@ class TrainerSettings:
     augment_strength: float = 1.0
     # Random brightness and contrast jitter (0: off, the seed's augmentation; 0.2: +-20 %).
     augment_color: float = 0.0
+    # Random hue turn (up to +- this fraction of the colour wheel: 0.05 is 18 degrees) and saturation
+    # scaling (factor 1 +- augment_saturation), per image; 0: off, the seed's augmentation.
+    augment_hue: float = 0.0
+    augment_saturation: float = 0.0
     # "balanced": each class's loss weighted by total / (classes * class count), so a
     # smaller class counts as much as a larger one; "none": every example weighs 1.
     class_weighting: str = "none"

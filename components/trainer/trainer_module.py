@@ -32,6 +32,7 @@ def run_fn(fn_args):
             files, feature_spec, settings.batch_size,
             shuffle=training, augment=training and settings.augment, seed=settings.seed,
             augment_strength=settings.augment_strength, augment_color=settings.augment_color,
+            augment_hue=settings.augment_hue, augment_saturation=settings.augment_saturation,
         )
 
     started = time.monotonic()
