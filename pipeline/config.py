@@ -70,6 +70,7 @@ class PipelineConfig:
     augment_color: float = TrainerSettings.augment_color  # brightness/contrast jitter, 0: off
     augment_hue: float = TrainerSettings.augment_hue  # hue turn, a fraction of the colour wheel, 0: off
     augment_saturation: float = TrainerSettings.augment_saturation  # saturation factor 1 +- this, 0: off
+    augment_quarter_turns: bool = TrainerSettings.augment_quarter_turns  # random multiples of 90 degrees
     class_weighting: str = TrainerSettings.class_weighting  # none | balanced
     fine_tune_blocks: int = TrainerSettings.fine_tune_blocks
     fine_tune_epochs: int = TrainerSettings.fine_tune_epochs

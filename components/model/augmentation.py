@@ -39,13 +39,38 @@ class RandomHueSaturation(BaseRandomLayer):
         return {**super().get_config(), "hue": self.hue, "saturation": self.saturation, "seed": self.seed}
 
 
+class RandomQuarterTurn(BaseRandomLayer):
+    """Per image (during training only): turned by 0, 90, 180 or 270 degrees, at random. For classes that
+    do not depend on which way up the picture is (a hand's gesture seen from above, from the front,
+    sideways), where rotation's +-36 degrees leaves whole orientations unseen. Square images only."""
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(seed=seed, force_generator=True, **kwargs)
+        self.seed = seed
+
+    def call(self, images, training=True):
+        if not training:
+            return images
+        turns = self._random_generator.random_uniform(tf.shape(images)[:1], 0, 4, dtype=tf.int32)
+        quarter = tf.reverse(tf.transpose(images, [0, 2, 1, 3]), axis=[1])  # 90 degrees anticlockwise
+        half = tf.reverse(images, axis=[1, 2])
+        three_quarters = tf.reverse(quarter, axis=[1, 2])
+        choice = tf.reshape(turns, [-1, 1, 1, 1])
+        return tf.where(choice == 0, images, tf.where(choice == 1, quarter, tf.where(choice == 2, half, three_quarters)))
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
 def build_augmentation(
     seed: int = 42, strength: float = 1.0, color: float = 0.0, hue: float = 0.0, saturation: float = 0.0,
+    quarter_turns: bool = False,
 ) -> models.Sequential:
     """Random flip, then rotation, zoom and translation scaled by `strength`; with `color` > 0 also
     random brightness (up to color x the value range) and contrast (factor 1 +- color); with `hue` or
-    `saturation` > 0 also RandomHueSaturation."""
-    steps = [
+    `saturation` > 0 also RandomHueSaturation; with `quarter_turns`, RandomQuarterTurn first."""
+    steps = [RandomQuarterTurn(seed=seed)] if quarter_turns else []
+    steps += [
         layers.RandomFlip("horizontal", seed=seed),
         layers.RandomRotation(ROTATION * strength, fill_mode="reflect", seed=seed),
         layers.RandomZoom(ZOOM * strength, fill_mode="reflect", seed=seed),

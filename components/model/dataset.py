@@ -50,7 +50,7 @@ def _records(file_patterns: List[str]) -> tf.data.Dataset:
 def transformed_dataset(
     file_patterns: List[str], feature_spec: Dict[str, tf.io.FixedLenFeature], batch_size: int, shuffle: bool,
     augment: bool, seed: int, augment_strength: float = 1.0, augment_color: float = 0.0,
-    augment_hue: float = 0.0, augment_saturation: float = 0.0,
+    augment_hue: float = 0.0, augment_saturation: float = 0.0, augment_quarter_turns: bool = False,
 ) -> tf.data.Dataset:
     """One pass over the data per iteration (Keras re-iterates it each epoch, reshuffled each time)."""
     spec = {key: feature_spec[key] for key in (constants.TRANSFORMED_IMAGE_KEY, constants.TRANSFORMED_LABEL_KEY)}
@@ -65,7 +65,8 @@ def transformed_dataset(
         dataset = dataset.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size).map(parse, num_parallel_calls=os.cpu_count() or 1)
     if augment:
-        augmentation = build_augmentation(seed, augment_strength, augment_color, augment_hue, augment_saturation)
+        augmentation = build_augmentation(
+            seed, augment_strength, augment_color, augment_hue, augment_saturation, augment_quarter_turns)
         dataset = dataset.map(without_autograph(lambda image, label: (augmentation(image, training=True), label)))
     return with_fixed_parallelism(dataset)
 

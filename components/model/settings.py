@@ -31,6 +31,9 @@ class TrainerSettings:
     # scaling (factor 1 +- augment_saturation), per image; 0: off, the seed's augmentation.
     augment_hue: float = 0.0
     augment_saturation: float = 0.0
+    # Each training image turned by a random multiple of 90 degrees, for classes that do not depend
+    # on which way up the picture is; False: the seed's augmentation.
+    augment_quarter_turns: bool = False
     # "balanced": each class's loss weighted by total / (classes * class count), so a
     # smaller class counts as much as a larger one; "none": every example weighs 1.
     class_weighting: str = "none"

@@ -33,6 +33,7 @@ def run_fn(fn_args):
             shuffle=training, augment=training and settings.augment, seed=settings.seed,
             augment_strength=settings.augment_strength, augment_color=settings.augment_color,
             augment_hue=settings.augment_hue, augment_saturation=settings.augment_saturation,
+            augment_quarter_turns=settings.augment_quarter_turns,
         )
 
     started = time.monotonic()

@@ -4,7 +4,7 @@ import colorsys
 import numpy as np
 import tensorflow as tf
 
-from components.model.augmentation import RandomHueSaturation, build_augmentation
+from components.model.augmentation import RandomHueSaturation, RandomQuarterTurn, build_augmentation
 
 
 def _images():
@@ -51,3 +51,17 @@ def test_each_pass_draws_new_turns():
     first, second = layer(images, training=True).numpy(), layer(images, training=True).numpy()
 
     assert not np.allclose(first, second)
+
+
+def test_quarter_turns_give_each_image_one_of_its_four_orientations():
+    corner = np.zeros((64, 5, 5, 3), np.float32)
+    corner[:, 0, 0, :] = 1.0  # a mark in the top-left corner shows where the image was turned
+    images = tf.constant(corner)
+
+    turned = RandomQuarterTurn(seed=1)(images, training=True).numpy()
+
+    marks = [tuple(np.argwhere(image[..., 0] == 1.0)[0]) for image in turned]
+    assert set(marks) == {(0, 0), (4, 0), (4, 4), (0, 4)}  # 0, 90, 180, 270 degrees anticlockwise, all drawn
+    assert all(np.count_nonzero(image[..., 0]) == 1 for image in turned)  # turned, nothing lost or mirrored away
+    np.testing.assert_array_equal(RandomQuarterTurn()(images, training=False).numpy(), corner)
+    assert isinstance(build_augmentation(quarter_turns=True).layers[0], RandomQuarterTurn)
