@@ -34,11 +34,12 @@ import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
 import yaml  # noqa: E402
 
+from components import constants  # noqa: E402
 from components.ingestion.folder_scan import scan_image_folder  # noqa: E402
 from components.ingestion.group_split import assign_splits  # noqa: E402
 from components.model.augmentation import build_augmentation  # noqa: E402
 from components.model.build import build_head  # noqa: E402
-from components.model.settings import TrainerSettings  # noqa: E402
+from components.model.settings import AugmentationSettings, TrainerSettings  # noqa: E402
 from components.model.training import balanced_class_weights  # noqa: E402
 from components.transform.preprocessing import decode_and_resize  # noqa: E402
 from components.weights import resolve_weights  # noqa: E402
@@ -88,12 +89,14 @@ RECIPES = {
     "average pooling, augmentation, early stopping": dict(cut="mixed7", copies=2, epochs=30, patience=4, pool="average"),
     "average pooling, mixed6": dict(cut="mixed6", copies=2, epochs=30, patience=4, pool="average"),
     "average pooling, mixed10": dict(cut="mixed10", copies=2, epochs=30, patience=4, pool="average"),
+    "2x2 max pooling before Flatten, balanced weights": dict(
+        cut="mixed7", copies=2, epochs=30, patience=4, weighting="balanced", pool="max2"),
     "average pooling, fine-tune top 3 blocks at 3e-5": dict(
         cut="mixed7", copies=2, epochs=30, patience=4, pool="average", fine_tune=3, ft_lr=3e-5, fine_tune_epochs=15),
 }
 
 
-def load_images(data_dir: str):
+def load_images(data_dir: str, size: int):
     with open(CONFIG) as handle:
         config = yaml.safe_load(handle)
     scan = scan_image_folder(data_dir, config["group_pattern"], groups_span_classes=config["groups_span_classes"])
@@ -105,7 +108,7 @@ def load_images(data_dir: str):
     images, labels, roles = [], [], []
     for candidate in scan.candidates:
         with open(candidate.path, "rb") as handle:
-            images.append(decode_and_resize(tf.constant(handle.read())).numpy())
+            images.append(decode_and_resize(tf.constant(handle.read()), size).numpy())
         labels.append(candidate.label)
         roles.append(role[candidate.path])
     groups = {r: len({c.group for c in scan.candidates if role[c.path] == r}) for r in ("train", "eval", "test")}
@@ -164,6 +167,8 @@ def train_recipe(recipe, features, labels, roles, augmented, num_classes, base_f
     trunk = upper(inputs) if upper is not None else inputs
     if recipe.get("pool") == "average":
         trunk = keras.layers.GlobalAveragePooling2D()(trunk)
+    elif recipe.get("pool") == "max2":
+        trunk = keras.layers.MaxPooling2D(2)(trunk)
     model = keras.Model(inputs, build_head(trunk, settings, num_classes))
     if upper is not None:
         upper.trainable = False
@@ -195,8 +200,13 @@ def train_recipe(recipe, features, labels, roles, augmented, num_classes, base_f
     return model, stages
 
 
-def score(model, x, y, class_names):
-    predicted = np.argmax(model.predict(x, verbose=0, batch_size=64), axis=1)
+def score(model, x, y, class_names, mirrored=None):
+    """Accuracy, recall per class and the confusion matrix; with mirrored (the same images' features,
+    flipped left to right), of the two predictions' mean probabilities."""
+    probabilities = model.predict(x, verbose=0, batch_size=64)
+    if mirrored is not None:
+        probabilities = (probabilities + model.predict(mirrored, verbose=0, batch_size=64)) / 2
+    predicted = np.argmax(probabilities, axis=1)
     matrix = np.zeros((len(class_names), len(class_names)), int)
     for true, guess in zip(y, predicted):
         matrix[true, guess] += 1
@@ -210,10 +220,14 @@ def main():
     parser.add_argument("--cache-dir", default="/tmp/rps-features")
     parser.add_argument("--only", nargs="*", help="recipe names (substring match) to run")
     parser.add_argument("--results", default=None, help="append one JSON line per recipe here")
+    parser.add_argument("--image-size", type=int, default=constants.IMAGE_HEIGHT,
+                        help="side in pixels the images are resized to (the pipeline: %(default)s)")
     args = parser.parse_args()
+    if args.image_size != parser.get_default("image_size"):
+        args.cache_dir = f"{args.cache_dir}-{args.image_size}px"
     os.makedirs(args.cache_dir, exist_ok=True)
     started = time.time()
-    images, labels, roles, class_names, groups = load_images(args.data_dir)
+    images, labels, roles, class_names, groups = load_images(args.data_dir, args.image_size)
     print(f"images {len(images)}: " + ", ".join(f"{r} {(roles == r).sum()} ({groups[r]} clips)" for r in ("train", "eval", "test")),
           flush=True)
     weights = resolve_weights("pretrained", None)
@@ -230,7 +244,7 @@ def main():
         strength, color = recipe.get("strength", 1.0), recipe.get("color", 0.0)
         augmented = []
         for copy in range(recipe["copies"]):
-            augment = build_augmentation(seed=100 + copy, strength=strength, color=color)
+            augment = build_augmentation(AugmentationSettings(strength=strength, color=color), seed=100 + copy)
 
             def compute():
                 return frozen_activations(extractor, augment(train_images, training=True).numpy())
@@ -240,8 +254,14 @@ def main():
         model, stages = train_recipe(recipe, features, labels, roles, augmented, len(class_names), upper)
         eval_accuracy, _, _ = score(model, features[roles == "eval"], labels[roles == "eval"], class_names)
         test_accuracy, recall, matrix = score(model, features[roles == "test"], labels[roles == "test"], class_names)
-        row = {"recipe": name, "eval_accuracy": eval_accuracy, "test_accuracy": test_accuracy, "test_recall": recall,
-               "test_confusion": matrix, "epochs": stages, "seconds": round(time.time() - t0)}
+        held_out = images[roles == "test"]
+        mirrored = cached(os.path.join(args.cache_dir, f"{feed_layer}-test-mirrored.npy"),
+                          lambda: frozen_activations(extractor, held_out[:, :, ::-1, :].copy()))
+        mirrored_accuracy, mirrored_recall, _ = score(
+            model, features[roles == "test"], labels[roles == "test"], class_names, mirrored)
+        row = {"recipe": name, "image_size": args.image_size, "eval_accuracy": eval_accuracy, "test_accuracy": test_accuracy, "test_recall": recall,
+               "test_confusion": matrix, "test_accuracy_flip_averaged": mirrored_accuracy,
+               "test_recall_flip_averaged": mirrored_recall, "epochs": stages, "seconds": round(time.time() - t0)}
         print(json.dumps(row), flush=True)
         if args.results:
             with open(args.results, "a") as handle:

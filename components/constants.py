@@ -18,10 +18,14 @@ RAW_FEATURE_KEYS = (IMAGE_BYTES_KEY, LABEL_KEY, CLASS_NAME_KEY, FILE_PATH_KEY, G
 TRANSFORMED_IMAGE_KEY = "image"
 TRANSFORMED_LABEL_KEY = "label"
 
-# InceptionV3 input: 150x150 RGB scaled to [-1, 1] (what its ImageNet weights expect).
+# InceptionV3 input: square RGB images scaled to [-1, 1] (what its ImageNet weights expect), 150x150
+# unless the config's image_size says otherwise (the Transform resizes to it; the Trainer builds its
+# model for the size the Transform wrote). InceptionV3 takes 75 px a side at the least.
 IMAGE_HEIGHT = 150
 IMAGE_WIDTH = 150
 IMAGE_CHANNELS = 3
+MIN_IMAGE_SIZE = 75
+MAX_IMAGE_SIZE = 512
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp")
 

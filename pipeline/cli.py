@@ -36,6 +36,8 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
                         "(Keras download), none (random), or PATH to a Keras InceptionV3 no-top weights file")
     parser.add_argument("--weights-cache-dir", help="where converted weights are cached (default: $TRANSFER_PIPELINE_CACHE/weights)")
     parser.add_argument("--no-augment", dest="augment", action="store_false", default=None, help="train without augmentation")
+    parser.add_argument("--image-size", type=int, help="side in pixels every image is resized to, 75 to 512 "
+                        "(default 150; larger keeps finer detail at about (size/150)^2 the compute)")
     parser.add_argument("--fine-tune-blocks", type=int, help="also fine-tune the top N Inception blocks below the cut (default 0: off)")
     parser.add_argument("--early-stopping-patience", type=int, help="stop a training stage after N epochs without a "
                         "better eval accuracy and keep the best epoch (default 0: off)")
@@ -62,7 +64,7 @@ def _config_from(args: argparse.Namespace):
         key: getattr(args, key, None)
         for key in ("data_dir", "output_dir", "schema_path", "input_format", "eval_fraction", "group_pattern",
                     "epochs", "batch_size", "runner", "enable_cache", "weights", "weights_cache_dir", "augment",
-                    "fine_tune_blocks", "early_stopping_patience", "class_weighting", "accuracy_threshold",
+                    "image_size", "fine_tune_blocks", "early_stopping_patience", "class_weighting", "accuracy_threshold",
                     "max_accuracy_drop", "class_recall_threshold", "max_class_recall_drop", "serving_dir", "keep_versions",
                     "baseline_policy", "force_push", "force_push_reason")
     }

@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 import yaml
 
+from components import constants
 from components.model.settings import CLASS_WEIGHTINGS, LR_SCHEDULES, TrainerSettings
 from components.promotion.baseline_choice import POLICIES
 
@@ -58,6 +59,7 @@ class PipelineConfig:
     weights: str = TrainerSettings.weights  # pretrained | imagenet | none | PATH
     weights_cache_dir: Optional[str] = None
     cut_layer: str = TrainerSettings.cut_layer
+    image_size: int = TrainerSettings.image_size  # the side images are resized to, in pixels (Transform)
     head_units: int = TrainerSettings.head_units
     dropout: float = TrainerSettings.dropout
     learning_rate: float = TrainerSettings.learning_rate
@@ -140,6 +142,11 @@ class PipelineConfig:
             raise ConfigError(
                 f"augment_hue must be within [0, 0.5] (a fraction of the colour wheel) and augment_saturation "
                 f"within [0, 1), got {self.augment_hue} and {self.augment_saturation}"
+            )
+        if not constants.MIN_IMAGE_SIZE <= self.image_size <= constants.MAX_IMAGE_SIZE:
+            raise ConfigError(
+                f"image_size must be from {constants.MIN_IMAGE_SIZE} (the least InceptionV3 takes) to "
+                f"{constants.MAX_IMAGE_SIZE} pixels, got {self.image_size}"
             )
         if self.keep_versions < 1:
             raise ConfigError(f"keep_versions must be at least 1, got {self.keep_versions}")

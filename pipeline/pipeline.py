@@ -96,7 +96,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         examples=example_gen.outputs["examples"],
         schema=data_gate.outputs["validated_schema"],
         preprocessing_fn=PREPROCESSING_FN,
-        custom_config={"code_fingerprint": code_fingerprint(TRANSFORM_CODE)},
+        custom_config={"image_size": config.image_size, "code_fingerprint": code_fingerprint(TRANSFORM_CODE)},
         # Its pre- and post-transform statistics (TFDV over every float of every image) have no reader:
         # StatisticsGen already describes the raw data, and the schema holds the raw features.
         disable_statistics=True,

@@ -7,6 +7,8 @@ import tensorflow as tf
 from tf_keras import layers, models
 from tf_keras.src.engine.base_layer import BaseRandomLayer
 
+from components.model.settings import AugmentationSettings
+
 # The seed's factors at strength 1.0.
 ROTATION, ZOOM, TRANSLATION = 0.1, 0.2, 0.1
 # Images are in [-1, 1] after Transform.
@@ -62,14 +64,12 @@ class RandomQuarterTurn(BaseRandomLayer):
         return {**super().get_config(), "seed": self.seed}
 
 
-def build_augmentation(
-    seed: int = 42, strength: float = 1.0, color: float = 0.0, hue: float = 0.0, saturation: float = 0.0,
-    quarter_turns: bool = False,
-) -> models.Sequential:
+def build_augmentation(knobs: AugmentationSettings = AugmentationSettings(), seed: int = 42) -> models.Sequential:
     """Random flip, then rotation, zoom and translation scaled by `strength`; with `color` > 0 also
     random brightness (up to color x the value range) and contrast (factor 1 +- color); with `hue` or
     `saturation` > 0 also RandomHueSaturation; with `quarter_turns`, RandomQuarterTurn first."""
-    steps = [RandomQuarterTurn(seed=seed)] if quarter_turns else []
+    strength, color = knobs.strength, knobs.color
+    steps = [RandomQuarterTurn(seed=seed)] if knobs.quarter_turns else []
     steps += [
         layers.RandomFlip("horizontal", seed=seed),
         layers.RandomRotation(ROTATION * strength, fill_mode="reflect", seed=seed),
@@ -83,6 +83,6 @@ def build_augmentation(
             layers.Lambda(lambda images: tf.clip_by_value(
                 tf.image.random_contrast(images, 1.0 - color, 1.0 + color, seed=seed), *VALUE_RANGE)),
         ]
-    if hue > 0 or saturation > 0:
-        steps.append(RandomHueSaturation(hue, saturation, seed=seed))
+    if knobs.hue > 0 or knobs.saturation > 0:
+        steps.append(RandomHueSaturation(knobs.hue, knobs.saturation, seed=seed))
     return models.Sequential(steps, name="training_augmentation")

@@ -9,15 +9,16 @@ from tf_keras import layers
 from components import constants
 from components.model.settings import TrainerSettings
 
-INPUT_SHAPE = (constants.IMAGE_HEIGHT, constants.IMAGE_WIDTH, constants.IMAGE_CHANNELS)
+INPUT_SHAPE = (constants.IMAGE_HEIGHT, constants.IMAGE_WIDTH, constants.IMAGE_CHANNELS)  # the default image_size
 # The model's one output: a softmax over the classes, in label order.
 PROBABILITIES = "probabilities"
 
 
-def build_feature_extractor(weights: Optional[str], cut_layer: str) -> keras.Model:
-    """InceptionV3 up to cut_layer; weights: a .h5 path, 'imagenet', or None (random)."""
+def build_feature_extractor(weights: Optional[str], cut_layer: str, input_shape=INPUT_SHAPE) -> keras.Model:
+    """InceptionV3 up to cut_layer; weights: a .h5 path, 'imagenet', or None (random). The weights
+    fit any input size: they are convolutions, and the head after the cut is built for its output."""
     base = keras.applications.InceptionV3(
-        include_top=False, weights="imagenet" if weights == "imagenet" else None, input_shape=INPUT_SHAPE
+        include_top=False, weights="imagenet" if weights == "imagenet" else None, input_shape=tuple(input_shape)
     )
     if weights and weights != "imagenet":
         base.load_weights(weights)
@@ -39,13 +40,15 @@ def build_head(features: keras.KerasTensor, settings: TrainerSettings, num_class
     return layers.Dense(num_classes, activation="softmax", name=PROBABILITIES)(x)
 
 
-def build_transfer_model(settings: TrainerSettings, weights: Optional[str], num_classes: int) -> keras.Model:
-    """image in [-1, 1] -> probability of each of the num_classes classes."""
+def build_transfer_model(
+    settings: TrainerSettings, weights: Optional[str], num_classes: int, input_shape=INPUT_SHAPE
+) -> keras.Model:
+    """image in [-1, 1], input_shape (height, width, 3) -> probability of each of the num_classes classes."""
     if num_classes < 2:
         raise ValueError(f"a classifier needs at least 2 classes, got {num_classes}")
     keras.utils.set_random_seed(settings.seed)
-    extractor = build_feature_extractor(weights, settings.cut_layer)
-    image = keras.Input(shape=INPUT_SHAPE, name=constants.TRANSFORMED_IMAGE_KEY)
+    extractor = build_feature_extractor(weights, settings.cut_layer, input_shape)
+    image = keras.Input(shape=tuple(input_shape), name=constants.TRANSFORMED_IMAGE_KEY)
     features = extractor(image, training=False)  # batch norms stay in inference mode, even when fine-tuning
     model = keras.Model(image, build_head(features, settings, num_classes), name="transfer_classifier")
     compile_model(model, settings.learning_rate)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import functools
 import os
 from collections import Counter
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import tensorflow as tf
 
 from components import constants
 from components.model.augmentation import build_augmentation
+from components.model.settings import AugmentationSettings
 from components.tfrecords import tfrecord_reader
 
 # Examples held for shuffling: a bounded buffer (about 280 MB of 150x150x3 floats), so memory stays
@@ -49,10 +50,10 @@ def _records(file_patterns: List[str]) -> tf.data.Dataset:
 
 def transformed_dataset(
     file_patterns: List[str], feature_spec: Dict[str, tf.io.FixedLenFeature], batch_size: int, shuffle: bool,
-    augment: bool, seed: int, augment_strength: float = 1.0, augment_color: float = 0.0,
-    augment_hue: float = 0.0, augment_saturation: float = 0.0, augment_quarter_turns: bool = False,
+    seed: int, augmentation: Optional[AugmentationSettings] = None,
 ) -> tf.data.Dataset:
-    """One pass over the data per iteration (Keras re-iterates it each epoch, reshuffled each time)."""
+    """One pass over the data per iteration (Keras re-iterates it each epoch, reshuffled each time);
+    augmentation: drawn afresh for every batch (None: the images as the Transform wrote them)."""
     spec = {key: feature_spec[key] for key in (constants.TRANSFORMED_IMAGE_KEY, constants.TRANSFORMED_LABEL_KEY)}
 
     @without_autograph
@@ -64,10 +65,9 @@ def transformed_dataset(
     if shuffle:
         dataset = dataset.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size).map(parse, num_parallel_calls=os.cpu_count() or 1)
-    if augment:
-        augmentation = build_augmentation(
-            seed, augment_strength, augment_color, augment_hue, augment_saturation, augment_quarter_turns)
-        dataset = dataset.map(without_autograph(lambda image, label: (augmentation(image, training=True), label)))
+    if augmentation is not None:
+        augment = build_augmentation(augmentation, seed)
+        dataset = dataset.map(without_autograph(lambda image, label: (augment(image, training=True), label)))
     return with_fixed_parallelism(dataset)
 
 

@@ -2,9 +2,21 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Optional
 
 LR_SCHEDULES = ("constant", "cosine")
 CLASS_WEIGHTINGS = ("none", "balanced")
+
+
+@dataclasses.dataclass(frozen=True)
+class AugmentationSettings:
+    """What the training augmentation draws (components/model/augmentation.py: build_augmentation);
+    TrainerSettings' augment_* fields, which the config sets by name."""
+    strength: float = 1.0
+    color: float = 0.0
+    hue: float = 0.0
+    saturation: float = 0.0
+    quarter_turns: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -12,6 +24,9 @@ class TrainerSettings:
     weights: str = "pretrained"  # pretrained | imagenet | none | PATH to a Keras InceptionV3 no-top file
     weights_cache_dir: str = ""
     cut_layer: str = "mixed7"
+    # The side, in pixels, the Transform resizes every image to (square): the model's input. Larger keeps
+    # finer detail (fingers across a room) at about (image_size / 150)^2 times the compute per image.
+    image_size: int = 150
     head_units: int = 1024
     dropout: float = 0.2
     learning_rate: float = 1e-4
@@ -44,6 +59,16 @@ class TrainerSettings:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    @property
+    def augmentation(self) -> Optional[AugmentationSettings]:
+        """The training augmentation, None when `augment` is off."""
+        if not self.augment:
+            return None
+        return AugmentationSettings(
+            strength=self.augment_strength, color=self.augment_color, hue=self.augment_hue,
+            saturation=self.augment_saturation, quarter_turns=self.augment_quarter_turns,
+        )
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainerSettings":

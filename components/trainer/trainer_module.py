@@ -29,11 +29,8 @@ def run_fn(fn_args):
 
     def dataset(files, training):
         return transformed_dataset(
-            files, feature_spec, settings.batch_size,
-            shuffle=training, augment=training and settings.augment, seed=settings.seed,
-            augment_strength=settings.augment_strength, augment_color=settings.augment_color,
-            augment_hue=settings.augment_hue, augment_saturation=settings.augment_saturation,
-            augment_quarter_turns=settings.augment_quarter_turns,
+            files, feature_spec, settings.batch_size, shuffle=training, seed=settings.seed,
+            augmentation=settings.augmentation if training else None,
         )
 
     started = time.monotonic()
@@ -46,7 +43,15 @@ def run_fn(fn_args):
     steps = math.ceil(sum(counts.values()) / settings.batch_size)
 
     weights = resolve_weights(settings.weights, settings.weights_cache_dir or None)
-    model = build_transfer_model(settings, weights, len(class_names))
+    # The model takes the images at the size the Transform wrote them (the config's image_size).
+    input_shape = tuple(feature_spec[constants.TRANSFORMED_IMAGE_KEY].shape)
+    if input_shape[:2] != (settings.image_size, settings.image_size):
+        raise ValueError(
+            f"{fn_args.transform_output}: the Transform wrote {input_shape[0]}x{input_shape[1]} images, but the "
+            f"Trainer's image_size is {settings.image_size}; run the Transform with the same image_size"
+        )
+    print(f"Trainer: input images {input_shape[0]}x{input_shape[1]}", flush=True)
+    model = build_transfer_model(settings, weights, len(class_names), input_shape)
     compile_model(model, learning_rate(settings, settings.learning_rate, settings.epochs, steps))
     print(f"Trainer: examples counted and model built in {time.monotonic() - started:.1f}s", flush=True)
     stages = []

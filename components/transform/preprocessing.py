@@ -7,8 +7,8 @@ import tensorflow as tf
 from components import constants
 
 
-def decode_and_resize(image_bytes: tf.Tensor) -> tf.Tensor:
-    """One encoded image (JPEG/PNG/GIF/BMP) -> float32 [H, W, 3] in [-1, 1].
+def decode_and_resize(image_bytes: tf.Tensor, size: int = constants.IMAGE_HEIGHT) -> tf.Tensor:
+    """One encoded image (JPEG/PNG/GIF/BMP) -> float32 [size, size, 3] in [-1, 1].
 
     decode_image with expand_animations=False takes a GIF's first frame;
     channels=3 turns grayscale into RGB and drops an alpha channel. The
@@ -17,27 +17,38 @@ def decode_and_resize(image_bytes: tf.Tensor) -> tf.Tensor:
     image = tf.io.decode_image(image_bytes, channels=constants.IMAGE_CHANNELS, expand_animations=False)
     image.set_shape([None, None, constants.IMAGE_CHANNELS])
     image = tf.image.resize(
-        tf.cast(image, tf.float32), [constants.IMAGE_HEIGHT, constants.IMAGE_WIDTH], antialias=True
+        tf.cast(image, tf.float32), [size, size], antialias=True
     )
     return image / 127.5 - 1.0
 
 
-def images_from_bytes(image_bytes: tf.Tensor) -> tf.Tensor:
-    """A batch of encoded images [N] (or [N, 1]) -> float32 [N, H, W, 3]."""
+def images_from_bytes(image_bytes: tf.Tensor, size: int = constants.IMAGE_HEIGHT) -> tf.Tensor:
+    """A batch of encoded images [N] (or [N, 1]) -> float32 [N, size, size, 3]."""
     flat = tf.reshape(image_bytes, [-1])
     return tf.map_fn(
-        decode_and_resize,
+        lambda encoded: decode_and_resize(encoded, size),
         flat,
-        fn_output_signature=tf.TensorSpec(
-            [constants.IMAGE_HEIGHT, constants.IMAGE_WIDTH, constants.IMAGE_CHANNELS], tf.float32
-        ),
+        fn_output_signature=tf.TensorSpec([size, size, constants.IMAGE_CHANNELS], tf.float32),
     )
 
 
+def image_size_of(custom_config) -> int:
+    """The side the images are resized to: custom_config's image_size (the pipeline config's), else 150."""
+    size = (custom_config or {}).get("image_size", constants.IMAGE_HEIGHT)
+    if isinstance(size, bool) or not isinstance(size, int) or not constants.MIN_IMAGE_SIZE <= size <= constants.MAX_IMAGE_SIZE:
+        raise ValueError(
+            f"image_size must be a whole number of pixels from {constants.MIN_IMAGE_SIZE} to "
+            f"{constants.MAX_IMAGE_SIZE}, got {size!r}"
+        )
+    return size
+
+
 def preprocessing_fn(inputs, custom_config=None):
-    """tf.Transform entry point: decodes, resizes, normalises; keeps the label."""
-    del custom_config  # carries the code fingerprint that keys TFX's cache
+    """tf.Transform entry point: decodes, resizes, normalises; keeps the label.
+
+    custom_config: image_size (the side, in pixels) and the code fingerprint that keys TFX's cache.
+    """
     return {
-        constants.TRANSFORMED_IMAGE_KEY: images_from_bytes(inputs[constants.IMAGE_BYTES_KEY]),
+        constants.TRANSFORMED_IMAGE_KEY: images_from_bytes(inputs[constants.IMAGE_BYTES_KEY], image_size_of(custom_config)),
         constants.TRANSFORMED_LABEL_KEY: tf.reshape(inputs[constants.LABEL_KEY], [-1]),
     }

@@ -55,9 +55,10 @@ def build_model_card(summary: dict, settings: Optional[dict], ingestion: dict, a
     train = sum((examples.get("train") or {}).values())
     evaluated = sum((examples.get("eval") or {}).values())
     weights = settings.get("weights", "pretrained")
+    size = settings.get("image_size", 150)
     data_dir = (summary.get("data") or {}).get("data_dir") or ingestion.get("data_dir") or "the data folder"
     facts = [
-        ("Base model", f"InceptionV3 (Keras, 150x150x3 input), {_WEIGHTS.get(weights, f'weights from {weights}')}"),
+        ("Base model", f"InceptionV3 (Keras, {size}x{size}x3 input), {_WEIGHTS.get(weights, f'weights from {weights}')}"),
         ("Cut layer", f"{settings.get('cut_layer', 'mixed7')} (everything above it removed; the base is frozen)"),
         ("Head", _head(settings, classes)),
         ("Training", _training(settings) if settings else "settings not available"),
@@ -75,12 +76,12 @@ def build_model_card(summary: dict, settings: Optional[dict], ingestion: dict, a
     intended = [
         f"Sorting images into {', '.join(classes) or 'the trained classes'}, for images like the training data "
         f"(same source, framing and kind of picture).",
-        "Input: one encoded image (JPEG, PNG, GIF or BMP) per request; it is resized to 150x150 RGB.",
+        f"Input: one encoded image (JPEG, PNG, GIF or BMP) per request; it is resized to {size}x{size} RGB.",
     ]
     limitations = [
         f"Every image is put into one of the {len(classes)} classes, also images that show none of them: there is no 'unknown'.",
         f"{measured}; the interval says how precise that figure is. Images from another source may fare worse.",
-        "Fine detail is lost at 150x150.",
+        f"Fine detail is lost at {size}x{size} (image_size in the config sets it).",
     ]
     if evaluated and evaluated < 200:
         limitations.append(f"The eval set is small ({evaluated} images): the measured accuracy is a rough estimate.")

@@ -1,4 +1,5 @@
-"""components/transform/preprocessing.py: encoded images -> [N, 150, 150, 3] floats in [-1, 1].
+"""components/transform/preprocessing.py: encoded images -> [N, 150, 150, 3] floats in [-1, 1]
+(or the config's image_size a side).
 
 preprocessing_fn is fed the way tf.Transform feeds it: the schema gives every
 feature one value (shape dim 1), so each arrives as a dense [N, 1] tensor.
@@ -26,13 +27,13 @@ def solid(colour, size=(64, 48), mode="RGB"):
     return Image.new("RGB", size, colour).convert(mode)
 
 
-def transform(images, labels=None):
+def transform(images, labels=None, custom_config=None):
     labels = labels if labels is not None else [0] * len(images)
     inputs = {
         constants.IMAGE_BYTES_KEY: tf.constant([[b] for b in images]),
         constants.LABEL_KEY: tf.constant([[label] for label in labels], tf.int64),
     }
-    outputs = preprocessing_fn(inputs)
+    outputs = preprocessing_fn(inputs, custom_config)
     return outputs[constants.TRANSFORMED_IMAGE_KEY].numpy(), outputs[constants.TRANSFORMED_LABEL_KEY].numpy()
 
 
@@ -116,3 +117,21 @@ def test_traced_like_transform_the_output_shape_is_static(horse_png):
     image_spec = traced.structured_outputs[constants.TRANSFORMED_IMAGE_KEY]
     assert image_spec.shape.as_list() == [None, 150, 150, 3] and image_spec.dtype == tf.float32
     assert traced.structured_outputs[constants.TRANSFORMED_LABEL_KEY].shape.as_list() == [None]
+
+
+def test_the_config_image_size_sets_the_side_images_are_resized_to(horse_png, horse_rgb):
+    images, _ = transform([horse_png, encode(horse_rgb.resize((120, 90)), "JPEG")], custom_config={
+        "image_size": 224, "code_fingerprint": "abc"})
+
+    assert images.shape == (2, 224, 224, constants.IMAGE_CHANNELS)
+    # The same picture at both sizes: a finer grid over the same colours, not another crop.
+    small, _ = transform([horse_png])
+    np.testing.assert_allclose(images[0].mean(axis=(0, 1)), small[0].mean(axis=(0, 1)), atol=0.02)
+
+
+@pytest.mark.parametrize("size", [74, 513, "224", True, 224.0])
+def test_an_image_size_out_of_range_or_not_a_whole_number_is_refused_naming_the_range(horse_png, size):
+    with pytest.raises(ValueError, match="image_size must be a whole number of pixels from 75 to 512") as raised:
+        transform([horse_png], custom_config={"image_size": size})
+
+    assert repr(size) in str(raised.value)

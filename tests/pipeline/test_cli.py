@@ -76,6 +76,14 @@ def test_run_with_a_bad_flag_value_exits_2(small_image_set, tmp_path, capsys):
     assert not (tmp_path / "metadata.sqlite").exists()
 
 
+def test_an_image_size_inception_cannot_take_exits_2_before_any_work(small_image_set, tmp_path, capsys):
+    code = main(["run", "--data-dir", str(small_image_set()), "--output-dir", str(tmp_path), "--image-size", "32"])
+
+    assert code == 2
+    assert "image_size must be from 75 (the least InceptionV3 takes) to 512 pixels, got 32" in one_error_line(capsys)
+    assert not (tmp_path / "metadata.sqlite").exists()
+
+
 def test_run_with_an_unknown_yaml_setting_exits_2_naming_it(tmp_path, capsys):
     settings = tmp_path / "run.yaml"
     settings.write_text("epohcs: 3\n")

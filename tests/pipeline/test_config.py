@@ -84,6 +84,8 @@ def test_missing_yaml_file_is_named(tmp_path):
         ({"max_image_pixels": 100}, "max_image_pixels must be at least 22500, got 100"),
         ({"augment_hue": 0.6}, "augment_hue must be within [0, 0.5] (a fraction of the colour wheel)"),
         ({"augment_saturation": -0.1}, "augment_saturation within [0, 1), got 0.0 and -0.1"),
+        ({"image_size": 64}, "image_size must be from 75 (the least InceptionV3 takes) to 512 pixels, got 64"),
+        ({"image_size": 1024}, "to 512 pixels, got 1024"),
         ({"schema_path": "/no/such/schema.pbtxt"}, "schema file /no/such/schema.pbtxt does not exist"),
         ({"baseline_policy": "first"}, "baseline_policy must be one of latest, best_kept, got 'first'"),
         ({"force_push": True}, "force_push needs a reason: add --reason TEXT"),

@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from components.model.augmentation import RandomHueSaturation, RandomQuarterTurn, build_augmentation
+from components.model.settings import AugmentationSettings, TrainerSettings
 
 
 def _images():
@@ -40,8 +41,8 @@ def test_hue_and_saturation_leave_images_alone_outside_training_and_when_off():
     images = _images()
 
     np.testing.assert_array_equal(RandomHueSaturation(0.1, 0.3)(images, training=False).numpy(), images.numpy())
-    assert not any(isinstance(layer, RandomHueSaturation) for layer in build_augmentation(color=0.3).layers)
-    assert any(isinstance(layer, RandomHueSaturation) for layer in build_augmentation(hue=0.05).layers)
+    assert not any(isinstance(layer, RandomHueSaturation) for layer in build_augmentation(AugmentationSettings(color=0.3)).layers)
+    assert any(isinstance(layer, RandomHueSaturation) for layer in build_augmentation(AugmentationSettings(hue=0.05)).layers)
 
 
 def test_each_pass_draws_new_turns():
@@ -64,4 +65,13 @@ def test_quarter_turns_give_each_image_one_of_its_four_orientations():
     assert set(marks) == {(0, 0), (4, 0), (4, 4), (0, 4)}  # 0, 90, 180, 270 degrees anticlockwise, all drawn
     assert all(np.count_nonzero(image[..., 0]) == 1 for image in turned)  # turned, nothing lost or mirrored away
     np.testing.assert_array_equal(RandomQuarterTurn()(images, training=False).numpy(), corner)
-    assert isinstance(build_augmentation(quarter_turns=True).layers[0], RandomQuarterTurn)
+    assert isinstance(build_augmentation(AugmentationSettings(quarter_turns=True)).layers[0], RandomQuarterTurn)
+
+
+def test_the_trainer_settings_augment_fields_are_the_augmentation_and_augment_off_is_none():
+    settings = TrainerSettings(augment_strength=1.5, augment_color=0.2, augment_hue=0.05, augment_saturation=0.3,
+                               augment_quarter_turns=True)
+
+    assert settings.augmentation == AugmentationSettings(1.5, 0.2, 0.05, 0.3, True)
+    assert TrainerSettings(augment=False, augment_color=0.2).augmentation is None
+    assert TrainerSettings().augmentation == AugmentationSettings()  # the seed's augmentation

@@ -80,3 +80,13 @@ def test_fine_tuning_unfreezes_only_the_top_blocks_below_the_cut_and_never_batch
 def test_an_unknown_cut_layer_names_the_valid_ones():
     with pytest.raises(ValueError, match="mixed7"):
         build_transfer_model(TrainerSettings(cut_layer="mixed99"), weights=None, num_classes=2)
+
+
+def test_the_input_size_follows_the_transformed_images_and_the_head_widens_with_the_cut():
+    larger = build_transfer_model(TrainerSettings(head_units=8), weights=None, num_classes=3, input_shape=(224, 224, 3))
+
+    assert larger.input_shape == (None, 224, 224, 3)
+    assert tuple(larger.layers[1].output_shape[1:]) == (12, 12, 768)  # mixed7 at 224 px
+    assert larger.layers[3].kernel.shape == (12 * 12 * 768, 8)  # Flatten keeps where each feature is
+    probabilities = larger.predict(np.zeros((2, 224, 224, 3), "float32"), verbose=0)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)

@@ -41,7 +41,7 @@ def _epoch(dataset):
 
 
 def test_batches_hold_every_example_once_with_its_label_gzip_or_not(split):
-    images, labels = _epoch(transformed_dataset(split, SPEC, 8, shuffle=False, augment=False, seed=1))
+    images, labels = _epoch(transformed_dataset(split, SPEC, 8, shuffle=False, seed=1))
 
     assert images.shape == (45, 2, 2, 3) and images.dtype == np.float32
     order = images[:, 0, 0, 0].astype(int)
@@ -50,8 +50,8 @@ def test_batches_hold_every_example_once_with_its_label_gzip_or_not(split):
 
 
 def test_shuffling_is_seeded_and_draws_a_new_order_each_epoch(split):
-    first = transformed_dataset(split, SPEC, 8, shuffle=True, augment=False, seed=7)
-    again = transformed_dataset(split, SPEC, 8, shuffle=True, augment=False, seed=7)
+    first = transformed_dataset(split, SPEC, 8, shuffle=True, seed=7)
+    again = transformed_dataset(split, SPEC, 8, shuffle=True, seed=7)
 
     epoch_1, epoch_2 = _epoch(first)[0][:, 0, 0, 0], _epoch(first)[0][:, 0, 0, 0]
     assert sorted(epoch_1.astype(int).tolist()) == list(range(45))
@@ -70,4 +70,4 @@ def test_label_counts_read_every_file_of_every_pattern(split, tmp_path):
 
 def test_a_pattern_that_matches_nothing_is_named(tmp_path):
     with pytest.raises(ValueError, match="no TFRecord files match.*nothing-here"):
-        transformed_dataset([str(tmp_path / "nothing-here" / "*")], SPEC, 8, shuffle=False, augment=False, seed=1)
+        transformed_dataset([str(tmp_path / "nothing-here" / "*")], SPEC, 8, shuffle=False, seed=1)

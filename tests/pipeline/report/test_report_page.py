@@ -145,6 +145,15 @@ def test_model_card_is_drawn_from_the_trainer_settings_and_the_measured_accuracy
     assert card["Training data"].startswith("732 images for training and 183 for evaluation from /data/horse-or-human")
 
 
+def test_model_card_states_the_input_size_the_model_was_trained_at(summary, trainer_settings):
+    default = dict(table(page_of(summary, trainer_settings=trainer_settings), "model-facts"))
+    larger = page_of(summary, trainer_settings=dict(trainer_settings, image_size=224))
+
+    assert "150x150x3 input" in default["Base model"]
+    assert "224x224x3 input" in dict(table(larger, "model-facts"))["Base model"]
+    assert "resized to 224x224 RGB" in larger.text_content() and "150x150" not in larger.text_content()
+
+
 @pytest.mark.parametrize("hostile", ["<script>alert(1)</script>", "a&b"])
 def test_names_from_the_data_are_escaped_in_tables_and_charts(summary, hostile):
     summary["classes"] = ["horses", hostile]
