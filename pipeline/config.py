@@ -77,6 +77,7 @@ class PipelineConfig:
     fine_tune_blocks: int = TrainerSettings.fine_tune_blocks
     fine_tune_epochs: int = TrainerSettings.fine_tune_epochs
     fine_tune_learning_rate: float = TrainerSettings.fine_tune_learning_rate
+    test_time_flip: bool = TrainerSettings.test_time_flip  # serve the mean of the image's and its mirror's answer
     seed: int = TrainerSettings.seed  # training randomness (initial weights, shuffling, augmentation)
 
     # Promotion gate.

@@ -55,6 +55,9 @@ class TrainerSettings:
     fine_tune_blocks: int = 0  # 0: no second stage
     fine_tune_epochs: int = 2
     fine_tune_learning_rate: float = 1e-5
+    # Serving (and so the Evaluator's gate) answers with the mean of the probabilities for the image and
+    # its mirror image: twice the compute per image. The Trainer's early stopping scores single views.
+    test_time_flip: bool = False
     seed: int = 42
 
     def to_dict(self) -> dict:

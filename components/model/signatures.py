@@ -4,7 +4,8 @@
 - serving_images: a batch of raw encoded images (JPEG/PNG bytes; what a TF
   Serving REST client sends as {"b64": ...}).
 Both run the Transform graph, so serving decodes exactly as training did,
-and both return, per image: class_id, class_name, probability (of that
+optionally average the model's answer for the image and its mirror image
+(test_time_flip), and both return, per image: class_id, class_name, probability (of that
 class), probabilities (every class, in label order) and class_names (the
 names of those classes, in the same order).
 """
@@ -38,7 +39,18 @@ def _outputs(probabilities, class_names: List[str]) -> dict:
     }
 
 
-def build_signatures(model, tf_transform_output, class_names: List[str]) -> dict:
+def probabilities_of(model, images, test_time_flip: bool = False):
+    """The model's class probabilities for a batch of transformed images; with test_time_flip, the mean of
+    its answers for each image and the image mirrored left to right (still a probability vector). The
+    training augmentation flips images, so the model knows both views; two views average out some of a
+    single view's mistakes, at twice the compute per image."""
+    probabilities = model(images, training=False)
+    if test_time_flip:
+        probabilities = (probabilities + model(tf.reverse(images, axis=[2]), training=False)) / 2.0
+    return probabilities
+
+
+def build_signatures(model, tf_transform_output, class_names: List[str], test_time_flip: bool = False) -> dict:
     model.tft_layer = tf_transform_output.transform_features_layer()  # tracked, so it is saved
     image_spec = {constants.IMAGE_BYTES_KEY: tf_transform_output.raw_feature_spec()[constants.IMAGE_BYTES_KEY]}
 
@@ -47,7 +59,7 @@ def build_signatures(model, tf_transform_output, class_names: List[str]) -> dict
     @tf.function(input_signature=[tf.TensorSpec([None, 1], tf.string)])
     def predict(image_bytes):
         transformed = model.tft_layer({constants.IMAGE_BYTES_KEY: image_bytes})
-        return _outputs(model(transformed[constants.TRANSFORMED_IMAGE_KEY], training=False), class_names)
+        return _outputs(probabilities_of(model, transformed[constants.TRANSFORMED_IMAGE_KEY], test_time_flip), class_names)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve_examples(serialized):

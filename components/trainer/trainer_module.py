@@ -76,7 +76,7 @@ def run_fn(fn_args):
         class_names[i]: counts.get(i, 0) for i in range(len(class_names))}, "settings": settings.to_dict()})
 
     started = time.monotonic()
-    signatures = build_signatures(model, tf_transform_output, class_names)
+    signatures = build_signatures(model, tf_transform_output, class_names, settings.test_time_flip)
     # Without optimizer state (RMSprop slots would triple the SavedModel's size) and without Keras's
     # per-layer traces (seconds per save for 300 layers): every consumer (TFMA, TF Serving, predict, the
     # report) calls the signatures.

@@ -4,7 +4,9 @@ import tensorflow as tf
 import tf_keras as keras
 
 from components import constants
-from components.model.signatures import CLASS_ID, CLASS_NAME, CLASS_NAMES, PROBABILITIES, PROBABILITY, _outputs
+from components.model.signatures import (
+    CLASS_ID, CLASS_NAME, CLASS_NAMES, PROBABILITIES, PROBABILITY, _outputs, probabilities_of,
+)
 
 CLASSES = ["paper", "rock", "scissors"]
 
@@ -41,3 +43,28 @@ def test_the_first_class_can_win_too():
 
     assert list(outputs[CLASS_ID]) == [0]
     assert outputs[CLASS_NAME][0] == b"paper"
+
+
+def left_or_right_model():
+    """A real Keras model that tells where an image is bright: class 0 on the left half, class 1 on the right."""
+    image = keras.Input(shape=(8, 8, constants.IMAGE_CHANNELS))
+    halves = keras.layers.Lambda(lambda x: 10.0 * tf.stack(
+        [tf.reduce_mean(x[:, :, :4, :], axis=[1, 2, 3]), tf.reduce_mean(x[:, :, 4:, :], axis=[1, 2, 3])], axis=1))(image)
+    return keras.Model(image, keras.layers.Softmax()(halves))
+
+
+def test_test_time_flip_answers_with_the_mean_of_the_image_and_its_mirror_image():
+    model = left_or_right_model()
+    images = np.full((2, 8, 8, 3), -1.0, "float32")
+    images[0, :, :2, :] = 1.0  # bright far left
+    images[1, :, 3:5, :] = 1.0  # bright across the middle, a little more on the right
+    images[1, :, 5, :] = 0.0
+    single = probabilities_of(model, tf.constant(images)).numpy()
+    mirrored = model(images[:, :, ::-1, :].copy()).numpy()
+
+    averaged = probabilities_of(model, tf.constant(images), test_time_flip=True).numpy()
+
+    assert single[0, 0] > 0.9 and mirrored[0, 1] > 0.9  # the mirror image tells the other side
+    np.testing.assert_allclose(averaged, (single + mirrored) / 2, rtol=1e-6)
+    np.testing.assert_allclose(averaged.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(probabilities_of(model, tf.constant(images), test_time_flip=False).numpy(), single)

@@ -1,0 +1,71 @@
+"""Where a served model's mistakes are: its eval-split accuracy by kind of source and by group.
+
+    python benchmarks/eval_by_source.py --data-dir DIR --config configs/rock-paper-scissors.yaml \
+        --model-dir OUTPUT/serving [--model-dir OTHER ...]
+
+The eval split is rebuilt the way the pipeline built it (the config's group pattern, eval fraction,
+split seed and stratification), each eval image is sent to the model's serving_images signature
+(the same path as `transfer-pipeline predict`), and the answers are counted per source kind (the
+naming scheme of the group pattern each file matched: video clips, egohands frames, ...) and per
+group (one clip, one session). A figure per kind shows whether an eval accuracy is carried by easy
+sources or held back by a few hard ones; several --model-dir compare models on the same images.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import defaultdict
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from components import constants  # noqa: E402
+from components.ingestion.folder_scan import scan_image_folder  # noqa: E402
+from components.ingestion.group_split import assign_splits  # noqa: E402
+from components.serving_client import predict_files  # noqa: E402
+from pipeline.config import build_config  # noqa: E402
+
+
+def eval_candidates(data_dir: str, config_path: str) -> list:
+    config = build_config(config_path, data_dir=data_dir)
+    scan = scan_image_folder(data_dir, config.group_pattern, groups_span_classes=config.groups_span_classes)
+    split_of = assign_splits(scan.candidates, config.eval_fraction, config.split_seed,
+                             by_source_kind=config.stratify_by_source_kind)
+    return [c for c in scan.candidates if split_of[c.group] == constants.EVAL_SPLIT]
+
+
+def tally(candidates: list, model_dir: str) -> dict:
+    """{("kind", kind) or ("group", group): [right, total]} and ("all", ""): the whole split."""
+    counts = defaultdict(lambda: [0, 0])
+    answers = predict_files(model_dir, [c.path for c in candidates])
+    for candidate, answer in zip(candidates, answers):
+        if "error" in answer:
+            raise SystemExit(f"{answer['file']}: {answer['error']}")
+        right = int(answer["class"] == candidate.class_name)
+        for key in (("all", ""), ("kind", candidate.source_kind or "ungrouped"), ("group", candidate.group)):
+            counts[key][0] += right
+            counts[key][1] += 1
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--config", required=True, help="the config the models were trained with (its split)")
+    parser.add_argument("--model-dir", action="append", required=True,
+                        help="a serving dir or one version in it; repeat to compare models")
+    args = parser.parse_args()
+    candidates = eval_candidates(args.data_dir, args.config)
+    print(f"eval split: {len(candidates)} images in {len({c.group for c in candidates})} groups", flush=True)
+    tallies = [tally(candidates, model_dir) for model_dir in args.model_dir]
+    keys = sorted(tallies[0], key=lambda key: ({"all": 0, "kind": 1, "group": 2}[key[0]], key[1]))
+    print("\t".join(["", "images"] + [os.path.basename(os.path.normpath(m)) or m for m in args.model_dir]))
+    for key in keys:
+        label = "all" if key[0] == "all" else f"{key[0]} {key[1]}"
+        total = tallies[0][key][1]
+        print("\t".join([label, str(total)] + [f"{t[key][0] / total:.3f} ({t[key][0]})" for t in tallies]))
+
+
+if __name__ == "__main__":
+    main()
