@@ -9,16 +9,22 @@ split seed and stratification), each eval image is sent to the model's serving_i
 naming scheme of the group pattern each file matched: video clips, egohands frames, ...) and per
 group (one clip, one session). A figure per kind shows whether an eval accuracy is carried by easy
 sources or held back by a few hard ones; several --model-dir compare models on the same images.
+--flip-average also scores the mean of each answer and the answer for the image mirrored left to
+right (sent as a lossless PNG of the decoded, mirrored pixels): what `test_time_flip` would give a
+model exported without it.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import tempfile
 from collections import defaultdict
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import tensorflow as tf  # noqa: E402
 
 from components import constants  # noqa: E402
 from components.ingestion.folder_scan import scan_image_folder  # noqa: E402
@@ -35,13 +41,36 @@ def eval_candidates(data_dir: str, config_path: str) -> list:
     return [c for c in scan.candidates if split_of[c.group] == constants.EVAL_SPLIT]
 
 
-def tally(candidates: list, model_dir: str) -> dict:
-    """{("kind", kind) or ("group", group): [right, total]} and ("all", ""): the whole split."""
-    counts = defaultdict(lambda: [0, 0])
-    answers = predict_files(model_dir, [c.path for c in candidates])
-    for candidate, answer in zip(candidates, answers):
+def mirrored_copies(candidates: list, directory: str) -> list:
+    """Each image decoded, mirrored left to right and written as PNG (lossless) into directory."""
+    paths = []
+    for index, candidate in enumerate(candidates):
+        with open(candidate.path, "rb") as handle:
+            image = tf.io.decode_image(handle.read(), channels=constants.IMAGE_CHANNELS, expand_animations=False)
+        path = os.path.join(directory, f"{index}.png")
+        tf.io.write_file(path, tf.io.encode_png(tf.reverse(image, axis=[1])))
+        paths.append(path)
+    return paths
+
+
+def answers_of(model_dir: str, paths: list) -> list:
+    answers = list(predict_files(model_dir, paths))
+    for answer in answers:
         if "error" in answer:
             raise SystemExit(f"{answer['file']}: {answer['error']}")
+    return answers
+
+
+def tally(candidates: list, model_dir: str, mirrored=None) -> dict:
+    """{("kind", kind) or ("group", group): [right, total]} and ("all", ""): the whole split. mirrored: the
+    candidates' mirror images, whose answers are averaged with the originals'."""
+    counts = defaultdict(lambda: [0, 0])
+    answers = answers_of(model_dir, [c.path for c in candidates])
+    if mirrored:
+        for answer, other in zip(answers, answers_of(model_dir, mirrored)):
+            mean = {name: (p + other["probabilities"][name]) / 2 for name, p in answer["probabilities"].items()}
+            answer["class"] = max(mean, key=mean.get)
+    for candidate, answer in zip(candidates, answers):
         right = int(answer["class"] == candidate.class_name)
         for key in (("all", ""), ("kind", candidate.source_kind or "ungrouped"), ("group", candidate.group)):
             counts[key][0] += right
@@ -55,12 +84,20 @@ def main() -> None:
     parser.add_argument("--config", required=True, help="the config the models were trained with (its split)")
     parser.add_argument("--model-dir", action="append", required=True,
                         help="a serving dir or one version in it; repeat to compare models")
+    parser.add_argument("--flip-average", action="store_true",
+                        help="also score each model on the mean of its answers for the image and its mirror image")
     args = parser.parse_args()
     candidates = eval_candidates(args.data_dir, args.config)
     print(f"eval split: {len(candidates)} images in {len({c.group for c in candidates})} groups", flush=True)
+    columns = [os.path.basename(os.path.normpath(m)) for m in args.model_dir]
     tallies = [tally(candidates, model_dir) for model_dir in args.model_dir]
+    if args.flip_average:
+        with tempfile.TemporaryDirectory() as directory:
+            mirrored = mirrored_copies(candidates, directory)
+            tallies += [tally(candidates, model_dir, mirrored) for model_dir in args.model_dir]
+        columns += [f"{name} flip-averaged" for name in columns]
     keys = sorted(tallies[0], key=lambda key: ({"all": 0, "kind": 1, "group": 2}[key[0]], key[1]))
-    print("\t".join(["", "images"] + [os.path.basename(os.path.normpath(m)) or m for m in args.model_dir]))
+    print("\t".join(["", "images"] + columns))
     for key in keys:
         label = "all" if key[0] == "all" else f"{key[0]} {key[1]}"
         total = tallies[0][key][1]

@@ -89,6 +89,8 @@ RECIPES = {
     "average pooling, augmentation, early stopping": dict(cut="mixed7", copies=2, epochs=30, patience=4, pool="average"),
     "average pooling, mixed6": dict(cut="mixed6", copies=2, epochs=30, patience=4, pool="average"),
     "average pooling, mixed10": dict(cut="mixed10", copies=2, epochs=30, patience=4, pool="average"),
+    "balanced weights, each source kind weighted alike": dict(
+        cut="mixed7", copies=2, epochs=30, patience=4, weighting="balanced", kind_weighting=True),
     "2x2 max pooling before Flatten, balanced weights": dict(
         cut="mixed7", copies=2, epochs=30, patience=4, weighting="balanced", pool="max2"),
     "average pooling, fine-tune top 3 blocks at 3e-5": dict(
@@ -105,14 +107,15 @@ def load_images(data_dir: str, size: int):
     rest = [c for c in scan.candidates if holdout[c.group] == "train"]
     inner = assign_splits(rest, config["eval_fraction"], "transfer-pipeline", by_source_kind=by_kind)
     role = {c.path: ("test" if holdout[c.group] == "eval" else inner[c.group]) for c in scan.candidates}
-    images, labels, roles = [], [], []
+    images, labels, roles, kinds = [], [], [], []
     for candidate in scan.candidates:
         with open(candidate.path, "rb") as handle:
             images.append(decode_and_resize(tf.constant(handle.read()), size).numpy())
         labels.append(candidate.label)
         roles.append(role[candidate.path])
+        kinds.append(candidate.source_kind or "ungrouped")
     groups = {r: len({c.group for c in scan.candidates if role[c.path] == r}) for r in ("train", "eval", "test")}
-    return np.stack(images), np.array(labels), np.array(roles), scan.class_names, groups
+    return np.stack(images), np.array(labels), np.array(roles), np.array(kinds), scan.class_names, groups
 
 
 def frozen_activations(extractor, images, batch=32):
@@ -151,7 +154,14 @@ def sparse_loss(smoothing: float, num_classes: int):
     return smoothed
 
 
-def train_recipe(recipe, features, labels, roles, augmented, num_classes, base_for_fine_tune=None):
+def kind_weights(kinds: np.ndarray) -> np.ndarray:
+    """Per example: total / (kinds x its kind's count), so every source kind weighs as much in the loss."""
+    names, counts = np.unique(kinds, return_counts=True)
+    weight = dict(zip(names, len(kinds) / (len(names) * counts)))
+    return np.array([weight[kind] for kind in kinds], np.float32)
+
+
+def train_recipe(recipe, features, labels, roles, augmented, num_classes, base_for_fine_tune=None, kinds=None):
     settings = TrainerSettings(
         dropout=recipe.get("dropout", 0.2), learning_rate=recipe.get("lr", 1e-4), lr_schedule=recipe.get("schedule", "constant"),
         class_weighting=recipe.get("weighting", "none"),
@@ -183,7 +193,15 @@ def train_recipe(recipe, features, labels, roles, augmented, num_classes, base_f
     if recipe.get("patience"):
         callbacks.append(keras.callbacks.EarlyStopping("val_accuracy", patience=recipe["patience"], mode="max",
                                                        restore_best_weights=True))
-    data = tf.data.Dataset.from_tensor_slices((train_x, train_y)).shuffle(len(train_x), seed=42).repeat().batch(32)
+    columns = (train_x, train_y)
+    if recipe.get("kind_weighting"):
+        # Each source kind weighs as much as any other, each class too (class weights folded in).
+        weights = kind_weights(np.concatenate([kinds[roles == "train"]] * (1 + len(augmented))))
+        if class_weight:
+            weights = weights * np.array([class_weight[y] for y in train_y], np.float32)
+            class_weight = None
+        columns = (train_x, train_y, weights)
+    data = tf.data.Dataset.from_tensor_slices(columns).shuffle(len(train_x), seed=42).repeat().batch(32)
     history = model.fit(data, steps_per_epoch=steps_per_epoch, epochs=epochs, validation_data=(eval_x, eval_y),
                         callbacks=callbacks, class_weight=class_weight, verbose=0)
     stages = [len(history.epoch)]
@@ -227,7 +245,7 @@ def main():
         args.cache_dir = f"{args.cache_dir}-{args.image_size}px"
     os.makedirs(args.cache_dir, exist_ok=True)
     started = time.time()
-    images, labels, roles, class_names, groups = load_images(args.data_dir, args.image_size)
+    images, labels, roles, kinds, class_names, groups = load_images(args.data_dir, args.image_size)
     print(f"images {len(images)}: " + ", ".join(f"{r} {(roles == r).sum()} ({groups[r]} clips)" for r in ("train", "eval", "test")),
           flush=True)
     weights = resolve_weights("pretrained", None)
@@ -251,7 +269,7 @@ def main():
 
             augmented.append(cached(os.path.join(args.cache_dir, f"{feed_layer}-aug{strength}{f'-color{color}' if color else ''}-{copy}.npy"), compute))
         upper = upper_blocks(base, feed_layer, recipe["cut"]) if recipe.get("fine_tune") else None
-        model, stages = train_recipe(recipe, features, labels, roles, augmented, len(class_names), upper)
+        model, stages = train_recipe(recipe, features, labels, roles, augmented, len(class_names), upper, kinds)
         eval_accuracy, _, _ = score(model, features[roles == "eval"], labels[roles == "eval"], class_names)
         test_accuracy, recall, matrix = score(model, features[roles == "test"], labels[roles == "test"], class_names)
         held_out = images[roles == "test"]
@@ -261,7 +279,10 @@ def main():
             model, features[roles == "test"], labels[roles == "test"], class_names, mirrored)
         row = {"recipe": name, "image_size": args.image_size, "eval_accuracy": eval_accuracy, "test_accuracy": test_accuracy, "test_recall": recall,
                "test_confusion": matrix, "test_accuracy_flip_averaged": mirrored_accuracy,
-               "test_recall_flip_averaged": mirrored_recall, "epochs": stages, "seconds": round(time.time() - t0)}
+               "test_recall_flip_averaged": mirrored_recall, "test_accuracy_by_source_kind": {
+                   kind: score(model, features[(roles == "test") & (kinds == kind)],
+                               labels[(roles == "test") & (kinds == kind)], class_names)[0]
+                   for kind in sorted(set(kinds[roles == "test"]))}, "epochs": stages, "seconds": round(time.time() - t0)}
         print(json.dumps(row), flush=True)
         if args.results:
             with open(args.results, "a") as handle:
