@@ -1,4 +1,5 @@
-"""Whole pipelines on small inputs: a data set that breaks its schema, and ready TFRecords.
+"""Whole pipelines on small inputs: a data set that breaks its schema, ready TFRecords, and another
+image size with test-time flips.
 
 Both run on real components with the synthetic shapes images (a few dozen
 drawn circles and squares) so they stay quick.
@@ -8,8 +9,10 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_transform as tft
 
 from components.ingestion.folder_scan import scan_image_folder
 from components.ingestion.image_decoding import build_example
@@ -73,3 +76,34 @@ def test_ready_tfrecords_run_through_import_example_gen_on_local_dag_runner(shap
     assert sum(sum(by_class.values()) for by_class in summary["examples"].values()) == len(scan.candidates)
     assert summary["metrics"]["candidate"]["overall"]["example_count"] > 0
     assert summary["blessed"] is True and os.path.isdir(summary["pushed"])
+
+
+def test_image_size_and_test_time_flip_reach_the_transform_the_model_and_both_signatures(shapes, tmp_path):
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("image_size: 96\ntest_time_flip: true\n")
+    output = tmp_path / "out"
+
+    result = run_cli(
+        "run", "--data-dir", shapes, "--output-dir", str(output), "--config", str(settings), "--epochs", "1",
+        "--no-augment", "--accuracy-threshold", "0", "--class-recall-threshold", "0",
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = summary_of(output)
+    assert summary["blessed"] is True, summary["blessed_why"]
+    spec = tft.TFTransformOutput(summary["transform_graph"]).transformed_feature_spec()
+    assert list(spec["image"].shape) == [96, 96, 3]
+    model = tf.saved_model.load(summary["pushed"])
+    # An image and its mirror image get the same answer: each is the mean of the model's answers for both views.
+    first = sorted(c.path for c in scan_image_folder(shapes, DEFAULT_GROUP_PATTERN).candidates)[0]
+    picture = tf.io.decode_png(tf.io.read_file(first), channels=3)
+    picture = tf.concat([picture[:, :48], tf.zeros_like(picture[:, 48:])], axis=1)  # one-sided: its mirror differs
+    encoded = [tf.io.encode_png(picture).numpy(), tf.io.encode_png(tf.reverse(picture, axis=[1])).numpy()]
+    examples = [tf.train.Example(features=tf.train.Features(feature={
+        "image_raw": tf.train.Feature(bytes_list=tf.train.BytesList(value=[image]))})).SerializeToString() for image in encoded]
+    for signature, inputs in (("serving_images", {"image_bytes": tf.constant(encoded)}),
+                              ("serving_default", {"examples": tf.constant(examples)})):
+        probabilities = model.signatures[signature](**inputs)["probabilities"].numpy()
+        assert probabilities.shape == (2, 2)
+        np.testing.assert_allclose(probabilities[0], probabilities[1], atol=1e-5)
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
