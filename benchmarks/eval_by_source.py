@@ -61,21 +61,25 @@ def answers_of(model_dir: str, paths: list) -> list:
     return answers
 
 
-def tally(candidates: list, model_dir: str, mirrored=None) -> dict:
-    """{("kind", kind) or ("group", group): [right, total]} and ("all", ""): the whole split. mirrored: the
-    candidates' mirror images, whose answers are averaged with the originals'."""
+def tally(candidates: list, classes: list) -> dict:
+    """{("kind", kind) or ("group", group): [right, total]} and ("all", ""): the whole split, for the class
+    answered for each candidate."""
     counts = defaultdict(lambda: [0, 0])
-    answers = answers_of(model_dir, [c.path for c in candidates])
-    if mirrored:
-        for answer, other in zip(answers, answers_of(model_dir, mirrored)):
-            mean = {name: (p + other["probabilities"][name]) / 2 for name, p in answer["probabilities"].items()}
-            answer["class"] = max(mean, key=mean.get)
-    for candidate, answer in zip(candidates, answers):
-        right = int(answer["class"] == candidate.class_name)
+    for candidate, answered in zip(candidates, classes):
+        right = int(answered == candidate.class_name)
         for key in (("all", ""), ("kind", candidate.source_kind or "ungrouped"), ("group", candidate.group)):
             counts[key][0] += right
             counts[key][1] += 1
     return counts
+
+
+def flip_averaged(answers: list, mirrored: list) -> list:
+    """The class of the mean probabilities of each answer and the answer for its mirror image."""
+    classes = []
+    for answer, other in zip(answers, mirrored):
+        mean = {name: (p + other["probabilities"][name]) / 2 for name, p in answer["probabilities"].items()}
+        classes.append(max(mean, key=mean.get))
+    return classes
 
 
 def main() -> None:
@@ -89,13 +93,18 @@ def main() -> None:
     args = parser.parse_args()
     candidates = eval_candidates(args.data_dir, args.config)
     print(f"eval split: {len(candidates)} images in {len({c.group for c in candidates})} groups", flush=True)
-    columns = [os.path.basename(os.path.normpath(m)) for m in args.model_dir]
-    tallies = [tally(candidates, model_dir) for model_dir in args.model_dir]
-    if args.flip_average:
-        with tempfile.TemporaryDirectory() as directory:
-            mirrored = mirrored_copies(candidates, directory)
-            tallies += [tally(candidates, model_dir, mirrored) for model_dir in args.model_dir]
-        columns += [f"{name} flip-averaged" for name in columns]
+    names = [os.path.basename(os.path.normpath(m)) for m in args.model_dir]
+    originals = [c.path for c in candidates]
+    columns, tallies = [], []
+    with tempfile.TemporaryDirectory() as directory:
+        mirrored = mirrored_copies(candidates, directory) if args.flip_average else []
+        for name, model_dir in zip(names, args.model_dir):
+            answers = answers_of(model_dir, originals + mirrored)  # the model loaded once for both views
+            columns.append(name)
+            tallies.append(tally(candidates, [answer["class"] for answer in answers[:len(originals)]]))
+            if mirrored:
+                columns.append(f"{name} flip-averaged")
+                tallies.append(tally(candidates, flip_averaged(answers[:len(originals)], answers[len(originals):])))
     keys = sorted(tallies[0], key=lambda key: ({"all": 0, "kind": 1, "group": 2}[key[0]], key[1]))
     print("\t".join(["", "images"] + columns))
     for key in keys:

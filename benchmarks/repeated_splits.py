@@ -34,8 +34,9 @@ def run_split(data_dir: str, config: dict, seed: str, work_dir: str) -> dict:
     with open(config_path, "w") as handle:
         yaml.safe_dump(dict(config, split_seed=seed), handle)
     started = time.monotonic()
-    subprocess.run([CLI, "run", "--data-dir", data_dir, "--config", config_path, "--output-dir", out, "--no-cache"],
-                   check=False, stdout=open(os.path.join(out, "run.log"), "w"), stderr=subprocess.STDOUT)
+    with open(os.path.join(out, "run.log"), "w") as log:
+        subprocess.run([CLI, "run", "--data-dir", data_dir, "--config", config_path, "--output-dir", out, "--no-cache"],
+                       check=False, stdout=log, stderr=subprocess.STDOUT)
     with open(os.path.join(out, "run_summary.json")) as handle:
         summary = json.load(handle)
     if summary["status"] != "succeeded":

@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
+from components import constants
+
 LR_SCHEDULES = ("constant", "cosine")
 CLASS_WEIGHTINGS = ("none", "balanced")
 
@@ -26,7 +28,7 @@ class TrainerSettings:
     cut_layer: str = "mixed7"
     # The side, in pixels, the Transform resizes every image to (square): the model's input. Larger keeps
     # finer detail (fingers across a room) at about (image_size / 150)^2 times the compute per image.
-    image_size: int = 150
+    image_size: int = constants.IMAGE_HEIGHT
     head_units: int = 1024
     dropout: float = 0.2
     learning_rate: float = 1e-4

@@ -55,6 +55,8 @@ def build_model_card(summary: dict, settings: Optional[dict], ingestion: dict, a
     train = sum((examples.get("train") or {}).values())
     evaluated = sum((examples.get("eval") or {}).values())
     weights = settings.get("weights", "pretrained")
+    # TrainerSettings.image_size, written out: importing `components` here would load TensorFlow (6 s) into the
+    # report; runs from before image_size was a setting trained at 150.
     size = settings.get("image_size", 150)
     data_dir = (summary.get("data") or {}).get("data_dir") or ingestion.get("data_dir") or "the data folder"
     facts = [
