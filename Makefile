@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.1
 export TF_USE_LEGACY_KERAS := 1
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: install browser demo test test-fast benchmark kubeflow-spec clean
+.PHONY: install browser podman kubeflow-image kubeflow-rehearsal demo test test-fast benchmark kubeflow-spec clean
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,25 @@ $(VENV)/.installed: requirements.lock setup.py
 # Headless Chromium (Debian's package) for the test that opens the run report in a real browser.
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# Podman, runc and debootstrap (Debian's packages) for the Kubeflow rehearsal's containers;
+# kubernetes/rehearsal/containers.conf holds the settings they need on these machines.
+podman:
+	@test -x /usr/bin/podman -a -x /usr/sbin/runc -a -x /usr/sbin/debootstrap || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap; }
+
+# The pipeline image (kubernetes/Dockerfile) built with podman: `make kubeflow-image [IMAGE=...]`
+# (default localhost/transfer-pipeline:rehearsal); builds the stand-in base image first when missing.
+kubeflow-image: podman
+	kubernetes/rehearsal/build-image.sh
+
+# Every task of the compiled Kubeflow spec, run as KFP's backend runs it, each in a container of the
+# image built from this checkout (pipeline/kubeflow/rehearsal.py), on a few real subjects of
+# $$HORSE_OR_HUMAN_DIR. Exit 0 only when the run succeeded end to end; the pushed model lands in
+# $$REHEARSAL_OUT/serving/<version>/, the report in $$REHEARSAL_OUT/report.html.
+REHEARSAL_OUT ?= outputs/kubeflow-rehearsal
+REHEARSAL_FLAGS ?= --subjects 5 --views 5 --epochs 1
+kubeflow-rehearsal: install kubeflow-image
+	$(VENV)/bin/transfer-pipeline rehearse-kubeflow --output $(REHEARSAL_OUT) $(REHEARSAL_FLAGS)
 
 demo: install
 	$(VENV)/bin/transfer-pipeline run --output-dir $(OUTPUT)

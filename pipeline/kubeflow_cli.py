@@ -54,6 +54,10 @@ def register(commands) -> None:
     submit.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the host to answer (default 10)")
     submit.set_defaults(handler=submit_run)
 
+    from pipeline.kubeflow.rehearse import register as register_rehearsal
+
+    register_rehearsal(commands)
+
 
 def _cluster_path(name: str, value):
     if value and "://" not in value and not os.path.isabs(value):

@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 from typing import Dict, List, Optional
+
+import yaml
 
 # KFP's launcher copies artifacts between the object store and these local
 # folders (backend/src/v2/component/launcher_v2.go, LocalPathForURI).
 LAUNCHER_LOCAL_PREFIXES = {"gs://": "gcs/", "minio://": "minio/", "s3://": "s3/"}
+# Artifact types KFP's UI knows by a `system.` title that TFX's entrypoint would try to import as a
+# module path (kubeflow_v2_entrypoint_utils._retrieve_class_path): the class that carries each title.
+KFP_SYSTEM_TYPES = {"system.HTML": "pipeline.report.component.HtmlPage"}
+# KFP's launcher stores a dict in ML Metadata as {"struct": {...}} and a list as {"list": [...]}
+# (backend/src/v2/metadata/converter.go, StructValueToMLMDValue, KFP 2.3 to 2.17), and the next
+# task's driver hands them on still wrapped (toRuntimeArtifact).
+KFP_WRAPPERS = {"struct": dict, "list": list}
 
 
 def _local_path(uri: str, local_root: str) -> Optional[str]:
@@ -24,13 +34,42 @@ def _local_path(uri: str, local_root: str) -> Optional[str]:
     return None
 
 
+def unwrap_kfp_value(value):
+    """A metadata value as the executor wrote it: {"struct": {...}} -> {...}, {"list": [...]} -> [...]."""
+    if isinstance(value, dict) and len(value) == 1:
+        (wrapper, inner), = value.items()
+        if isinstance(inner, KFP_WRAPPERS.get(wrapper, ())):
+            return inner
+    return value
+
+
+def unwrap_kfp_metadata(metadata: dict) -> dict:
+    """An input artifact's metadata as the upstream executor wrote it: KFP's dict and list wrappers removed.
+
+    Without this every JSON-valued custom property arrives wrapped: ExampleValidator's per-split
+    `blessed` reads {"struct": {"train": 1.0, "eval": 1.0}}, which blesses no split.
+    """
+    return {key: unwrap_kfp_value(value) for key, value in metadata.items()}
+
+
+def _importable_type(artifact_type: dict) -> dict:
+    """The artifact type with a KFP `system.` title replaced by the class TFX must import for it."""
+    title = artifact_type.get("schemaTitle")
+    if artifact_type.get("instanceSchema"):
+        title = (yaml.safe_load(artifact_type["instanceSchema"]) or {}).get("title")
+    if title in KFP_SYSTEM_TYPES:
+        return {"instanceSchema": f"title: {KFP_SYSTEM_TYPES[title]}\ntype: object\n"}
+    return artifact_type
+
+
 def localize_executor_input(executor_input: dict, inputs_spec: Optional[dict], local_root: str = "/") -> Dict[str, str]:
     """Points artifact URIs at the launcher's local copies; returns {local path: remote URI}.
 
     KFP's launcher downloads inputs to, and uploads outputs from, local folders;
     TFX executors write to artifact.uri, which tf.io.gfile cannot open for
     minio:// (KFP's default store). Input types are also taken from the compiled
-    component spec, which TFX needs to find each artifact's class.
+    component spec, which TFX needs to find each artifact's class; input metadata
+    is unwrapped (unwrap_kfp_metadata) and `system.` types made importable.
     """
     remote_of = {}
     for side in ("inputs", "outputs"):
@@ -45,18 +84,38 @@ def localize_executor_input(executor_input: dict, inputs_spec: Optional[dict], l
                 declared = ((inputs_spec or {}).get("artifacts", {}).get(name, {})).get("artifactType")
                 if side == "inputs" and declared:
                     artifact["type"] = declared
+                if side == "inputs" and artifact.get("metadata"):
+                    artifact["metadata"] = unwrap_kfp_metadata(artifact["metadata"])
+                if artifact.get("type"):
+                    artifact["type"] = _importable_type(artifact["type"])
     return remote_of
 
 
+def _remote(value: str, remote_of: Dict[str, str]) -> str:
+    """A local copy's path (or a path inside it) as the remote URI it stands for; other text unchanged."""
+    for local in sorted(remote_of, key=len, reverse=True):
+        if value == local or value.startswith(local + "/"):
+            return remote_of[local] + value[len(local):]
+    return value
+
+
 def restore_remote_uris(output_file: str, remote_of: Dict[str, str]) -> None:
-    """The launcher records and uploads what the executor output names: give it the remote URIs back."""
+    """The launcher records and uploads what the executor output names: give it the remote URIs back.
+
+    Metadata too: TFX's Evaluator records the model it judged as the blessing's `current_model`,
+    which would otherwise name a folder that exists only inside this pod.
+    """
     if not remote_of or not os.path.isfile(output_file):
         return
     with open(output_file) as handle:
         output = json.load(handle)
     for listing in output.get("artifacts", {}).values():
         for artifact in listing.get("artifacts", []):
-            artifact["uri"] = remote_of.get(artifact.get("uri"), artifact.get("uri"))
+            artifact["uri"] = _remote(artifact.get("uri", ""), remote_of)
+            metadata = artifact.get("metadata", {})
+            for key, value in metadata.items():
+                if isinstance(value, str):
+                    metadata[key] = _remote(value, remote_of)
     with open(output_file, "w") as handle:
         json.dump(output, handle)
 
@@ -82,9 +141,24 @@ def run_component(argv: List[str], local_root: str = "/") -> None:
     restore_remote_uris(executor_input.get("outputs", {}).get("outputFile", ""), remote_of)
 
 
+def peak_memory_mb() -> float:
+    """The pod's peak memory as its limit sees it (the cgroup's high-water mark, page cache included);
+    where no cgroup file is readable, the largest process's peak RSS."""
+    for path in ("/sys/fs/cgroup/memory.peak", "/sys/fs/cgroup/memory/memory.max_usage_in_bytes"):
+        try:
+            with open(path) as handle:
+                return int(handle.read().strip()) / 2**20
+        except (OSError, ValueError):
+            continue
+    largest = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return largest / 1024
+
+
 if __name__ == "__main__":
     import sys
 
     import components  # noqa: F401  (pins Keras 2 before TFX imports TensorFlow)
 
     run_component(sys.argv[1:])
+    # Sizing the pods' requests comes from this line (kubernetes/README.md, "What a run needs").
+    print(f"peak memory (MB): {peak_memory_mb():.0f}", flush=True)

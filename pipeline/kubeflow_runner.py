@@ -29,12 +29,27 @@ DEFAULT_DATA_DIR = DATA_MOUNT + "/images"
 MODEL_NAME = "transfer-classifier"
 DEFAULT_SERVING_DIR = f"{SERVING_MOUNT}/{MODEL_NAME}"
 # Every component pod: Beam's DirectRunner gets as many worker processes as the
-# pod has CPUs. direct_num_workers=0 would mean the node's CPU count, not the pod's.
-COMPONENT_CPUS, COMPONENT_MEMORY_GB = 4, 16
+# pod may use CPUs. direct_num_workers=0 would mean the node's CPU count, not the pod's.
+COMPONENT_CPUS = 4
 KUBEFLOW_BEAM_ARGS = ("--direct_running_mode=multi_processing", f"--direct_num_workers={COMPONENT_CPUS}")
+# Each pod's memory request (GiB), from the peak each task's pod reached in the Kubeflow rehearsal of
+# the full horse-or-human set (915 images, default settings; kubernetes/README.md, "What a run
+# needs"), rounded up with about 25% to spare; the limit is twice the request. A task not named
+# here is a light one (ImportSchemaGen, the gates, ServingBaseline, Pusher, RunReport: 0.4-0.6 GiB).
+TASK_MEMORY_GB = {"ImageFolderExampleGen": 4, "ImportExampleGen": 4, "StatisticsGen": 4, "Transform": 3.5,
+                  "Trainer": 3, "Evaluator": 4.5}
+LIGHT_TASK_MEMORY_GB = 1
+# Beam and TensorFlow tasks may use all their workers' CPUs; a request of one keeps them schedulable on small nodes.
+HEAVY_CPU_REQUEST, LIGHT_CPU_REQUEST, LIGHT_CPU_LIMIT = 1, 0.25, 1
 CONTAINER_COMMAND = ("python", "-m", "pipeline.kubeflow_entrypoint")
-# The baseline is whatever serves now: never reuse a cached lookup.
-NEVER_CACHED = ("ServingBaseline",)
+# The baseline is whatever serves now, and the inputs' fingerprints what the volume and image hold
+# now: never reuse a cached lookup of either.
+FINGERPRINT_TASK = "InputFingerprints"
+NEVER_CACHED = ("ServingBaseline", FINGERPRINT_TASK)
+# Which task's cache key takes which of InputFingerprints' outputs (pipeline/kubeflow/input_fingerprints.py).
+FINGERPRINTED_TASKS = {"ImageFolderExampleGen": "data_fingerprint", "ImportExampleGen": "data_fingerprint",
+                       "ImportSchemaGen": "schema_fingerprint"}
+FINGERPRINT_COMMAND = ("python", "-m", "pipeline.kubeflow.input_fingerprints")
 COMPILED_BY = "transfer-pipeline compile-kubeflow"
 
 
@@ -91,6 +106,7 @@ def _tfx_job(config: PipelineConfig, target: KubeflowTarget) -> dict:
 def _volume_mounts(spec: dict, config: PipelineConfig, target: KubeflowTarget) -> dict:
     """KFP's Kubernetes platform spec: which executor mounts which claim (data for ingestion, serving for the gate)."""
     wanted = [
+        (FINGERPRINT_TASK, config.data_dir, target.data_pvc, DATA_MOUNT),
         ("ImageFolderExampleGen", config.data_dir, target.data_pvc, DATA_MOUNT),
         ("ImportExampleGen", config.data_dir, target.data_pvc, DATA_MOUNT),
         ("ServingBaseline", config.serving_path, target.serving_pvc, SERVING_MOUNT),
@@ -104,8 +120,57 @@ def _volume_mounts(spec: dict, config: PipelineConfig, target: KubeflowTarget) -
     return {"platforms": {"kubernetes": {"deploymentSpec": {"executors": executors}}}} if executors else {}
 
 
-def _adapt_to_cluster(spec: dict, target: KubeflowTarget) -> None:
+def _add_input_fingerprints(spec: dict, config: PipelineConfig, target: KubeflowTarget) -> None:
+    """A never-cached InputFingerprints task whose output parameters key ingestion's and the schema import's cache.
+
+    KFP's cache key holds parameter values, not what a volume or the image holds
+    (pipeline/kubeflow/input_fingerprints.py says why); each fingerprinted task gets one
+    more input parameter, declared in its component and in the inputs spec TFX's
+    entrypoint reads, so the executor receives it as an unused exec property.
+    """
+    tasks, components = spec["root"]["dag"]["tasks"], spec["components"]
+    schema_file = tasks["ImportSchemaGen"]["inputs"]["parameters"]["schema_file"]["runtimeValue"]["constant"]
+    string = {"parameterType": "STRING"}
+    components[FINGERPRINT_TASK] = {
+        "executorLabel": f"{FINGERPRINT_TASK}_executor",
+        "inputDefinitions": {"parameters": {"data_dir": string, "schema_file": string}},
+        "outputDefinitions": {"parameters": {name: string for name in sorted(set(FINGERPRINTED_TASKS.values()))}},
+    }
+    spec["deploymentSpec"]["executors"][f"{FINGERPRINT_TASK}_executor"] = {"container": {
+        "image": target.image, "command": list(FINGERPRINT_COMMAND), "args": ["--executor_input", "{{$}}"],
+    }}
+    tasks[FINGERPRINT_TASK] = {
+        "taskInfo": {"name": FINGERPRINT_TASK},
+        "componentRef": {"name": FINGERPRINT_TASK},
+        "inputs": {"parameters": {"data_dir": {"runtimeValue": {"constant": config.data_dir}},
+                                  "schema_file": {"runtimeValue": {"constant": schema_file}}}},
+    }
+    for name, output in FINGERPRINTED_TASKS.items():
+        if name not in tasks:
+            continue
+        task, component = tasks[name], components[tasks[name]["componentRef"]["name"]]
+        task.setdefault("inputs", {}).setdefault("parameters", {})[output] = {
+            "taskOutputParameter": {"producerTask": FINGERPRINT_TASK, "outputParameterKey": output}}
+        task["dependentTasks"] = sorted(set(task.get("dependentTasks", [])) | {FINGERPRINT_TASK})
+        component.setdefault("inputDefinitions", {}).setdefault("parameters", {})[output] = dict(string)
+        args = spec["deploymentSpec"]["executors"][component["executorLabel"]]["container"]["args"]
+        position = args.index("--json_serialized_inputs_spec_args") + 1
+        args[position] = json.dumps(component["inputDefinitions"], indent=2, sort_keys=True)
+
+
+def task_resources(task: str) -> dict:
+    """A task pod's requests and limits, in KFP's units (CPUs, GB)."""
+    memory = TASK_MEMORY_GB.get(task, LIGHT_TASK_MEMORY_GB)
+    heavy = task in TASK_MEMORY_GB
+    return {
+        "cpuRequest": HEAVY_CPU_REQUEST if heavy else LIGHT_CPU_REQUEST, "cpuLimit": COMPONENT_CPUS if heavy else LIGHT_CPU_LIMIT,
+        "memoryRequest": memory, "memoryLimit": 2 * memory,
+    }
+
+
+def _adapt_to_cluster(spec: dict, config: PipelineConfig, target: KubeflowTarget) -> None:
     spec["defaultPipelineRoot"] = target.pipeline_root
+    _add_input_fingerprints(spec, config, target)
     for name, task in spec["root"]["dag"]["tasks"].items():
         if name in NEVER_CACHED:
             task["cachingOptions"] = {"enableCache": False}
@@ -113,13 +178,9 @@ def _adapt_to_cluster(spec: dict, target: KubeflowTarget) -> None:
             if "serving_state" in parameters:
                 # A local-run cache key (the serving dir's state when the DAG was built); meaningless here.
                 parameters["serving_state"] = {"runtimeValue": {"constant": ""}}
-    for executor in spec["deploymentSpec"]["executors"].values():
-        container = executor.get("container")
-        if container is not None:
-            container["resources"] = {
-                "cpuRequest": COMPONENT_CPUS / 2, "cpuLimit": COMPONENT_CPUS,
-                "memoryRequest": COMPONENT_MEMORY_GB / 2, "memoryLimit": COMPONENT_MEMORY_GB,
-            }
+    for name, task in spec["root"]["dag"]["tasks"].items():
+        label = spec["components"][task["componentRef"]["name"]]["executorLabel"]
+        spec["deploymentSpec"]["executors"][label]["container"]["resources"] = task_resources(name)
 
 
 def spec_fingerprint(spec: dict, platform: dict) -> str:
@@ -133,7 +194,7 @@ def compile_cluster_config(config: PipelineConfig, target: KubeflowTarget) -> Tu
     """(pipeline spec, platform spec, TFX PipelineJob) for a config already in cluster form."""
     job = _tfx_job(config, target)
     spec = job["pipelineSpec"]
-    _adapt_to_cluster(spec, target)
+    _adapt_to_cluster(spec, config, target)
     platform = _volume_mounts(spec, config, target)
     spec["pipelineInfo"]["description"] = json.dumps(
         {

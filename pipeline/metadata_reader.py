@@ -4,10 +4,34 @@ Shared by the live progress display and the run summary.
 """
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import Any, List, Tuple
 
+from google.protobuf import json_format
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
+
+from pipeline.kubeflow_entrypoint import unwrap_kfp_value
+
+# TFX's Artifact stores a JSON value that is not a dict as the struct {"__value__": value}
+# (tfx/types/artifact.py, _encode_struct_value).
+TFX_SINGLE_VALUE_KEY = "__value__"
+
+
+def property_value(value: metadata_store_pb2.Value) -> Any:
+    """An ML Metadata property as a Python value, whoever wrote it.
+
+    TFX's local runner writes ints and strings; on Kubeflow, TFX's entrypoint hands a
+    component every input property as a struct ({"__value__": 1.0}), and KFP's launcher stores
+    dicts and lists wrapped ({"struct": {...}}). A struct read as the message itself is always
+    truthy, so a `blessed` of 0 would read as blessed.
+    """
+    kind = value.WhichOneof("value")
+    if kind is None:
+        return None
+    if kind == "struct_value":
+        decoded = json_format.MessageToDict(value.struct_value)
+        return unwrap_kfp_value(decoded[TFX_SINGLE_VALUE_KEY] if TFX_SINGLE_VALUE_KEY in decoded else decoded)
+    return getattr(value, kind)
 
 
 def open_readonly(metadata_path: str) -> metadata_store.MetadataStore:

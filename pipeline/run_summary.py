@@ -13,7 +13,7 @@ from components.data_gate import DataValidationError, read_anomalies
 from components.schema_contract import class_names_of, load_schema
 from components.ingestion.report import read_report
 from components.promotion.evaluation_report import per_class_scores, read_evaluation
-from pipeline.metadata_reader import execution_seconds, executions_by_node, open_readonly
+from pipeline.metadata_reader import execution_seconds, executions_by_node, open_readonly, property_value
 
 _STATES = {
     metadata_store_pb2.Execution.COMPLETE: "ran",
@@ -77,8 +77,7 @@ def _first_uri(rows: List[dict], output_key: str) -> Optional[str]:
 def _custom(artifact, key: str, default=None):
     if artifact is None or key not in artifact.custom_properties:
         return default
-    value = artifact.custom_properties[key]
-    return getattr(value, value.WhichOneof("value"))
+    return property_value(artifact.custom_properties[key])
 
 
 def _square(counts: List[List[int]], size: int) -> List[List[int]]:

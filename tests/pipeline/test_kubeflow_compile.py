@@ -16,6 +16,7 @@ import yaml
 from google.protobuf import json_format
 from kfp.client.client import _extract_pipeline_yaml  # what create_run_from_pipeline_package uploads
 from kfp.components import load_component_from_file
+from kfp.pipeline_spec import pipeline_spec_pb2 as kfp_pb2
 
 import pipeline.local_runner  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
 from components.data_gate import ANOMALIES_FILE, BLESSED_PROPERTY
@@ -65,15 +66,22 @@ def executors(spec):
     return spec["deploymentSpec"]["executors"]
 
 
+def tfx_executors(spec):
+    """The executors that run a TFX component (all but InputFingerprints, which runs no Beam)."""
+    return {label: e for label, e in executors(spec).items() if label != f"{kfr.FINGERPRINT_TASK}_executor"}
+
+
 def test_spec_holds_every_component_of_the_local_pipeline_running_in_the_image(compiled, tmp_path):
     local_ids = {c.id for c in create_pipeline(build_config(schema_path=DEFAULT_SCHEMA, data_dir=str(tmp_path))).components}
     spec = json_format.MessageToDict(load_component_from_file(compiled).pipeline_spec)
 
-    assert set(spec["root"]["dag"]["tasks"]) == local_ids | {"RunReport"}  # the report page, for KFP's UI
+    # The report page, for KFP's UI, and the fingerprints of what the volume and image hold, for KFP's cache.
+    assert set(spec["root"]["dag"]["tasks"]) == local_ids | {"RunReport", kfr.FINGERPRINT_TASK}
     assert spec["defaultPipelineRoot"] == ROOT
     for label, executor in executors(spec).items():
         assert executor["container"]["image"] == IMAGE, label
-        assert executor["container"]["command"] == list(kfr.CONTAINER_COMMAND), label
+        expected = kfr.FINGERPRINT_COMMAND if label == f"{kfr.FINGERPRINT_TASK}_executor" else kfr.CONTAINER_COMMAND
+        assert executor["container"]["command"] == list(expected), label
 
 
 def test_the_run_report_is_an_html_output_that_the_kfp_ui_shows_after_the_push(compiled):
@@ -127,15 +135,26 @@ def test_baseline_lookup_is_never_cached_and_its_compile_time_state_is_blank(com
 
     assert tasks["ServingBaseline"]["cachingOptions"] == {"enableCache": False}
     assert tasks["ServingBaseline"]["inputs"]["parameters"]["serving_state"]["runtimeValue"]["constant"] == ""
-    assert all(task["cachingOptions"]["enableCache"] for name, task in tasks.items() if name != "ServingBaseline")
+    assert all(task["cachingOptions"]["enableCache"] for name, task in tasks.items() if name not in kfr.NEVER_CACHED)
 
 
 def test_beam_runs_multi_process_with_as_many_workers_as_the_pod_has_cpus(compiled):
-    for label, executor in executors(kfr.read_spec(compiled)[0]).items():
+    for label, executor in tfx_executors(kfr.read_spec(compiled)[0]).items():
         args = executor["container"]["args"]
         assert "--direct_running_mode=multi_processing" in args, label
         assert f"--direct_num_workers={kfr.COMPONENT_CPUS}" in args, label
-        assert executor["container"]["resources"]["cpuLimit"] == kfr.COMPONENT_CPUS, label
+
+
+def test_each_pod_requests_what_its_task_was_measured_to_need_not_8_gib_each(compiled):
+    spec, _ = kfr.read_spec(compiled)
+    for name, task in spec["root"]["dag"]["tasks"].items():
+        resources = executors(spec)[spec["components"][task["componentRef"]["name"]]["executorLabel"]]["container"]["resources"]
+        assert resources == kfr.task_resources(name), name
+        assert resources["memoryLimit"] == 2 * resources["memoryRequest"], name
+    by_task = {name: kfr.task_resources(name) for name in spec["root"]["dag"]["tasks"]}
+    assert max(r["memoryRequest"] for r in by_task.values()) <= 4.5  # the Evaluator's, the largest
+    assert by_task["Trainer"]["cpuLimit"] == by_task["Transform"]["cpuLimit"] == kfr.COMPONENT_CPUS  # one per Beam worker
+    assert by_task["Pusher"]["memoryRequest"] == kfr.LIGHT_TASK_MEMORY_GB and by_task["Pusher"]["cpuRequest"] < 1
 
 
 def test_beam_args_and_no_cache_flags_reach_every_task(tmp_path):
@@ -145,7 +164,7 @@ def test_beam_args_and_no_cache_flags_reach_every_task(tmp_path):
     assert run_cli(["compile-kubeflow", "--output", path, "--image", IMAGE, "--pipeline-root", "gs://b/root",
                     "--beam-args", beam, "--no-cache"]) == 0
     spec, _ = kfr.read_spec(path)
-    assert all(beam.split()[0] in e["container"]["args"] for e in executors(spec).values())
+    assert all(beam.split()[0] in e["container"]["args"] for e in tfx_executors(spec).values())
     assert not any(t.get("cachingOptions", {}).get("enableCache") for t in spec["root"]["dag"]["tasks"].values())
 
 
@@ -284,3 +303,125 @@ def test_the_data_gate_reads_inputs_that_arrive_without_a_type(compiled, tmp_pat
 
     assert (local / "DataValidationGate" / "validated_schema" / "schema.pbtxt").read_text() == open(DEFAULT_SCHEMA).read()
     assert _output_uris(output_file) == {"validated_schema": f"{base}/DataValidationGate/validated_schema"}
+
+
+def test_the_data_gate_passes_clean_data_whose_blessing_took_kfps_metadata_round_trip(compiled, tmp_path, kfp_round_trip):
+    # KFP's launcher stores ExampleValidator's per-split `blessed` dict as {"struct": {...}} and the
+    # gate's driver hands it over that way (converter.go); unread, it blesses no split and every run stops here.
+    round_trip = kfp_round_trip
+    base = "minio://mlpipeline/v2/artifacts/run-1"
+    local = tmp_path / "minio" / "mlpipeline" / "v2" / "artifacts" / "run-1"
+    (local / "ImportSchemaGen" / "schema").mkdir(parents=True)
+    shutil.copy(DEFAULT_SCHEMA, local / "ImportSchemaGen" / "schema" / "schema.pbtxt")
+    for split in ("train", "eval"):
+        (local / "ExampleValidator" / "anomalies" / f"Split-{split}").mkdir(parents=True)
+        (local / "ExampleValidator" / "anomalies" / f"Split-{split}" / ANOMALIES_FILE).write_bytes(b"")
+    anomalies = round_trip({"split_names": '["train","eval"]', BLESSED_PROPERTY: {"train": 1, "eval": 1}}, artifact_id=42)
+    assert anomalies["metadata"][BLESSED_PROPERTY] == {"struct": {"train": 1.0, "eval": 1.0}}
+    output_file = tmp_path / "kfp_outputs" / "output_metadata.json"
+    output_file.parent.mkdir()
+    executor_input = {
+        "inputs": {"artifacts": {
+            "schema": {"artifacts": [dict(round_trip({}, artifact_id=41), uri=f"{base}/ImportSchemaGen/schema")]},
+            "anomalies": {"artifacts": [dict(anomalies, uri=f"{base}/ExampleValidator/anomalies")]},
+        }},
+        "outputs": {"artifacts": {"validated_schema": {"artifacts": [
+            {"name": "", "type": SCHEMA_TYPE, "uri": f"{base}/DataValidationGate/validated_schema"}]}},
+            "outputFile": str(output_file)},
+    }
+
+    kfe.run_component(_argv(compiled, "DataValidationGate_executor", executor_input), local_root=str(tmp_path))
+
+    assert (local / "DataValidationGate" / "validated_schema" / "schema.pbtxt").read_text() == open(DEFAULT_SCHEMA).read()
+
+
+def test_the_run_reports_kfp_html_output_type_is_one_tfx_can_import(compiled):
+    # TFX's entrypoint imports an output's type by its schema title; `system.HTML` (what KFP's UI shows
+    # as a page) would be imported as a module named `system`, and RunReport could never start.
+    from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils as tfx_utils
+
+    from pipeline.report.component import HtmlPage
+
+    spec, _ = kfr.read_spec(compiled)
+    declared = spec["components"]["RunReport"]["outputDefinitions"]["artifacts"]["report"]["artifactType"]
+    executor_input = {"outputs": {"artifacts": {"report": {"artifacts": [
+        {"name": "", "type": declared, "uri": "minio://mlpipeline/v2/artifacts/run-1/RunReport/report"}]}}}}
+
+    kfe.localize_executor_input(executor_input, None, local_root="/nonexistent-root-for-test")
+    parsed = kfp_pb2.ExecutorInput()
+    json_format.ParseDict(executor_input, parsed)
+    [report] = tfx_utils.parse_raw_artifact_dict(parsed.outputs.artifacts, {})["report"]
+
+    assert isinstance(report, HtmlPage) and report.type_name == "system.HTML"
+
+
+def test_new_images_or_an_edited_schema_change_the_cache_key_of_the_tasks_that_read_them(compiled):
+    # KFP keys its cache on parameters, never on what a volume holds: the never-cached InputFingerprints
+    # task hands ingestion and the schema import a fingerprint of what they read.
+    from pipeline.kubeflow import kfp_backend
+
+    spec, platform = kfr.read_spec(compiled)
+    tasks = spec["root"]["dag"]["tasks"]
+    assert tasks[kfr.FINGERPRINT_TASK]["cachingOptions"] == {"enableCache": False}
+    mounts = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    assert mounts[f"{kfr.FINGERPRINT_TASK}_executor"] == mounts["ImageFolderExampleGen_executor"]
+    for task, output in (("ImageFolderExampleGen", "data_fingerprint"), ("ImportSchemaGen", "schema_fingerprint")):
+        assert tasks[task]["inputs"]["parameters"][output] == {
+            "taskOutputParameter": {"producerTask": kfr.FINGERPRINT_TASK, "outputParameterKey": output}}
+        assert kfr.FINGERPRINT_TASK in tasks[task]["dependentTasks"]
+        component = spec["components"][task]
+        container = spec["deploymentSpec"]["executors"][component["executorLabel"]]["container"]
+        inputs_spec = json.loads(container["args"][container["args"].index("--json_serialized_inputs_spec_args") + 1])
+        assert inputs_spec["parameters"][output] == {"parameterType": "STRING"}  # what TFX's entrypoint types it by
+
+        def key(fingerprint):
+            executor_input = kfp_pb2.ExecutorInput()
+            for name, source in tasks[task]["inputs"]["parameters"].items():
+                value = source["runtimeValue"]["constant"] if "runtimeValue" in source else fingerprint
+                json_format.ParseDict(value, executor_input.inputs.parameter_values[name])
+            return kfp_backend.cache_fingerprint(executor_input, component, container)
+
+        assert key("12 files:sha256:aa") == key("12 files:sha256:aa")
+        assert key("12 files:sha256:aa") != key("13 files:sha256:bb")
+
+
+def test_the_input_fingerprints_move_with_an_added_image_and_a_schema_edit_only(tmp_path):
+    from pipeline.kubeflow import input_fingerprints
+
+    data = tmp_path / "images"
+    (data / "horses").mkdir(parents=True)
+    (data / "horses" / "horse01-0.png").write_bytes(b"png")
+    schema = tmp_path / "schema.pbtxt"
+    schema.write_text(open(DEFAULT_SCHEMA).read())
+
+    def fingerprints():
+        output = tmp_path / "out" / "output_metadata.json"
+        executor_input = {"inputs": {"parameterValues": {"data_dir": str(data), "schema_file": str(schema)}},
+                          "outputs": {"outputFile": str(output)}}
+        assert input_fingerprints.main(["--executor_input", json.dumps(executor_input)]) == 0
+        return json.load(open(output))["parameterValues"]
+
+    first = fingerprints()
+    assert fingerprints() == first
+    (data / "horses" / "horse02-0.png").write_bytes(b"png")
+    second = fingerprints()
+    assert second["data_fingerprint"] != first["data_fingerprint"] and second["schema_fingerprint"] == first["schema_fingerprint"]
+    schema.write_text(schema.read_text() + "\n")
+    assert fingerprints()["schema_fingerprint"] != second["schema_fingerprint"]
+
+
+def test_metadata_naming_a_local_copy_is_handed_back_as_its_remote_uri(tmp_path):
+    # TFX's Evaluator records the judged model's URI as the blessing's `current_model`: inside the pod
+    # that is the launcher's local copy, a folder no other pod or reader can open.
+    local, remote = "/minio/mlpipeline/v2/artifacts/run-1/Trainer/u/model", "minio://mlpipeline/v2/artifacts/run-1/Trainer/u/model"
+    output_file = tmp_path / "output_metadata.json"
+    output_file.write_text(json.dumps({"artifacts": {"blessing": {"artifacts": [{
+        "uri": "/minio/mlpipeline/v2/artifacts/run-1/Evaluator/u/blessing",
+        "metadata": {"current_model": local, "blessed": 1, "note": "/serving/3"}}]}}}))
+
+    kfe.restore_remote_uris(str(output_file), {local: remote, "/minio/mlpipeline/v2/artifacts/run-1/Evaluator/u/blessing":
+                                               "minio://mlpipeline/v2/artifacts/run-1/Evaluator/u/blessing"})
+
+    [blessing] = json.loads(output_file.read_text())["artifacts"]["blessing"]["artifacts"]
+    assert blessing["uri"] == "minio://mlpipeline/v2/artifacts/run-1/Evaluator/u/blessing"
+    assert blessing["metadata"] == {"current_model": remote, "blessed": 1, "note": "/serving/3"}

@@ -1,0 +1,89 @@
+"""One component pod of a KFP run, as a podman container of the project's image.
+
+What KFP's pod has and the container gets the same way here: the image's own user
+(kubernetes/Dockerfile: uid 10001; KFP sets no runAsUser by default), the scratch
+emptyDirs KFP 2.3+ mounts (/minio, /gcs, /s3, /.local, /.cache, /.config:
+argocompiler/container.go), the volume claims of the spec's platform section at their
+mount paths, the task's CPU and memory limits, and no network (the image must need none).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import subprocess
+from typing import Dict, List
+
+from pipeline.kubeflow import kfp_backend
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CONTAINERS_CONF = os.path.join(REPO_ROOT, "kubernetes", "rehearsal", "containers.conf")
+# kubernetes/Dockerfile: USER 10001:10001, the owner KFP's launcher writes as.
+POD_UID = 10001
+
+
+class PodError(RuntimeError):
+    """podman could not start the pod; the message says what to install or fix."""
+
+
+@dataclasses.dataclass
+class Pod:
+    """A task's pod: its scratch folders on this machine, and the claims it mounts."""
+
+    name: str
+    folder: str  # on this machine: one sub-folder per scratch mount, plus the launcher's files
+    claims: Dict[str, str]  # mount path in the pod -> folder on this machine
+
+    def scratch(self, mount: str) -> str:
+        return os.path.join(self.folder, "mounts", mount.strip("/").replace("/", "_") or "root")
+
+    def host_path(self, pod_path: str) -> str:
+        """Where a path inside the pod (under a scratch mount or /tmp/kfp_outputs) lies on this machine."""
+        for mount in kfp_backend.SCRATCH_MOUNTS + ("/tmp/kfp_outputs", "/tmp/kfp"):
+            if pod_path == mount or pod_path.startswith(mount + "/"):
+                return os.path.join(self.scratch(mount), pod_path[len(mount):].lstrip("/"))
+        raise ValueError(f"{pod_path} is not on a scratch mount of pod {self.name}")
+
+    def prepare(self) -> None:
+        for mount in kfp_backend.SCRATCH_MOUNTS + ("/tmp/kfp_outputs", "/tmp/kfp"):
+            os.makedirs(self.scratch(mount), exist_ok=True)
+        give_to_pod_user(os.path.join(self.folder, "mounts"))
+
+    def run(self, image: str, command: List[str], resources: dict, log_path: str) -> int:
+        """Runs the task's command to the end; its output goes to log_path. Returns the exit code."""
+        engine = podman()
+        mounts = [f"--volume={self.scratch(m)}:{m}" for m in kfp_backend.SCRATCH_MOUNTS + ("/tmp/kfp_outputs", "/tmp/kfp")]
+        mounts += [f"--volume={host}:{path}" for path, host in sorted(self.claims.items())]
+        limits = []
+        if resources.get("memoryLimit"):
+            limits.append(f"--memory={int(float(resources['memoryLimit']) * 1024)}m")
+        if resources.get("cpuLimit"):
+            limits.append(f"--cpus={min(float(resources['cpuLimit']), os.cpu_count() or 1):g}")
+        argv = [engine, "run", "--rm", f"--name={self.name}", f"--hostname={self.name[:63]}", "--network=none",
+                *limits, *mounts, image, *command]
+        with open(log_path, "w") as log:
+            return subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, env=podman_env()).returncode
+
+
+def podman() -> str:
+    engine = shutil.which("podman")
+    if engine is None:
+        raise PodError("podman is not installed; `make podman` installs it (Debian's podman and runc)")
+    return engine
+
+
+def podman_env() -> dict:
+    """podman as measured to work here: runc, cgroupfs, ulimits below the host's (kubernetes/rehearsal/containers.conf)."""
+    return dict(os.environ, CONTAINERS_CONF=os.environ.get("CONTAINERS_CONF", CONTAINERS_CONF))
+
+
+def image_exists(image: str) -> bool:
+    return subprocess.run([podman(), "image", "exists", image], env=podman_env()).returncode == 0
+
+
+def give_to_pod_user(path: str) -> None:
+    """The pod's user must write what KFP lets it write (scratch, claims): chown as volume-setup.yaml does."""
+    for root, folders, files in os.walk(path):
+        os.chown(root, POD_UID, POD_UID)
+        for name in files:
+            os.chown(os.path.join(root, name), POD_UID, POD_UID)
