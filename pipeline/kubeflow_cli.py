@@ -13,7 +13,6 @@ import time
 from urllib.parse import urlparse
 
 from pipeline.config import DEFAULT_SCHEMA_DIR, ConfigError
-from pipeline.kubeflow_entrypoint import LAUNCHER_LOCAL_PREFIXES
 
 DEFAULT_SCHEMA = os.path.join(DEFAULT_SCHEMA_DIR, "horse_or_human", "schema.pbtxt")
 DEFAULT_EXPERIMENT = "transfer-pipeline"
@@ -68,13 +67,14 @@ def _cluster_path(name: str, value):
 def compile_kubeflow(args) -> int:
     from pipeline import kubeflow_runner as kfr
     from pipeline.config import build_config, load_yaml
+    from pipeline.kubeflow.kfp_backend import LOCAL_PREFIXES
 
     if not args.output.endswith((".yaml", ".yml", ".json")):
         raise ConfigError(f"--output {args.output}: the spec file must end in .yaml (for `submit`) or .json (Vertex AI)")
-    if not args.pipeline_root.startswith(tuple(LAUNCHER_LOCAL_PREFIXES)):
+    if not args.pipeline_root.startswith(tuple(LOCAL_PREFIXES)):
         raise ConfigError(
             f"--pipeline-root {args.pipeline_root}: KFP keeps artifacts in an object store; give a "
-            f"{', '.join(LAUNCHER_LOCAL_PREFIXES)} URI (KFP's own: minio://mlpipeline/v2/artifacts)"
+            f"{', '.join(LOCAL_PREFIXES)} URI (KFP's own: minio://mlpipeline/v2/artifacts)"
         )
     from_file = load_yaml(args.config) if args.config else {}
     overrides = {

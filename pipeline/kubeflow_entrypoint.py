@@ -15,9 +15,8 @@ from typing import Dict, List, Optional
 
 import yaml
 
-# KFP's launcher copies artifacts between the object store and these local
-# folders (backend/src/v2/component/launcher_v2.go, LocalPathForURI).
-LAUNCHER_LOCAL_PREFIXES = {"gs://": "gcs/", "minio://": "minio/", "s3://": "s3/"}
+from pipeline.kubeflow.kfp_backend import local_path_for_uri
+
 # Artifact types KFP's UI knows by a `system.` title that TFX's entrypoint would try to import as a
 # module path (kubeflow_v2_entrypoint_utils._retrieve_class_path): the class that carries each title.
 KFP_SYSTEM_TYPES = {"system.HTML": "pipeline.report.component.HtmlPage"}
@@ -28,10 +27,9 @@ KFP_WRAPPERS = {"struct": dict, "list": list}
 
 
 def _local_path(uri: str, local_root: str) -> Optional[str]:
-    for scheme, folder in LAUNCHER_LOCAL_PREFIXES.items():
-        if uri.startswith(scheme):
-            return os.path.join(local_root, folder + uri[len(scheme):])
-    return None
+    """Where KFP's launcher keeps the artifact's copy in the pod (local_root: "/" except in tests)."""
+    local = local_path_for_uri(uri)
+    return os.path.join(local_root, local.lstrip("/")) if local else None
 
 
 def unwrap_kfp_value(value):

@@ -87,6 +87,7 @@ class Rehearsal:
         self.mounts = {label: {m["mountPath"]: claims[m["constant"]] for m in config.get("pvcMount", [])}
                        for label, config in executors.items()}
         self.executions: Dict[str, int] = {}
+        self.results: List[TaskResult] = []
 
     # The object store: minio://BUCKET/KEY is DIR/object-store/minio/BUCKET/KEY.
     def stored_path(self, uri: str) -> str:
@@ -97,23 +98,20 @@ class Rehearsal:
 
     def run(self) -> List[TaskResult]:
         order = task_order(self.spec)
-        results = []
         for number, name in enumerate(order, 1):
             self.progress(f"[{number}/{len(order)}] {name}: starting")
             try:
                 result = self.run_task(name)
             except RehearsalFailed:
-                results.append(TaskResult(name, "failed"))
-                results += [TaskResult(rest, "not run") for rest in order[number:]]
-                self.results = results
+                self.results.append(TaskResult(name, "failed"))
+                self.results += [TaskResult(rest, "not run") for rest in order[number:]]
                 raise
-            results.append(result)
+            self.results.append(result)
             detail = f"cached (execution {result.cached_from})" if result.state == "cached" else f"ran in {result.seconds:.0f} s"
             if result.peak_memory_mb:
                 detail += f", peak memory {result.peak_memory_mb / 1024:.2f} GB"
             self.progress(f"[{number}/{len(order)}] {name}: {detail}")
-        self.results = results
-        return results
+        return self.results
 
     def resolve_inputs(self, name: str, task: dict, component: dict) -> kfp_pb2.ExecutorInput.Inputs:
         """driver.go resolveInputs: constants and upstream output parameters, upstream artifacts from ML Metadata."""

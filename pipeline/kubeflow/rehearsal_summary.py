@@ -26,7 +26,7 @@ def _property(artifact, key: str, default=None):
 def summarize(rehearsal, output: str, images: int, seconds: float, error: Optional[str]) -> dict:
     from components.promotion.evaluation_report import read_evaluation
 
-    tasks = [dataclasses.asdict(result) for result in getattr(rehearsal, "results", [])]
+    tasks = [dataclasses.asdict(result) for result in rehearsal.results]
     summary = {
         "status": "failed" if error else "succeeded",
         "error": error,
