@@ -140,16 +140,17 @@ def run_component(argv: List[str], local_root: str = "/") -> None:
 
 
 def peak_memory_mb() -> float:
-    """The pod's peak memory as its limit sees it (the cgroup's high-water mark, page cache included);
-    where no cgroup file is readable, the largest process's peak RSS."""
+    """The pod's peak memory in MB (10^6 bytes, as KFP's memory settings count in G), as its limit sees it:
+    the cgroup's high-water mark, page cache included; where no cgroup file is readable, the largest
+    process's peak RSS."""
     for path in ("/sys/fs/cgroup/memory.peak", "/sys/fs/cgroup/memory/memory.max_usage_in_bytes"):
         try:
             with open(path) as handle:
-                return int(handle.read().strip()) / 2**20
+                return int(handle.read().strip()) / 1e6
         except (OSError, ValueError):
             continue
     largest = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    return largest / 1024
+    return largest * 1024 / 1e6  # ru_maxrss is in KiB
 
 
 if __name__ == "__main__":

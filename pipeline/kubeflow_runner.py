@@ -32,10 +32,10 @@ DEFAULT_SERVING_DIR = f"{SERVING_MOUNT}/{MODEL_NAME}"
 # pod may use CPUs. direct_num_workers=0 would mean the node's CPU count, not the pod's.
 COMPONENT_CPUS = 4
 KUBEFLOW_BEAM_ARGS = ("--direct_running_mode=multi_processing", f"--direct_num_workers={COMPONENT_CPUS}")
-# Each pod's memory request (GiB), from the peak each task's pod reached in the Kubeflow rehearsal of
-# the full horse-or-human set (915 images, default settings; kubernetes/README.md, "What a run
-# needs"), rounded up with about 25% to spare; the limit is twice the request. A task not named
-# here is a light one (ImportSchemaGen, the gates, ServingBaseline, Pusher, RunReport: 0.4-0.6 GiB).
+# Each pod's memory request in GB (KFP's unit), from the peak each task's pod reached in the Kubeflow
+# rehearsal of the full horse-or-human set (915 images, default settings; kubernetes/README.md, "What
+# a run needs"), with 18-31% to spare; the limit is twice the request. A task not named here is a
+# light one (ImportSchemaGen, the gates, ServingBaseline, Pusher, RunReport: 0.42-0.62 GB).
 TASK_MEMORY_GB = {"ImageFolderExampleGen": 4, "ImportExampleGen": 4, "StatisticsGen": 4, "Transform": 3.5,
                   "Trainer": 3, "Evaluator": 4.5}
 LIGHT_TASK_MEMORY_GB = 1

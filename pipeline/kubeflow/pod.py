@@ -55,8 +55,8 @@ class Pod:
         mounts = [f"--volume={self.scratch(m)}:{m}" for m in kfp_backend.SCRATCH_MOUNTS + ("/tmp/kfp_outputs", "/tmp/kfp")]
         mounts += [f"--volume={host}:{path}" for path, host in sorted(self.claims.items())]
         limits = []
-        if resources.get("memoryLimit"):
-            limits.append(f"--memory={int(float(resources['memoryLimit']) * 1024)}m")
+        if resources.get("memoryLimit"):  # KFP's unit is G (10^9 bytes): driver.go getPodResource, "%vG"
+            limits.append(f"--memory={int(float(resources['memoryLimit']) * 1e9)}")
         if resources.get("cpuLimit"):
             limits.append(f"--cpus={min(float(resources['cpuLimit']), os.cpu_count() or 1):g}")
         argv = [engine, "run", "--rm", f"--name={self.name}", f"--hostname={self.name[:63]}", "--network=none",

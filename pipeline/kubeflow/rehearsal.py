@@ -109,7 +109,7 @@ class Rehearsal:
             self.results.append(result)
             detail = f"cached (execution {result.cached_from})" if result.state == "cached" else f"ran in {result.seconds:.0f} s"
             if result.peak_memory_mb:
-                detail += f", peak memory {result.peak_memory_mb / 1024:.2f} GB"
+                detail += f", peak memory {result.peak_memory_mb / 1000:.2f} GB"
             self.progress(f"[{number}/{len(order)}] {name}: {detail}")
         return self.results
 

@@ -68,7 +68,7 @@ def write_summary(summary: dict, output: str) -> None:
     print()
     print(f"rehearsal {summary['status']} in {summary['seconds']:.0f} s (run {summary['run_id']}, {summary['images']} images)")
     for task in summary["tasks"]:
-        memory = f"  peak {task['peak_memory_mb'] / 1024:.2f} GB" if task.get("peak_memory_mb") else ""
+        memory = f"  peak {task['peak_memory_mb'] / 1000:.2f} GB" if task.get("peak_memory_mb") else ""
         when = f"{task['seconds']:6.0f} s" if task["state"] == "ran" else " " * 8
         print(f"  {task['name']:<24} {task['state']:<8} {when}{memory}")
     if "baseline" in summary:
