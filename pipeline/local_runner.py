@@ -51,6 +51,10 @@ def _with_beam_args(config: PipelineConfig, images: Optional[int], log: Callable
 
 
 def _preflight(config: PipelineConfig, log: Callable[[str], None]) -> PipelineConfig:
+    if os.path.exists(config.serving_path) and not os.path.isdir(config.serving_path):
+        # Found here, not by ServingBaseline after eight components.
+        raise ConfigError(f"serving dir {config.serving_path} is a file, not a folder; pass --serving-dir with a folder "
+                          "(it is made if missing) or move the file away")
     if config.input_format == "tfrecord":
         if not config.schema_path:
             raise ConfigError("tfrecord input needs --schema (a schema.pbtxt under schemas/ naming the classes)")

@@ -41,6 +41,18 @@ def test_run_on_a_one_class_folder_stops_before_any_component(small_image_set, t
     assert not (out / "metadata.sqlite").exists() and not (out / "pipeline_root").exists()
 
 
+def test_a_serving_dir_that_is_a_file_stops_before_any_component(small_image_set, tmp_path, capsys):
+    serving, out = tmp_path / "serving", tmp_path / "out"
+    serving.write_text("not a folder")
+
+    code = main(["run", "--data-dir", str(small_image_set()), "--output-dir", str(out), "--serving-dir", str(serving)])
+
+    assert code == 2
+    line = one_error_line(capsys)
+    assert str(serving) in line and "is a file, not a folder" in line
+    assert not (out / "metadata.sqlite").exists() and not (out / "pipeline_root").exists()
+
+
 def test_a_preflight_error_replaces_the_previous_runs_summary_and_rejected_list(tmp_path, capsys):
     missing, out = tmp_path / "no-such-images", tmp_path / "out"
     out.mkdir()
