@@ -52,7 +52,7 @@ demo: install
 	$(VENV)/bin/transfer-pipeline run --output-dir $(OUTPUT)
 
 test: install
-	$(VENV)/bin/python -m pytest tests -ra
+	$(VENV)/bin/python -m pytest tests -ra --durations=25  # the 25 slowest, in every CI log
 
 test-fast: install
 	$(VENV)/bin/python -m pytest tests -ra -m "not e2e"

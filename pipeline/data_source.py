@@ -20,6 +20,7 @@ from typing import Callable, Tuple
 
 from components.ingestion.folder_scan import DataError
 from components.ingestion.synthetic_images import write_synthetic_images
+from components.weights.store import cache_root
 
 DATASET_URLS = {
     "horse-or-human": "https://storage.googleapis.com/learning-datasets/horse-or-human.zip",
@@ -30,10 +31,6 @@ EXPECTED_COUNTS = {
     "horse-or-human": {"horses": 500, "humans": 527},
     "validation-horse-or-human": {"horses": 128, "humans": 128},
 }
-
-
-def default_cache_dir() -> str:
-    return os.environ.get("TRANSFER_PIPELINE_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "transfer-pipeline"))
 
 
 def _count_images(directory: str) -> dict:
@@ -98,7 +95,7 @@ def find_horse_or_human(log: Callable[[str], None]) -> Tuple[str, dict]:
 
     Raises DataError for a download that cannot be stored or used; lets offline errors through.
     """
-    cache_dir = default_cache_dir()
+    cache_dir = str(cache_root())
     cached = os.path.join(cache_dir, "datasets", "horse-or-human")
     if _is_complete(cached, EXPECTED_COUNTS["horse-or-human"]):
         log(f"using the cached horse-or-human data set in {cached}")

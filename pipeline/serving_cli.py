@@ -21,7 +21,7 @@ def register(commands) -> None:
     listing = actions.add_parser("list", help="versions with push time, accuracy, data set, classes; which one TF Serving serves")
     listing.add_argument("--serving-dir", required=True, help="the TF Serving model dir (a run's OUTPUT/serving or --serving-dir)")
     listing.add_argument("--json", action="store_true", help="one JSON document instead of a table")
-    listing.set_defaults(handler=list_versions)
+    listing.set_defaults(handler=list_command)
     back = actions.add_parser("rollback", help="serve an earlier version again (re-published as the newest version, recorded)")
     back.add_argument("--serving-dir", required=True, help="the TF Serving model dir")
     back.add_argument("--to", type=int, dest="to_version", help="version to serve again (default: the newest earlier "
@@ -61,7 +61,7 @@ def describe(serving_dir: str) -> List[dict]:
     return rows
 
 
-def list_versions(args) -> int:
+def list_command(args) -> int:
     try:
         rows = describe(args.serving_dir)
     except ServingDirError as err:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
 from google.protobuf import any_pb2, json_format, struct_pb2
 from tfx.proto import example_gen_pb2
@@ -37,6 +36,3 @@ class IngestionSettings:
             groups_span_classes=bool(raw.get("groups_span_classes", False)),
             stratify_by_source_kind=bool(raw.get("stratify_by_source_kind", False)),
         )
-
-    def describe(self) -> str:
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)

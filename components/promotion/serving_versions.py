@@ -107,13 +107,6 @@ def list_versions(serving_dir: str) -> List[int]:
     return [folder.version for folder in scan(serving_dir) if folder.managed]
 
 
-def read_push_record(serving_dir: str, version: int) -> dict:
-    record = _read_record(os.path.join(serving_dir, str(version)))
-    if record is None:
-        raise ServingDirError(f"{os.path.join(serving_dir, str(version))} has no {PUSH_RECORD}: it was not pushed by this pipeline")
-    return record
-
-
 def latest_version(serving_dir: str) -> Optional[int]:
     versions = list_versions(serving_dir)
     return versions[-1] if versions else None

@@ -37,9 +37,14 @@ _OFFLINE_ADVICE = (
 )
 
 
+def cache_root() -> Path:
+    """The project's one cache folder (weights/ and datasets/ live under it): $TRANSFER_PIPELINE_CACHE,
+    else ~/.cache/transfer-pipeline."""
+    return Path(os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "transfer-pipeline")
+
+
 def default_cache_dir():
-    root = os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "transfer-pipeline"
-    return Path(root) / "weights"
+    return cache_root() / "weights"
 
 
 def sha256_of(path):

@@ -34,8 +34,16 @@ def test_tfrecords_are_judged_by_their_size(tmp_path):
 
 
 def test_the_default_is_chosen_at_run_time_and_a_setting_wins(tmp_path):
-    assert build_config().beam_args == []
-    assert build_config(beam_args=["--direct_running_mode=multi_threading"]).beam_args == ["--direct_running_mode=multi_threading"]
+    from pipeline.local_runner import _with_beam_args
+
+    said = []
+    assert build_config().beam_args == []  # nothing is fixed when the config is read
+    small, large = _with_beam_args(build_config(), 915, said.append), _with_beam_args(build_config(), 10**6, said.append)
+    assert small.beam_args == choose_beam_args(915, 0)[0] and large.beam_args == choose_beam_args(10**6, 0)[0]
+    assert small.beam_args != large.beam_args  # chosen by the data the run finds
+    setting = ["--direct_running_mode=multi_threading"]
+    assert _with_beam_args(build_config(beam_args=setting), 10**6, said.append).beam_args == setting
+    assert said[-1] == "beam: --direct_running_mode=multi_threading (as configured)"
 
 
 def test_the_direct_runner_in_any_mode_runs_locally_and_dataflow_does_not():
