@@ -49,6 +49,10 @@ class Pod:
             os.makedirs(self.scratch(mount), exist_ok=True)
         give_to_pod_user(os.path.join(self.folder, "mounts"))
 
+    def remove_scratch(self) -> None:
+        """The scratch folders (each task's downloaded inputs: 1.7 GB a rehearsal); the pod's log stays."""
+        shutil.rmtree(os.path.join(self.folder, "mounts"), ignore_errors=True)
+
     def run(self, image: str, command: List[str], resources: dict, log_path: str) -> int:
         """Runs the task's command to the end; its output goes to log_path. Returns the exit code."""
         engine = podman()

@@ -194,6 +194,7 @@ class Rehearsal:
         artifacts = self._upload_outputs(name, pod, executor_input, output)
         self.metadata.publish_execution(execution, mlmd_pb2.Execution.COMPLETE, dict(output.parameter_values), artifacts,
                                         self.contexts)
+        pod.remove_scratch()  # as KFP's emptyDirs go with the pod; a failed pod's stay, for reading
         return TaskResult(name, "ran", seconds, execution.id, peak_memory_mb=peak, log=log_path)
 
     def _download_inputs(self, pod: Pod, executor_input) -> None:
