@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from typing import Dict, List
 
+from pipeline.config import ConfigError
 from pipeline.kubeflow import kfp_backend
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -22,8 +23,8 @@ CONTAINERS_CONF = os.path.join(REPO_ROOT, "kubernetes", "rehearsal", "containers
 POD_UID = 10001
 
 
-class PodError(RuntimeError):
-    """podman could not start the pod; the message says what to install or fix."""
+class PodError(ConfigError):
+    """podman is missing or cannot start pods; the message says what to install or fix (exit 2, one line)."""
 
 
 @dataclasses.dataclass

@@ -88,3 +88,14 @@ def test_a_run_summary_of_kfp_run_artifacts_reads_an_unblessed_model_as_unblesse
 
     assert summary["blessed"] is False and summary["pushed"] == "not pushed"
     assert summary["push_note"] == "not pushed: the model was not blessed"
+
+
+def test_a_rehearsal_without_podman_stops_in_one_line_naming_the_make_target(tmp_path, monkeypatch, capsys):
+    from pipeline.cli import main
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no podman on it
+    (tmp_path / "images" / "horses").mkdir(parents=True)
+
+    assert main(["rehearse-kubeflow", "--data-dir", str(tmp_path / "images"), "--output", str(tmp_path / "out")]) == 2
+    [line] = [l for l in capsys.readouterr().err.splitlines() if l.startswith("error: ")]
+    assert "podman is not installed" in line and "make podman" in line
