@@ -5,6 +5,9 @@ What KFP's pod has and the container gets the same way here: the image's own use
 emptyDirs KFP 2.3+ mounts (/minio, /gcs, /s3, /.local, /.cache, /.config:
 argocompiler/container.go), the volume claims of the spec's platform section at their
 mount paths, the task's CPU and memory limits, and no network (the image must need none).
+One difference: /tmp/kfp_outputs and /tmp/kfp (the executor output and output parameter
+files) are folders of this machine, read after the container is gone; KFP's launcher reads
+them inside the pod.
 """
 from __future__ import annotations
 
