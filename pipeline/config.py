@@ -46,6 +46,10 @@ class PipelineConfig:
     # of a pattern with alternatives: video clips, photo sessions, ...) rather than of each class alone.
     stratify_by_source_kind: bool = False
     split_seed: str = "transfer-pipeline"
+    # folds > 0: eval is fold eval_fold (0 .. folds - 1) of this many group-wise folds instead of
+    # eval_fraction of each class (the benchmark of a recipe's spread trains once per fold).
+    folds: int = 0
+    eval_fold: int = 0
     # Images with more pixels than this are downscaled (not dropped) at ingestion.
     max_image_pixels: int = 4096 * 4096
     runner: str = "beam"  # "beam" (BeamDagRunner) or "local" (LocalDagRunner)
@@ -121,6 +125,9 @@ class PipelineConfig:
     def validate(self) -> "PipelineConfig":
         if not 0.0 < self.eval_fraction < 1.0:
             raise ConfigError(f"eval_fraction must be between 0 and 1 (exclusive), got {self.eval_fraction}")
+        if self.folds < 0 or self.folds == 1 or not 0 <= self.eval_fold < max(self.folds, 1):
+            raise ConfigError(f"folds must be 0 (off) or at least 2, and eval_fold from 0 to folds - 1; got folds "
+                              f"{self.folds} and eval_fold {self.eval_fold}")
         if self.runner not in ("beam", "local"):
             raise ConfigError(f"runner must be 'beam' or 'local', got {self.runner!r}")
         if self.input_format not in ("images", "tfrecord"):

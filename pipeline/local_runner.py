@@ -20,7 +20,7 @@ from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
 
 from components.constants import REJECTED_FILES_CSV
 from components.ingestion.folder_scan import DataError, scan_image_folder
-from components.ingestion.group_split import assign_splits, require_every_class_in_eval
+from components.ingestion.group_split import require_every_class_in_eval, split_groups
 from components.promotion import version_publisher
 from components.promotion.serving_lock import serving_lock
 from components.promotion.serving_versions import ServingDirError
@@ -64,8 +64,8 @@ def _preflight(config: PipelineConfig, log: Callable[[str], None]) -> PipelineCo
     log(f"data: {config.data_dir}: {len(scan.candidates)} image files in {len(scan.class_names)} classes ({counts})")
     for warning in scan.warnings:
         log(f"warning: {warning}")
-    split_of = assign_splits(scan.candidates, config.eval_fraction, config.split_seed,
-                             by_source_kind=config.stratify_by_source_kind)
+    split_of = split_groups(scan.candidates, config.eval_fraction, config.split_seed,
+                            config.stratify_by_source_kind, config.folds, config.eval_fold)
     require_every_class_in_eval(scan.candidates, split_of, config.eval_fraction, config.data_dir)
     schema_path = config.schema_path or find_schema_for(scan.class_names, DEFAULT_SCHEMA_DIR)
     if not schema_path:

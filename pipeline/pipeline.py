@@ -66,6 +66,8 @@ def _example_gen(config: PipelineConfig):
         max_image_pixels=config.max_image_pixels,
         groups_span_classes=config.groups_span_classes,
         stratify_by_source_kind=config.stratify_by_source_kind,
+        folds=config.folds,
+        eval_fold=config.eval_fold,
     )
     return image_folder_example_gen(config.data_dir, settings)
 

@@ -18,7 +18,7 @@ from tfx.components.example_gen import base_example_gen_executor
 from tfx.types import artifact_utils, standard_component_specs
 
 from components.ingestion.folder_scan import DATA_SET_DOCUMENTATION, scan_image_folder
-from components.ingestion.group_split import assign_splits, require_every_class_in_eval, stable_rank
+from components.ingestion.group_split import require_every_class_in_eval, split_groups, stable_rank
 from components.ingestion.image_decoding import build_example, decode_candidate
 from components.ingestion.report import build_report, write_report
 from components.ingestion.settings import IngestionSettings
@@ -59,8 +59,8 @@ class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
         settings = IngestionSettings.from_exec_properties(exec_properties)
         data_dir = exec_properties[standard_component_specs.INPUT_BASE_KEY]
         scan = scan_image_folder(data_dir, settings.group_pattern, groups_span_classes=settings.groups_span_classes)
-        split_of = assign_splits(scan.candidates, settings.eval_fraction, settings.split_seed,
-                                 by_source_kind=settings.stratify_by_source_kind)
+        split_of = split_groups(scan.candidates, settings.eval_fraction, settings.split_seed,
+                                settings.stratify_by_source_kind, settings.folds, settings.eval_fold)
         require_every_class_in_eval(scan.candidates, split_of, settings.eval_fraction, data_dir)  # also on Kubeflow
         self._scan = scan
         # print, not logging: the user sees it whatever the log level (like the Trainer's epochs).

@@ -68,6 +68,40 @@ def assign_splits(candidates: Iterable, eval_fraction: float, seed: str, by_sour
     return split_of
 
 
+def assign_folds(candidates: Iterable, folds: int, eval_fold: int, seed: str, by_source_kind: bool = False) -> Dict[str, str]:
+    """Maps each group to 'train' or 'eval' for fold `eval_fold` of `folds` group-wise folds.
+
+    Each stratum's groups (class, or source kind and class, as in assign_splits), in the seed's
+    hash order, are dealt round-robin into the folds, so that over the folds every group is held
+    out exactly once and each fold holds about 1/folds of every stratum's groups. A group that
+    holds several classes goes with the fold its first stratum (in sorted order) deals it to.
+    """
+    def stratum(candidate) -> Tuple[str, str]:
+        return (candidate.source_kind if by_source_kind else "", candidate.class_name)
+
+    strata_of: Dict[str, set] = defaultdict(set)
+    for candidate in candidates:
+        strata_of[candidate.group].add(stratum(candidate))
+    groups_of: Dict[Tuple[str, str], list] = defaultdict(list)
+    for group, strata in strata_of.items():
+        groups_of[min(strata)].append(group)
+    split_of: Dict[str, str] = {}
+    for key in sorted(groups_of):
+        for position, group in enumerate(sorted(groups_of[key], key=lambda g: stable_rank(seed, g))):
+            split_of[group] = EVAL_SPLIT if position % folds == eval_fold else TRAIN_SPLIT
+    return split_of
+
+
+def split_groups(candidates: Iterable, eval_fraction: float, seed: str, by_source_kind: bool = False,
+                 folds: int = 0, eval_fold: int = 0) -> Dict[str, str]:
+    """The run's split: fold `eval_fold` of `folds` when folds is set (benchmarks/folds_and_seeds.py
+    measures a recipe over every fold), else about eval_fraction of each stratum (assign_splits)."""
+    candidates = list(candidates)
+    if folds:
+        return assign_folds(candidates, folds, eval_fold, seed, by_source_kind)
+    return assign_splits(candidates, eval_fraction, seed, by_source_kind)
+
+
 def require_every_class_in_eval(candidates: Iterable, split_of: Dict[str, str], eval_fraction: float, data_dir: str):
     """Raises DataError naming each class the split leaves without eval images: the promotion gate
     checks every class's recall on eval, and a class with no eval images would go unchecked."""

@@ -15,6 +15,8 @@ class IngestionSettings:
     max_image_pixels: int
     groups_span_classes: bool = False
     stratify_by_source_kind: bool = False
+    folds: int = 0  # > 0: eval is fold eval_fold of this many group-wise folds (not eval_fraction)
+    eval_fold: int = 0
 
     def to_custom_config(self) -> example_gen_pb2.CustomConfig:
         packed = any_pb2.Any()
@@ -35,4 +37,6 @@ class IngestionSettings:
             max_image_pixels=int(raw["max_image_pixels"]),
             groups_span_classes=bool(raw.get("groups_span_classes", False)),
             stratify_by_source_kind=bool(raw.get("stratify_by_source_kind", False)),
+            folds=int(raw.get("folds", 0)),
+            eval_fold=int(raw.get("eval_fold", 0)),
         )

@@ -115,3 +115,9 @@ def test_absolute_makes_local_paths_absolute_and_leaves_uris(tmp_path, monkeypat
     assert config.output_dir == str(tmp_path / "out")
     assert config.data_dir == "gs://bucket/images"
     assert config.metadata_path == os.path.join(str(tmp_path / "out"), "metadata.sqlite")
+
+
+@pytest.mark.parametrize("folds, eval_fold", [(1, 0), (-2, 0), (5, 5), (5, -1), (0, 1)])
+def test_folds_off_or_at_least_two_with_the_held_out_one_among_them(folds, eval_fold):
+    with pytest.raises(ConfigError, match=f"folds must be 0 .off. or at least 2.*got folds {folds} and eval_fold {eval_fold}"):
+        PipelineConfig(folds=folds, eval_fold=eval_fold).validate()

@@ -158,3 +158,24 @@ def test_stratified_by_source_kind_eval_holds_about_its_share_of_every_kind_with
 def test_a_pattern_with_one_naming_scheme_splits_the_same_stratified_or_not(real_candidates):
     assert {c.source_kind for c in real_candidates} == {"group 1"}
     assert assign_splits(real_candidates, 0.2, SEED, by_source_kind=True) == assign_splits(real_candidates, 0.2, SEED)
+
+
+def test_five_folds_hold_out_every_subject_exactly_once_with_a_fifth_of_each_class(real_candidates):
+    from components.ingestion.group_split import split_groups
+
+    held_out = Counter()
+    for fold in range(5):
+        split_of = split_groups(real_candidates, 0.2, SEED, folds=5, eval_fold=fold)
+        eval_groups = {group for group, split in split_of.items() if split == "eval"}
+        held_out.update(eval_groups)
+        subjects = Counter(group.split("/")[0] for group in eval_groups)
+        assert subjects == {"horses": 9, "humans": 3}  # 45 horse and 15 human subjects, a fifth of each
+        require_every_class_in_eval(real_candidates, split_of, 0.2, "horse-or-human")
+    assert set(held_out.values()) == {1} and len(held_out) == 60
+
+
+def test_without_folds_the_split_is_the_eval_fraction_one(real_candidates):
+    from components.ingestion.group_split import split_groups
+
+    assert split_groups(real_candidates, 0.2, SEED) == assign_splits(real_candidates, 0.2, SEED)
+    assert split_groups(real_candidates, 0.2, SEED, folds=3, eval_fold=1) != assign_splits(real_candidates, 0.2, SEED)
