@@ -51,6 +51,10 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-versions", type=int, help="pushed versions kept in the serving dir (default 3)")
     parser.add_argument("--baseline-policy", choices=["best_kept", "latest"], help="the bar: the kept version with the "
                         "best recorded accuracy (default; small losses cannot add up) or the version serving now")
+    parser.add_argument("--comparison-policy", choices=["not_worse", "better", "point"], help="how a change "
+                        "against the serving model is weighed with its 95%% interval: not_worse (default) also "
+                        "refuses a candidate worse beyond noise; better promotes only a gain beyond noise; point: "
+                        "the point estimates alone")
     parser.add_argument("--force-push", action="store_true", default=None, help="push although the gate cannot judge "
                         "(other class names than the serving model's, a hand-copied version served); needs --reason")
     parser.add_argument("--reason", dest="force_push_reason", help="why --force-push: recorded in the push record and summary")
@@ -66,7 +70,7 @@ def _config_from(args: argparse.Namespace):
                     "epochs", "batch_size", "runner", "enable_cache", "weights", "weights_cache_dir", "augment",
                     "image_size", "fine_tune_blocks", "early_stopping_patience", "class_weighting", "accuracy_threshold",
                     "max_accuracy_drop", "class_recall_threshold", "max_class_recall_drop", "serving_dir", "keep_versions",
-                    "baseline_policy", "force_push", "force_push_reason")
+                    "baseline_policy", "comparison_policy", "force_push", "force_push_reason")
     }
     if getattr(args, "beam_args", None) is not None:
         overrides["beam_args"] = shlex.split(args.beam_args)
@@ -83,7 +87,16 @@ def _print_run_summary(summary: dict) -> None:
         print(f"  rejected files: {len(summary['rejected_files'])} (see {summary.get('rejected_files_csv')})")
     overall = summary.get("metrics", {}).get("candidate", {}).get("overall", {})
     if overall:
-        print(f"  eval accuracy: {overall.get('accuracy')}  ({summary.get('baseline')})")
+        checks = {c["slice"]: c for c in (summary.get("gate_noise") or {}).get("checks", [])}
+        interval = checks.get("overall")
+        spread = f" (95% interval {interval['lower']:.3f}–{interval['upper']:.3f}, {interval['examples']} images)" if interval else ""
+        print(f"  eval accuracy: {overall.get('accuracy')}{spread}  ({summary.get('baseline')})")
+        change = (interval or {}).get("change")
+        if change and "lower" in change:
+            print(f"  change vs the serving model: {change['value']:+.4f} (95% interval {change['lower']:+.4f} to "
+                  f"{change['upper']:+.4f}: {change['verdict']}; policy {summary['gate_noise']['policy']})")
+        for warning in (summary.get("gate_noise") or {}).get("warnings", []):
+            print(f"  warning: {warning}")
     for line in _confusion_lines(summary):
         print(f"  {line}")
     if "blessed" in summary:

@@ -16,6 +16,7 @@ import yaml
 from components import constants
 from components.model.settings import CLASS_WEIGHTINGS, LR_SCHEDULES, TrainerSettings
 from components.promotion.baseline_choice import POLICIES
+from components.promotion.noise_gate import POLICIES as COMPARISON_POLICIES
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SCHEMA_DIR = os.path.join(REPO_ROOT, "schemas")
@@ -96,6 +97,11 @@ class PipelineConfig:
     # "best_kept" (the kept version of the same classes with the best recorded
     # eval accuracy: small losses cannot add up) or "latest" (the version serving now).
     baseline_policy: str = "best_kept"
+    # How a change against that bar is weighed, with the 95% intervals of the eval figures
+    # (components/promotion/noise_gate.py): "not_worse" also refuses a candidate worse beyond noise,
+    # even by less than the tolerated drop; "better" promotes only a gain beyond noise; "point"
+    # judges the point estimates alone.
+    comparison_policy: str = "not_worse"
     # Push although the gate cannot judge (other class names than the serving
     # model's, a hand-copied version being served); the model must still be
     # blessed. Deliberate: needs a reason, recorded in the push record and summary.
@@ -177,6 +183,9 @@ class PipelineConfig:
             )
         if self.baseline_policy not in POLICIES:
             raise ConfigError(f"baseline_policy must be one of {', '.join(POLICIES)}, got {self.baseline_policy!r}")
+        if self.comparison_policy not in COMPARISON_POLICIES:
+            raise ConfigError(f"comparison_policy must be one of {', '.join(COMPARISON_POLICIES)}, "
+                              f"got {self.comparison_policy!r}")
         if self.force_push and not self.force_push_reason.strip():
             raise ConfigError("force_push needs a reason: add --reason TEXT (it is recorded with the pushed version)")
         if self.force_push_reason and not self.force_push:

@@ -120,6 +120,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         schema=data_gate.outputs["validated_schema"],
         serving_dir=config.serving_path,
         baseline_policy=config.baseline_policy,
+        comparison_policy=config.comparison_policy,
         serving_state=_serving_state(config.serving_path),
     )
     evaluator = GatedEvaluator(

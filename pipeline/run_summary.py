@@ -12,6 +12,7 @@ from components import constants
 from components.data_gate import DataValidationError, read_anomalies
 from components.schema_contract import class_names_of, load_schema
 from components.ingestion.report import read_report
+from components.promotion import noise_gate
 from components.promotion.evaluation_report import per_class_scores, read_evaluation
 from pipeline.metadata_reader import execution_seconds, executions_by_node, open_readonly, property_value
 
@@ -101,6 +102,12 @@ def model_summary(rows: List[dict], class_names: Optional[List[str]] = None) -> 
             matrix = _square(counts, len(class_names))
             summary["confusion_matrix"] = {"classes": class_names, "counts": matrix}
             summary["per_class"] = per_class_scores(matrix, class_names)
+        if evaluation["noise"]:
+            summary["gate_noise"] = evaluation["noise"]
+            for name, scores in summary.get("per_class", {}).items():
+                check = noise_gate.checks_by_slice(evaluation["noise"]).get(f"{constants.CLASS_NAME_KEY}={name}")
+                if check:
+                    scores["recall_interval"] = [check["lower"], check["upper"]]
     blessing = _first_artifact(rows, "blessing")
     if blessing is not None:
         summary["blessed"] = bool(_custom(blessing, "blessed", 0))

@@ -54,6 +54,8 @@ def describe(serving_dir: str) -> List[dict]:
             "pushed_at": record.get("pushed_at"),
             "how": _how(folder, withdrawn),
             "eval_accuracy": record.get("eval_accuracy"),
+            # {slice: {value, lower, upper, examples}}: accuracy and each class's recall, 95% intervals.
+            "eval_figures": record.get("eval_figures") or {},
             "data_set": os.path.basename(record["data_dir"].rstrip("/")) if record.get("data_dir") else None,
             "class_names": folder.class_names,
             "path": folder.path,
@@ -75,6 +77,9 @@ def list_command(args) -> int:
     print(f"{args.serving_dir}: {len(rows)} version(s); TF Serving serves the highest number")
     for row in rows:
         accuracy = "-" if row["eval_accuracy"] is None else f"{row['eval_accuracy']:.4f}"
+        overall = row["eval_figures"].get("overall")
+        if overall:
+            accuracy += f" ({overall['lower']:.3f}–{overall['upper']:.3f}, {overall['examples']} images)"
         classes = ", ".join(row["class_names"]) if row["class_names"] else "?"
         marker = "  <- served" if row["served"] else ""
         print(f"  {row['version']:>12}  {row['pushed_at'] or '-':<20}  accuracy {accuracy:<6}  "

@@ -30,6 +30,9 @@ BASELINE_VERSION = "baseline_version"
 SERVING_VERSION = "serving_version"
 BASELINE_NOTE = "baseline_note"
 REFUSAL = "refusal"
+# How the Evaluator weighs a change against this bar (noise_gate.py: POLICIES); carried here because
+# TFX's Evaluator takes no parameter of ours.
+COMPARISON_POLICY = "comparison_policy"
 
 
 def candidate_class_names(schema_uri: str) -> list:
@@ -46,6 +49,7 @@ def ServingBaseline(
     serving_dir: Parameter[str],
     baseline_policy: Parameter[str] = "best_kept",
     serving_state: Parameter[str] = "",
+    comparison_policy: Parameter[str] = "not_worse",
 ) -> None:
     del serving_state  # only keys the cache: a new push means a new lookup
     fingerprint = serving_versions.model_fingerprint(path_utils.serving_model_path(model.uri))
@@ -64,4 +68,5 @@ def ServingBaseline(
         baseline_model.set_int_custom_property(BASELINE_VERSION, decision.baseline_version)
     baseline_model.set_string_custom_property(BASELINE_NOTE, decision.note)
     baseline_model.set_string_custom_property(REFUSAL, decision.refusal)
+    baseline_model.set_string_custom_property(COMPARISON_POLICY, comparison_policy)
 

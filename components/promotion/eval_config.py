@@ -7,6 +7,8 @@ slice (that class's recall) is gated too: a candidate that gains on average
 by giving up one class is refused. The confusion matrix is computed for the
 run summary (per-class precision and recall are read from it), and the
 candidate's mistakes for the report's gallery (components/promotion/eval_mistakes.py).
+Every metric comes with TFMA's jackknife 95% interval, the change against the
+serving model with a paired one; noise_gate.py judges those.
 """
 import dataclasses
 
@@ -55,6 +57,12 @@ def build_eval_config(thresholds: GateThresholds) -> tfma.EvalConfig:
         ],
     )
     return tfma.EvalConfig(
+        # Jackknife: 20 buckets of the eval set, each left out once; every model is scored on the same
+        # buckets, so the interval of a change is paired. (TFMA's Poisson bootstrap draws 20 resamples.)
+        options=tfma.Options(
+            compute_confidence_intervals={"value": True},
+            confidence_intervals=tfma.ConfidenceIntervalOptions(method=tfma.ConfidenceIntervalOptions.JACKKNIFE),
+        ),
         model_specs=[
             tfma.ModelSpec(
                 signature_name=SERVING_DEFAULT,
@@ -77,3 +85,18 @@ def build_eval_config(thresholds: GateThresholds) -> tfma.EvalConfig:
             )
         ],
     )
+
+
+def gate_thresholds_of(eval_config_json: str) -> GateThresholds:
+    """The GateThresholds an EvalConfig (as the Evaluator's exec property holds it, JSON) was built from."""
+    from google.protobuf import json_format
+
+    eval_config = json_format.Parse(eval_config_json, tfma.EvalConfig())
+    found = {}
+    for spec in eval_config.metrics_specs:
+        for metric in spec.metrics:
+            for per_slice in metric.per_slice_thresholds:
+                kind = "class" if per_slice.slicing_specs[0].feature_keys else "overall"
+                found[kind] = (per_slice.threshold.value_threshold.lower_bound.value,
+                               -per_slice.threshold.change_threshold.absolute.value)
+    return GateThresholds(found["overall"][0], found["overall"][1], found["class"][0], found["class"][1])

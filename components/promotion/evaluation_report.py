@@ -7,23 +7,20 @@ from typing import Dict, List, Optional
 
 import tensorflow_model_analysis as tfma
 
+from components.promotion import noise_gate
 from components.promotion.eval_mistakes import EVAL_MISTAKES
 
 
-def _slice_name(slice_key) -> str:
-    """(('class_name', b'horses'),) -> 'class_name=horses'; the empty key is the whole eval set."""
-    def text(value):
-        return value.decode("utf-8") if isinstance(value, bytes) else value
-
-    return "overall" if not slice_key else ", ".join(f"{k}={text(v)}" for k, v in slice_key)
+_slice_name = noise_gate.slice_name
 
 
 def _plain(metrics: dict) -> Dict[str, float]:
-    """TFMA's {output: {sub_key: {metric: {"doubleValue": x}}}} for one output -> {metric: x} (NaN -> None)."""
+    """TFMA's {output: {sub_key: {metric: {"doubleValue": x}}}} for one output -> {metric: x} (NaN -> None);
+    a metric with an interval comes as {"boundedValue": {"value": x, "lowerBound", "upperBound"}}."""
     values = {}
     for name, value in metrics.get("", {}).get("", {}).items():
-        if "doubleValue" in value:
-            number = value["doubleValue"]
+        number = value["doubleValue"] if "doubleValue" in value else value.get("boundedValue", {}).get("value")
+        if number is not None:
             values[name] = None if number == "NaN" else round(float(number), 4)
     return values
 
@@ -85,7 +82,8 @@ def per_class_scores(counts: List[List[int]], class_names: List[str]) -> Dict[st
 
 
 def read_evaluation(evaluation_uri: str) -> dict:
-    """{"models": {name: {slice: {metric: value}}}, "confusion": {name: counts}, "validation_ok", "failures"}."""
+    """{"models": {name: {slice: {metric: value}}}, "confusion": {name: counts}, "validation_ok", "failures",
+    "noise": the gate's figures with their intervals (noise_gate.judge), None before intervals}."""
     models, confusion = {}, {}
     for name in _model_names(evaluation_uri):
         result = tfma.load_eval_result(evaluation_uri, model_name=name or None)
@@ -108,4 +106,7 @@ def read_evaluation(evaluation_uri: str) -> dict:
                 f"{', change vs baseline' if failure.metric_key.is_diff else ''}) = "
                 f"{failure.metric_value.double_value.value:.4f}: {failure.message.strip() or 'threshold not met'}"
             )
-    return {"models": models, "confusion": confusion, "validation_ok": bool(validation.validation_ok), "failures": failures}
+    noise = noise_gate.read_record(evaluation_uri)
+    failures += (noise or {}).get("refusals", [])
+    return {"models": models, "confusion": confusion, "failures": failures, "noise": noise,
+            "validation_ok": bool(validation.validation_ok) and not failures}

@@ -1,26 +1,52 @@
-"""Evaluator executor: TFX's own, told when the baseline artifact holds no model.
+"""Evaluator executor: TFX's own, told when the baseline artifact holds no model, then the noise gate.
 
 ServingBaseline always emits an artifact; when it is marked has_baseline=0
 it is dropped here, and TFX's Evaluator then ignores the change thresholds
 (its rubber-stamp rule) and judges the candidate on the absolute ones.
+After TFX has blessed or not on TFMA's point estimates, noise_gate.py judges
+the intervals by the comparison policy ServingBaseline carries, records every
+figure with its interval (gate_noise.json in the evaluation) and takes the
+blessing back when the policy refuses.
 """
+import os
+
 from absl import logging
 from tfx.components import Evaluator
+from tfx.components.evaluator import constants as evaluator_constants
 from tfx.components.evaluator import executor as tfx_evaluator
 from tfx.dsl.components.base import executor_spec
-from tfx.types import standard_component_specs
+from tfx.dsl.io import fileio
+from tfx.types import artifact_utils, standard_component_specs
+from tfx.utils import io_utils
 
-from components.promotion.baseline import BASELINE_NOTE, HAS_BASELINE
+from components.promotion import noise_gate
+from components.promotion.baseline import BASELINE_NOTE, COMPARISON_POLICY, HAS_BASELINE
+from components.promotion.eval_config import gate_thresholds_of
 
 
 class GatedEvaluatorExecutor(tfx_evaluator.Executor):
     def Do(self, input_dict, output_dict, exec_properties):
         baselines = input_dict.get(standard_component_specs.BASELINE_MODEL_KEY) or []
+        policy = baselines[0].get_string_custom_property(COMPARISON_POLICY) if baselines else ""
         if baselines and not baselines[0].get_int_custom_property(HAS_BASELINE):
             logging.info("no baseline: %s", baselines[0].get_string_custom_property(BASELINE_NOTE))
             input_dict = dict(input_dict)
             input_dict[standard_component_specs.BASELINE_MODEL_KEY] = []
         super().Do(input_dict, output_dict, exec_properties)
+        evaluation_uri = artifact_utils.get_single_uri(output_dict[standard_component_specs.EVALUATION_KEY])
+        thresholds = gate_thresholds_of(exec_properties[standard_component_specs.EVAL_CONFIG_KEY])
+        record = noise_gate.judge(noise_gate.read_figures(evaluation_uri), thresholds.max_accuracy_drop,
+                                  thresholds.max_class_recall_drop, policy or noise_gate.POLICIES[0])
+        noise_gate.write_record(evaluation_uri, record)
+        for warning in record["warnings"]:
+            print(f"Evaluator: warning: {warning}", flush=True)
+        blessing = artifact_utils.get_single_instance(output_dict[standard_component_specs.BLESSING_KEY])
+        if record["refusals"] and blessing.get_int_custom_property(evaluator_constants.ARTIFACT_PROPERTY_BLESSED_KEY):
+            print("Evaluator: not blessed: " + "; ".join(record["refusals"]), flush=True)
+            fileio.remove(os.path.join(blessing.uri, evaluator_constants.BLESSED_FILE_NAME))
+            io_utils.write_string_file(os.path.join(blessing.uri, evaluator_constants.NOT_BLESSED_FILE_NAME), "")
+            blessing.set_int_custom_property(evaluator_constants.ARTIFACT_PROPERTY_BLESSED_KEY,
+                                              evaluator_constants.NOT_BLESSED_VALUE)
 
 
 class GatedEvaluator(Evaluator):

@@ -23,7 +23,7 @@ from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, channel, standard_artifacts, standard_component_specs
 from tfx.types.component_spec import ChannelParameter, ComponentSpec
 
-from components.promotion import baseline_choice, serving_versions, version_publisher
+from components.promotion import baseline_choice, noise_gate, serving_versions, version_publisher
 from components.promotion.baseline_choice import BaselineDecision
 from components.promotion.evaluation_report import read_evaluation
 from components.promotion.serving_lock import serving_lock
@@ -101,6 +101,11 @@ class SafePusherExecutor(tfx_pusher.Executor):
         evaluations = input_dict.get(EVALUATION_KEY)
         if evaluations:
             record["eval_metric"], record["eval_accuracy"] = eval_accuracy(evaluations[0].uri)
+            # Each gated figure with its 95% interval and the images behind it (noise_gate.py).
+            record["eval_figures"] = {
+                check["slice"]: {key: check[key] for key in ("value", "lower", "upper", "examples")}
+                for check in (noise_gate.read_record(evaluations[0].uri) or {}).get("checks", [])
+            }
         if force_reason:
             record.update(force_push_reason=force_reason, force_push_overrode=decision.refusal or "nothing (the gate judged it)")
 

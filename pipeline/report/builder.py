@@ -119,6 +119,7 @@ def _evaluation_section(summary: dict, artifacts: RunArtifacts, classes: List[st
 def _gate_section(summary: dict, artifacts: RunArtifacts) -> dict:
     return {
         "checks": gate_checks(artifacts.evaluation, summary.get("metrics") or {}),
+        "noise_warnings": (summary.get("gate_noise") or {}).get("warnings", []),
         "blessed": summary.get("blessed"),
         "why": summary.get("blessed_why"),
         "failures": summary.get("blessing_failures") or [],

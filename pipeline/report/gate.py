@@ -11,8 +11,10 @@ import os
 import re
 from typing import Dict, List, Optional, Set, Tuple
 
+from components.promotion import noise_gate
+
 # The slice naming the summary's metrics are keyed by ("overall", "class_name=horses").
-from components.promotion.evaluation_report import _slice_name  # noqa: PLC2701
+_slice_name = noise_gate.slice_name
 
 
 def _metric_name(metric_config) -> str:
@@ -84,11 +86,14 @@ def _eval_config(evaluation_uri: str):
 
 
 def gate_checks(evaluation_uri: Optional[str], metrics: Dict[str, dict]) -> Optional[List[dict]]:
-    """[{slice, metric, kind, threshold, value, passed}] or None when the Evaluator did not run."""
+    """[{slice, metric, kind, threshold, value, interval, passed}] or None when the Evaluator did not run;
+    TFMA's checks of the point estimates, then the comparison policy's of the paired intervals."""
     if not evaluation_uri or not os.path.exists(os.path.join(evaluation_uri, "eval_config.json")):
         return None
     eval_config = _eval_config(evaluation_uri)
     failed = _failed(evaluation_uri)
+    record = noise_gate.read_record(evaluation_uri)
+    noise = noise_gate.checks_by_slice(record)
     candidate, baseline = metrics.get("candidate", {}), metrics.get("baseline")
     rows = []
     for slice_name in candidate:
@@ -107,5 +112,36 @@ def gate_checks(evaluation_uri: Optional[str], metrics: Dict[str, dict]) -> Opti
                     row["applied"] = base is not None
                     row["value"] = round(value - base, 4) if value is not None and base is not None else None
                 row["passed"] = row["applied"] and (slice_name, name, change) not in failed
+                row["interval"] = _interval(noise.get(slice_name), change)
                 rows.append(row)
+    return rows + _noise_rows(record)
+
+
+def _interval(check: Optional[dict], change: bool) -> str:
+    """'0.93–1.0 (41 images)' for a value, '-0.05 to +0.02, within noise' for a change; '' when unknown."""
+    if not check:
+        return ""
+    if not change:
+        return f"{check['lower']:.3f}–{check['upper']:.3f} ({check['examples']} images)"
+    delta = check.get("change") or {}
+    if "lower" not in delta:
+        return delta.get("verdict", "")
+    return f"{delta['lower']:+.3f} to {delta['upper']:+.3f}, {delta['verdict']}"
+
+
+def _noise_rows(record: Optional[dict]) -> List[dict]:
+    """One row per slice compared with the serving model: what the comparison policy asks of the change."""
+    if not record or record["policy"] == "point":
+        return []
+    rows = []
+    for check in record["checks"]:
+        delta = check.get("change")
+        if not delta:
+            continue
+        asks_gain = record["policy"] == "better" and check["slice"] == "overall"
+        passed = delta.get("verdict") == "better beyond noise" if asks_gain else delta.get("verdict") != "worse beyond noise"
+        rows.append({"slice": check["slice"], "metric": "accuracy", "applied": True, "passed": passed,
+                     "kind": f"change beyond noise (policy {record['policy']})",
+                     "threshold": "better beyond noise" if asks_gain else "not worse beyond noise",
+                     "value": delta["value"], "interval": _interval(check, True)})
     return rows

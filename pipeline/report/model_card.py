@@ -5,8 +5,10 @@ ingestion report, evaluation); nothing is written in by hand per run.
 """
 from __future__ import annotations
 
-import math
 from typing import List, Optional, Tuple
+
+from components.promotion import noise_gate
+from components.promotion.noise_gate import wilson_interval
 
 _WEIGHTS = {
     "pretrained": "Google's ImageNet weights (inception-2015-12-05 release), converted offline",
@@ -15,14 +17,14 @@ _WEIGHTS = {
 }
 
 
-def wilson_interval(correct: float, total: int, z: float = 1.96) -> Optional[Tuple[float, float]]:
-    """95% interval of a proportion measured on `total` examples (Wilson score)."""
-    if total <= 0:
+def _accuracy_interval(summary: dict, accuracy: Optional[float], evaluated: int) -> Optional[Tuple[float, float]]:
+    """The gate's 95% interval of eval accuracy (noise_gate.py), else Wilson's on the counts."""
+    overall = noise_gate.checks_by_slice(summary.get("gate_noise")).get("overall")
+    if overall:
+        return round(overall["lower"], 3), round(overall["upper"], 3)
+    if accuracy is None or not evaluated:
         return None
-    p = correct / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return round(max(0.0, centre - half), 3), round(min(1.0, centre + half), 3)
+    return tuple(round(bound, 3) for bound in wilson_interval(accuracy * evaluated, evaluated))
 
 
 def _head(settings: dict, classes: List[str]) -> str:
@@ -70,7 +72,7 @@ def build_model_card(summary: dict, settings: Optional[dict], ingestion: dict, a
         ("Data licence", licence or "not stated in the data folder (add a README or LICENSE naming it)"),
         ("Model", summary.get("model") or "not trained in this run"),
     ]
-    interval = wilson_interval(accuracy * evaluated, evaluated) if accuracy is not None and evaluated else None
+    interval = _accuracy_interval(summary, accuracy, evaluated)
     measured = (
         f"Eval accuracy {accuracy:.3f} on {evaluated} images (95% interval {interval[0]}–{interval[1]})"
         if interval else "Eval accuracy not available"

@@ -110,6 +110,13 @@ def test_first_run_without_baseline_is_blessed_and_pushed(first_run, workspace):
     assert accuracy >= 0.95, f"eval accuracy {accuracy} on the subject-wise split"
     assert summary["blessed"] is True
     assert versions(workspace / "serving") == [os.path.basename(summary["pushed"])]
+    # Every gated figure with its 95% interval and the images behind it, in the summary and the push record.
+    overall = next(c for c in summary["gate_noise"]["checks"] if c["slice"] == "overall")
+    assert overall["examples"] == sum(summary["examples"]["eval"].values())
+    assert overall["lower"] <= accuracy <= overall["upper"] <= 1.0 and overall["change"] is None
+    assert all(len(scores["recall_interval"]) == 2 for scores in summary["per_class"].values())
+    record = json.loads((workspace / "serving" / versions(workspace / "serving")[0] / "push_record.json").read_text())
+    assert record["eval_figures"]["overall"] == {k: overall[k] for k in ("value", "lower", "upper", "examples")}
 
 
 def test_pushed_model_has_both_signatures_and_agrees_with_predict(first_run, workspace, horse_or_human_dir, tmp_path):
@@ -162,6 +169,23 @@ def test_worse_candidate_is_not_blessed_and_serving_keeps_the_first_model(first_
     assert versions(workspace / "serving") == first_version
     baseline_accuracy = summary["metrics"]["baseline"]["overall"]["accuracy"]
     assert summary["metrics"]["candidate"]["overall"]["accuracy"] < baseline_accuracy
+
+
+def test_a_candidate_worse_beyond_noise_is_refused_even_within_the_tolerated_drop(first_run, horse_or_human_dir,
+                                                                                 workspace):
+    first_version = versions(workspace / "serving")
+    # The untrained head again, now with every point threshold waived (no floor, any drop tolerated):
+    # TFMA's checks pass, and the comparison policy refuses what the paired interval shows is worse.
+    summary, _ = run_pipeline(
+        horse_or_human_dir, workspace, "--epochs", "0", "--accuracy-threshold", "0", "--class-recall-threshold", "0",
+        "--max-accuracy-drop", "1", "--max-class-recall-drop", "1",
+    )
+    assert summary["blessed"] is False and summary["pushed"] == "not pushed"
+    assert summary["gate_noise"]["policy"] == "not_worse"
+    overall = next(c for c in summary["gate_noise"]["checks"] if c["slice"] == "overall")
+    assert overall["change"]["verdict"] == "worse beyond noise" and overall["change"]["upper"] < 0
+    assert any("worse than the serving model's beyond noise" in failure for failure in summary["blessing_failures"])
+    assert versions(workspace / "serving") == first_version
 
 
 def test_candidate_below_absolute_threshold_is_not_pushed(first_run, horse_or_human_dir, workspace):

@@ -121,3 +121,8 @@ def test_absolute_makes_local_paths_absolute_and_leaves_uris(tmp_path, monkeypat
 def test_folds_off_or_at_least_two_with_the_held_out_one_among_them(folds, eval_fold):
     with pytest.raises(ConfigError, match=f"folds must be 0 .off. or at least 2.*got folds {folds} and eval_fold {eval_fold}"):
         PipelineConfig(folds=folds, eval_fold=eval_fold).validate()
+
+
+def test_an_unknown_comparison_policy_is_refused_naming_the_choices():
+    with pytest.raises(ConfigError, match="comparison_policy must be one of not_worse, better, point, got 'strict'"):
+        PipelineConfig(comparison_policy="strict").validate()

@@ -23,7 +23,8 @@ def listing(serving_dir, capsys):
 @pytest.fixture
 def two_versions(tmp_path, saved_model, push):
     serving = tmp_path / "serving"
-    good = push(serving, saved_model(1.0), accuracy=0.97, data_dir="/data/horse-or-human")
+    good = push(serving, saved_model(1.0), accuracy=0.97, data_dir="/data/horse-or-human",
+                eval_figures={"overall": {"value": 0.97, "lower": 0.94, "upper": 0.99, "examples": 183}})
     bad = push(serving, saved_model(2.0), accuracy=0.99, data_dir="/data/horse-or-human")
     return serving, good, bad
 
@@ -56,6 +57,9 @@ def test_list_shows_what_serves_how_each_version_got_there_and_what_it_knows(two
     assert main(["serving", "list", "--serving-dir", str(serving)]) == 0
     table = capsys.readouterr().out
     assert "<- served" in table.splitlines()[-1] and "classes [horses, humans]" in table
+    # Each version's eval accuracy with its 95% interval and the images behind it.
+    assert rows[0]["eval_figures"]["overall"] == {"value": 0.97, "lower": 0.94, "upper": 0.99, "examples": 183}
+    assert "accuracy 0.9700 (0.940–0.990, 183 images)" in table
 
 
 def test_list_names_a_folder_the_pipeline_did_not_push(two_versions, files_model, capsys):

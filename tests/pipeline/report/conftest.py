@@ -8,6 +8,7 @@ import tensorflow as tf
 from google.protobuf import json_format
 from tensorflow_model_analysis.proto import config_pb2, validation_result_pb2
 
+from components.promotion import noise_gate
 from components.promotion.eval_config import GateThresholds, build_eval_config
 
 CLASSES = ["horses", "humans"]
@@ -88,8 +89,11 @@ def write_evaluation():
     return _write_evaluation
 
 
-def _write_evaluation(directory, failures=(), accuracy_threshold=0.9, max_accuracy_drop=0.01) -> str:
-    """The Evaluator's eval_config.json and validations.tfrecord as TFMA writes them.
+def _write_evaluation(directory, failures=(), accuracy_threshold=0.9, max_accuracy_drop=0.01, figures=None,
+                      policy="not_worse") -> str:
+    """The Evaluator's eval_config.json and validations.tfrecord as TFMA writes them, and with `figures`
+    ({"candidate"/"change": {slice: {metric: {value, lower, upper}}}}, as noise_gate.read_figures returns
+    them) the gate_noise.json the Evaluator judges them into.
 
     failures: (slice feature value or None for the whole set, metric name, is change vs baseline).
     """
@@ -106,4 +110,6 @@ def _write_evaluation(directory, failures=(), accuracy_threshold=0.9, max_accura
         failure.metric_key.is_diff = is_diff
     with tf.io.TFRecordWriter(str(directory / "validations.tfrecord")) as writer:
         writer.write(result.SerializeToString())
+    if figures is not None:
+        noise_gate.write_record(str(directory), noise_gate.judge(figures, max_accuracy_drop, max_accuracy_drop, policy))
     return str(directory)

@@ -1,10 +1,12 @@
 """pipeline/report/builder.py and render.py: the page carries the run's numbers in the right places,
 and says what is missing when the run stopped early."""
+import copy
 import json
 
 import lxml.html
 import pytest
 
+from components.promotion import noise_gate
 from pipeline.report.builder import RunArtifacts, build_report
 from pipeline.report.render import render_report
 
@@ -62,19 +64,39 @@ def test_data_training_and_evaluation_numbers_land_in_their_cells(summary, model
                            "Images (train / eval)": "732 / 183"}
 
 
-def test_gate_table_lists_every_check_with_threshold_measured_value_and_result(summary, tmp_path, write_evaluation):
-    evaluation = write_evaluation(tmp_path / "evaluation")
+# What TFMA's jackknife gave for SUMMARY's figures: each value and change with its 95% interval.
+FIGURES = {
+    "candidate": {
+        "overall": {"accuracy": {"value": 0.9617, "lower": 0.93, "upper": 0.99}, "example_count": {"value": 183}},
+        "class_name=horses": {"accuracy": {"value": 0.9667, "lower": 0.92, "upper": 1.01}, "example_count": {"value": 90}},
+        "class_name=humans": {"accuracy": {"value": 0.957, "lower": 0.91, "upper": 1.0}, "example_count": {"value": 93}},
+    },
+    "change": {
+        "overall": {"accuracy": {"value": 0.0117, "lower": -0.01, "upper": 0.033}},
+        "class_name=horses": {"accuracy": {"value": 0.0111, "lower": -0.02, "upper": 0.042}},
+        "class_name=humans": {"accuracy": {"value": 0.0108, "lower": 0.001, "upper": 0.02}},
+    },
+}
+
+
+def test_gate_table_lists_every_check_with_threshold_measured_value_interval_and_result(summary, tmp_path,
+                                                                                      write_evaluation):
+    evaluation = write_evaluation(tmp_path / "evaluation", figures=FIGURES)
     page = page_of(summary, evaluation=evaluation)
 
     rows = table(page, "gate-checks")
-    assert rows[0] == ["Slice", "Metric", "Check", "Threshold", "Measured", "Result"]
+    assert rows[0] == ["Slice", "Metric", "Check", "Threshold", "Measured", "95% interval", "Result"]
+    noise = "change beyond noise (policy not_worse)"
     assert rows[1:] == [
-        ["overall", "accuracy", "value", "≥ 0.9", "0.9617", "pass"],
-        ["overall", "accuracy", "change vs serving model", "≥ -0.01", "0.0117", "pass"],
-        ["class_name=horses", "accuracy", "value", "≥ 0.9", "0.9667", "pass"],
-        ["class_name=horses", "accuracy", "change vs serving model", "≥ -0.01", "0.0111", "pass"],
-        ["class_name=humans", "accuracy", "value", "≥ 0.9", "0.957", "pass"],
-        ["class_name=humans", "accuracy", "change vs serving model", "≥ -0.01", "0.0108", "pass"],
+        ["overall", "accuracy", "value", "≥ 0.9", "0.9617", "0.930–0.990 (183 images)", "pass"],
+        ["overall", "accuracy", "change vs serving model", "≥ -0.01", "0.0117", "-0.010 to +0.033, within noise", "pass"],
+        ["class_name=horses", "accuracy", "value", "≥ 0.9", "0.9667", "0.920–1.000 (90 images)", "pass"],
+        ["class_name=horses", "accuracy", "change vs serving model", "≥ -0.01", "0.0111", "-0.020 to +0.042, within noise", "pass"],
+        ["class_name=humans", "accuracy", "value", "≥ 0.9", "0.957", "0.910–1.000 (93 images)", "pass"],
+        ["class_name=humans", "accuracy", "change vs serving model", "≥ -0.01", "0.0108", "+0.001 to +0.020, better beyond noise", "pass"],
+        ["overall", "accuracy", noise, "not worse beyond noise", "0.0117", "-0.010 to +0.033, within noise", "pass"],
+        ["class_name=horses", "accuracy", noise, "not worse beyond noise", "0.0111", "-0.020 to +0.042, within noise", "pass"],
+        ["class_name=humans", "accuracy", noise, "not worse beyond noise", "0.0108", "+0.001 to +0.020, better beyond noise", "pass"],
     ]
     verdict = page.get_element_by_id("verdict").text_content()
     assert "Blessed: yes" in verdict and "version 1700000100 to /runs/1/serving/1700000100" in verdict
@@ -89,9 +111,9 @@ def test_a_refused_candidate_shows_the_failed_check_and_why(summary, tmp_path, w
     page = page_of(summary, evaluation=evaluation)
 
     rows = {(r[0], r[2]): r for r in table(page, "gate-checks")[1:]}
-    assert rows[("class_name=humans", "value")][4:] == ["0.88", "FAIL"]
-    assert rows[("class_name=humans", "change vs serving model")][4:] == ["-0.0662", "FAIL"]
-    assert rows[("overall", "value")][5] == "pass"
+    assert rows[("class_name=humans", "value")][4:] == ["0.88", "", "FAIL"]
+    assert rows[("class_name=humans", "change vs serving model")][4:] == ["-0.0662", "", "FAIL"]
+    assert rows[("overall", "value")][6] == "pass"
     assert cards(page)["Blessed"] == "no" and cards(page)["Pushed"] == "no"
     verdict = page.get_element_by_id("verdict").text_content()
     assert "Blessed: no" in verdict and "below 0.9" in verdict and "Pushed: no (not blessed: nothing pushed)" in verdict
@@ -101,7 +123,22 @@ def test_without_a_serving_model_the_change_checks_are_marked_not_applied(summar
     del summary["metrics"]["baseline"]
     page = page_of(summary, evaluation=write_evaluation(tmp_path / "evaluation"))
     change_rows = [r for r in table(page, "gate-checks")[1:] if r[2] == "change vs serving model"]
-    assert change_rows and all(r[4:] == ["—", "not applied"] for r in change_rows)
+    assert change_rows and all(r[4:] == ["—", "", "not applied"] for r in change_rows)
+
+
+def test_a_candidate_worse_beyond_noise_fails_the_policy_row_and_small_sets_are_warned_of(summary, tmp_path,
+                                                                                        write_evaluation):
+    figures = copy.deepcopy(FIGURES)
+    figures["change"]["class_name=humans"]["accuracy"] = {"value": -0.008, "lower": -0.015, "upper": -0.001}
+    summary["gate_noise"] = noise_gate.judge(figures, 0.01, 0.01, "not_worse")
+    page = page_of(summary, evaluation=write_evaluation(tmp_path / "evaluation", figures=figures))
+
+    rows = {(r[0], r[2]): r for r in table(page, "gate-checks")[1:]}
+    assert rows[("class_name=humans", "change beyond noise (policy not_worse)")][4:] == [
+        "-0.008", "-0.015 to -0.001, worse beyond noise", "FAIL"]
+    assert rows[("class_name=humans", "change vs serving model")][6] == "pass"  # within the tolerated drop
+    warnings = page.get_element_by_id("gate-warnings").text_content()
+    assert "one image moves the recall of horses by 0.011 (90 eval images)" in warnings
 
 
 def test_a_run_that_stopped_part_way_says_where_and_what_did_not_run(summary):
