@@ -71,24 +71,34 @@ def assign_splits(candidates: Iterable, eval_fraction: float, seed: str, by_sour
 def assign_folds(candidates: Iterable, folds: int, eval_fold: int, seed: str, by_source_kind: bool = False) -> Dict[str, str]:
     """Maps each group to 'train' or 'eval' for fold `eval_fold` of `folds` group-wise folds.
 
-    Each stratum's groups (class, or source kind and class, as in assign_splits), in the seed's
-    hash order, are dealt round-robin into the folds, so that over the folds every group is held
-    out exactly once and each fold holds about 1/folds of every stratum's groups. A group that
-    holds several classes goes with the fold its first stratum (in sorted order) deals it to.
+    Each stratum's groups (class, or source kind and class, as in assign_splits) are taken in the
+    seed's hash order, each into the fold that so far holds the fewest of that stratum's images
+    (on a tie, the one holding the fewest images of all strata, then the lowest-numbered), so that
+    over the folds every group is held out exactly once and
+    each fold holds about 1/folds of every stratum's images, also when groups differ in size (a
+    long video clip beside single photos). Groups of equal size are dealt round-robin. A group
+    that holds several classes goes with its first stratum (in sorted order).
     """
     def stratum(candidate) -> Tuple[str, str]:
         return (candidate.source_kind if by_source_kind else "", candidate.class_name)
 
     strata_of: Dict[str, set] = defaultdict(set)
+    size: Counter = Counter()
     for candidate in candidates:
         strata_of[candidate.group].add(stratum(candidate))
+        size[candidate.group] += 1
     groups_of: Dict[Tuple[str, str], list] = defaultdict(list)
     for group, strata in strata_of.items():
         groups_of[min(strata)].append(group)
     split_of: Dict[str, str] = {}
+    held_in_all = [0] * folds
     for key in sorted(groups_of):
-        for position, group in enumerate(sorted(groups_of[key], key=lambda g: stable_rank(seed, g))):
-            split_of[group] = EVAL_SPLIT if position % folds == eval_fold else TRAIN_SPLIT
+        held = [0] * folds
+        for group in sorted(groups_of[key], key=lambda g: stable_rank(seed, g)):
+            fold = min(range(folds), key=lambda f: (held[f], held_in_all[f], f))
+            held[fold] += size[group]
+            held_in_all[fold] += size[group]
+            split_of[group] = EVAL_SPLIT if fold == eval_fold else TRAIN_SPLIT
     return split_of
 
 

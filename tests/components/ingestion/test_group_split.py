@@ -179,3 +179,16 @@ def test_without_folds_the_split_is_the_eval_fraction_one(real_candidates):
 
     assert split_groups(real_candidates, 0.2, SEED) == assign_splits(real_candidates, 0.2, SEED)
     assert split_groups(real_candidates, 0.2, SEED, folds=3, eval_fold=1) != assign_splits(real_candidates, 0.2, SEED)
+
+
+def test_folds_balance_images_when_groups_differ_in_size(rps_candidates):
+    from components.ingestion.group_split import split_groups
+
+    total = len(rps_candidates)
+    held_out = Counter()
+    for fold in range(3):
+        split_of = split_groups(rps_candidates, 0.2, SEED, folds=3, eval_fold=fold)
+        in_eval = [c for c in rps_candidates if split_of[c.group] == "eval"]
+        assert 0.25 < len(in_eval) / total < 0.42, f"fold {fold}: {len(in_eval)} of {total} images"
+        held_out.update({c.group for c in in_eval})
+    assert set(held_out.values()) == {1} and len(held_out) == len({c.group for c in rps_candidates})
