@@ -24,6 +24,10 @@ from collections import defaultdict
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from pipeline.startup import start  # noqa: E402
+
+start()  # the project's process settings, before TensorFlow is imported
+
 import tensorflow as tf  # noqa: E402
 
 from components import constants  # noqa: E402

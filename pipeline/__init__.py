@@ -1,4 +1,4 @@
-"""The DAG, how it runs (local Beam, Kubeflow), the CLI and the one config object."""
-from pipeline.quiet import quiet_by_default
+"""The DAG, how it runs (local Beam, Kubeflow), the CLI and the one config object.
 
-quiet_by_default()
+Importing it changes nothing in the process; entry points call pipeline/startup.py's start().
+"""

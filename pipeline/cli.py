@@ -13,8 +13,6 @@ import shlex
 import sys
 from typing import List, Optional
 
-import components  # noqa: F401  (pins Keras 2 before anything touches tf.keras)
-
 
 def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="folder with one sub-folder of images per class (default: $DATA_DIR, "
@@ -226,6 +224,11 @@ def console_main() -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    from pipeline.startup import start
+
+    args = build_parser().parse_args(argv)  # --help and usage errors end here, before TensorFlow is loaded
+    start(sys.argv[1:] if argv is None else argv)
+
     from components.ingestion.folder_scan import DataError
     from components.serving_client import ModelDirError
     from components.weights import WeightsError
@@ -234,7 +237,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     from pipeline.local_runner import PipelineRunError
     from pipeline.run_lock import RunLockedError
 
-    args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
     except (DataError, ConfigError, ModelDirError, WeightsError, RunLockedError) as err:

@@ -156,7 +156,9 @@ def peak_memory_mb() -> float:
 if __name__ == "__main__":
     import sys
 
-    import components  # noqa: F401  (pins Keras 2 before TFX imports TensorFlow)
+    from pipeline.startup import start
+
+    start(sys.argv[1:])  # before TFX imports TensorFlow
 
     run_component(sys.argv[1:])
     # Sizing the pods' requests comes from this line (kubernetes/README.md, "What a run needs").

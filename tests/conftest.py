@@ -1,11 +1,13 @@
 """Shared fixtures: the real horse-or-human images and small image folders built on the fly.
 
-Keras 2 must be pinned before anything imports TensorFlow, hence the
-environment line at the very top.
+The session starts as every entry point does (pipeline/startup.py), before anything imports
+TensorFlow: Keras 2 pinned, malloc arenas capped, quiet.
 """
 import os
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+from pipeline.startup import start
+
+start([])
 
 import io  # noqa: E402
 import shutil  # noqa: E402

@@ -7,6 +7,7 @@ dropped: good data is never lost, and each such change is reported.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 from typing import Optional, Tuple
@@ -31,7 +32,21 @@ _DECODED_PIXEL_LIMIT = 8192 * 8192
 _JPEG_MAX_REDUCTION = 8
 # PIL's own bomb check (at open, on the nominal size) only backs ours up: it must not refuse
 # a big JPEG that draft() decodes small, nor call a big image corrupt.
-Image.MAX_IMAGE_PIXELS = _DECODED_PIXEL_LIMIT * _JPEG_MAX_REDUCTION ** 2
+_PIL_PIXEL_LIMIT = _DECODED_PIXEL_LIMIT * _JPEG_MAX_REDUCTION ** 2
+
+
+@contextlib.contextmanager
+def _pil_checks_backing_ours():
+    """PIL's nominal-size limit raised to _PIL_PIXEL_LIMIT, and its bomb warning silenced, for one
+    decode: the process's own setting is back afterwards."""
+    before = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = _PIL_PIXEL_LIMIT
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = before
 
 
 # Modes PIL resizes with interpolation as they are (palette images must be converted first).
@@ -80,8 +95,7 @@ def decode_candidate(candidate: ImageCandidate, max_pixels: int):
     except OSError as err:
         return None, f"cannot read the file ({err.strerror}); check its permissions"
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with _pil_checks_backing_ours():
             with Image.open(io.BytesIO(raw)) as probe:
                 width, height = probe.size
                 image_format, mode = probe.format, probe.mode

@@ -10,21 +10,24 @@ def python(code):
     return subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, capture_output=True, text=True)
 
 
-def test_importing_components_pins_tf_keras_even_without_the_variable():
-    result = python("import components, tensorflow as tf; print(tf.keras.layers.Dense.__module__)")
+START = "from pipeline.startup import start; start([])"
+
+
+def test_start_pins_tf_keras_even_without_the_variable():
+    result = python(f"{START}; import tensorflow as tf; print(tf.keras.layers.Dense.__module__)")
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().startswith("tf_keras.")
 
 
 def test_keras_3_resolved_first_is_refused_with_the_fix():
-    result = python("import tensorflow as tf; tf.keras.layers; import components")
+    result = python(f"import tensorflow as tf; tf.keras.layers; {START}")
     assert result.returncode != 0
     assert "KerasVersionError" in result.stderr and "TF_USE_LEGACY_KERAS=1" in result.stderr
 
 
 def test_autograph_leaves_tf_keras_code_unconverted_as_tensorflow_does_for_keras():
     code = (
-        "import components, tf_keras\n"
+        f"{START}\nimport tf_keras\n"
         "from tensorflow.python.autograph.impl import conversion\n"
         "from components.keras_env import keep_autograph_out_of_tf_keras\n"
         "print(conversion.is_allowlisted(tf_keras.layers.Dense.call), keep_autograph_out_of_tf_keras())\n"

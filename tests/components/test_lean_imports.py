@@ -4,7 +4,8 @@ import sys
 
 PROBE = """
 import sys, time
-import components
+from pipeline.startup import start
+start([])
 started = time.monotonic()
 import tfx.components  # imports the Kubernetes client, which imports jsonschema
 import jsonschema

@@ -1,9 +1,10 @@
-"""components/memory.py: the malloc arena cap is set at import, and a user's MALLOC_ARENA_MAX wins."""
+"""components/memory.py: start() caps the malloc arenas, for its children too; a user's MALLOC_ARENA_MAX wins."""
 import os
 import subprocess
 import sys
 
-CODE = "import components; from components.memory import limit_malloc_arenas; print(limit_malloc_arenas())"
+CODE = ("import os\nfrom components.memory import limit_malloc_arenas\nprint(limit_malloc_arenas())\n"
+        "from pipeline.startup import start\nstart([])\nprint(os.environ['MALLOC_ARENA_MAX'])")
 
 
 def python(env_extra):
@@ -12,13 +13,13 @@ def python(env_extra):
     return subprocess.run([sys.executable, "-W", "ignore", "-c", CODE], env=env, capture_output=True, text=True)
 
 
-def test_the_cap_is_set_when_the_package_is_imported_and_setting_it_again_succeeds():
+def test_the_cap_is_set_in_this_process_and_handed_to_the_processes_it_starts():
     result = python({})
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.split() == ["True"]
+    assert result.stdout.split() == ["True", "2"]
 
 
 def test_malloc_arena_max_in_the_environment_is_left_to_glibc():
     result = python({"MALLOC_ARENA_MAX": "4"})
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.split() == ["False"]
+    assert result.stdout.split() == ["False", "4"]
