@@ -16,7 +16,7 @@ from tfx.orchestration import pipeline as tfx_pipeline
 from tfx.proto import example_gen_pb2, trainer_pb2
 
 from components import constants
-from components.code_fingerprint import TRAINER_CODE, TRANSFORM_CODE, code_fingerprint
+from components.code_fingerprint import code_fingerprint
 from components.data_gate import DataValidationGate
 from components.ingestion.component import image_folder_example_gen
 from components.ingestion.settings import IngestionSettings
@@ -98,7 +98,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         examples=example_gen.outputs["examples"],
         schema=data_gate.outputs["validated_schema"],
         preprocessing_fn=PREPROCESSING_FN,
-        custom_config={"image_size": config.image_size, "code_fingerprint": code_fingerprint(TRANSFORM_CODE)},
+        custom_config={"image_size": config.image_size, "code_fingerprint": code_fingerprint(PREPROCESSING_FN, UncompressedTransform.__module__)},
         # Its pre- and post-transform statistics (TFDV over every float of every image) have no reader:
         # StatisticsGen already describes the raw data, and the schema holds the raw features.
         disable_statistics=True,
@@ -113,7 +113,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         schema=data_gate.outputs["validated_schema"],
         train_args=trainer_pb2.TrainArgs(splits=[constants.TRAIN_SPLIT]),
         eval_args=trainer_pb2.EvalArgs(splits=[constants.EVAL_SPLIT]),
-        custom_config=dict(trainer_settings(config).to_dict(), code_fingerprint=code_fingerprint(TRAINER_CODE)),
+        custom_config=dict(trainer_settings(config).to_dict(), code_fingerprint=code_fingerprint(RUN_FN)),
     )
     baseline = ServingBaseline(
         model=trainer.outputs["model"],
