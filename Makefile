@@ -55,7 +55,7 @@ test: install
 	$(VENV)/bin/python -m pytest tests -ra --durations=25  # the 25 slowest, in every CI log
 
 test-fast: install
-	$(VENV)/bin/python -m pytest tests -ra -m "not e2e"
+	$(VENV)/bin/python -m pytest tests -ra -m "not e2e or smoke" --durations=10  # under 5 minutes, one real pipeline
 
 benchmark: install
 	$(VENV)/bin/python benchmarks/pipeline_benchmark.py --notebook-baseline

@@ -17,10 +17,10 @@ import pytest
 
 from components.promotion.serving_lock import serving_lock
 from components.promotion.serving_versions import model_fingerprint, scan
+from pipeline_runs import REPO_ROOT, summary_of
 
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ENV = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore", PYTHONUNBUFFERED="1")
 WAITING = "ServingBaseline: waiting for the serving dir lock"
 
@@ -61,9 +61,6 @@ class RunningPipeline:
         return self.process.returncode, "".join(self.lines)
 
 
-def summary_of(output_dir):
-    with open(output_dir / "run_summary.json") as handle:
-        return json.load(handle)
 
 
 @pytest.fixture(scope="module")

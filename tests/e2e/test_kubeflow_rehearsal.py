@@ -18,10 +18,10 @@ import pytest
 
 from pipeline.kubeflow.rehearse import chosen_images
 from pipeline.config import DEFAULT_GROUP_PATTERN
+from pipeline_runs import REPO_ROOT, versions
 
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONSOLE_SCRIPT = os.path.join(os.path.dirname(sys.executable), "transfer-pipeline")
 SAVED_MODEL_CLI = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
 FIRST_SUBJECTS, ADDED_SUBJECTS, VIEWS = 5, 2, 5
@@ -55,8 +55,6 @@ def states(summary):
     return {task["name"]: task["state"] for task in summary["tasks"]}
 
 
-def versions(serving):
-    return sorted(d for d in os.listdir(serving) if d.isdigit())
 
 
 @pytest.fixture(scope="module")

@@ -18,20 +18,14 @@ from components.ingestion.folder_scan import scan_image_folder
 from components.ingestion.image_decoding import build_example
 from components.ingestion.synthetic_images import write_synthetic_images
 from pipeline.config import DEFAULT_GROUP_PATTERN, DEFAULT_SCHEMA_DIR
+from pipeline_runs import run_cli, summary_of
 
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def run_cli(*args):
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
 
 
-def summary_of(output_dir):
-    with open(os.path.join(output_dir, "run_summary.json")) as handle:
-        return json.load(handle)
 
 
 @pytest.fixture(scope="module")

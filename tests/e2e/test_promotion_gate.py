@@ -15,43 +15,36 @@ import numpy as np
 import pytest
 
 from components.ingestion.folder_scan import scan_image_folder
+import pipeline_runs
+from pipeline_runs import REPO_ROOT, states, versions
 from pipeline.config import DEFAULT_GROUP_PATTERN
 
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+def run_cli(*args, **how):
+    """The installed console script in a user's bare shell; a failure fails the test."""
+    return pipeline_runs.run_cli(*args, console_script=True, check=True, **how)
+
+
+def run_pipeline(data_dir, output_dir, *flags, **how):
+    return pipeline_runs.run_pipeline(data_dir, output_dir, *flags, console_script=True, check=True, **how)
+
 SAVED_MODEL_CLI = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
 
 
-CONSOLE_SCRIPT = os.path.join(os.path.dirname(sys.executable), "transfer-pipeline")
-# What a user's shell has when they start the console script straight from the venv (no make).
-BARE_ENV = {k: v for k, v in os.environ.items() if k not in ("TF_USE_LEGACY_KERAS", "TF_CPP_MIN_LOG_LEVEL", "PYTHONWARNINGS")}
 # Lines a normal run must not print: TensorFlow's CUDA/CPU notices, tf.data's end-of-data fragments,
 # tracebacks, warnings.
 NOISE = re.compile(r"cuDNN|cuFFT|cuBLAS|TensorRT|cuda|cpu_feature_guard|oneDNN|IteratorGetNext|Traceback|"
                    r"Exception ignored|Error|warning", re.IGNORECASE)
 
 
-def run_cli(*args, check=True, env=None):
-    result = subprocess.run([CONSOLE_SCRIPT, *args], cwd=REPO_ROOT, env={**BARE_ENV, **(env or {})},
-                            capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise AssertionError(f"transfer-pipeline {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-4000:]}")
-    return result
 
 
-def run_pipeline(data_dir, output_dir, *flags, check=True, env=None):
-    result = run_cli("run", "--data-dir", str(data_dir), "--output-dir", str(output_dir), *flags, check=check, env=env)
-    with open(os.path.join(output_dir, "run_summary.json")) as handle:
-        return json.load(handle), result
 
 
-def versions(serving_dir):
-    return sorted(d for d in os.listdir(serving_dir) if d.isdigit()) if os.path.isdir(serving_dir) else []
 
 
-def states(summary):
-    return {row["component"]: row["state"] for row in summary["components"]}
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,10 @@ import time
 import psutil
 import pytest
 
+from pipeline_runs import REPO_ROOT, summary_of, versions
+
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STARTS = {name: re.compile(rf"^\[\d+/\d+\] {name} \.\.\.$", re.M) for name in ("Transform", "Trainer")}
 WAIT_SECONDS = 1200  # a loaded 2-core machine can take many minutes to reach the Trainer
 STOP_SECONDS = 60  # an interrupted run must be gone within this
@@ -96,14 +97,8 @@ def alive(processes):
     return running
 
 
-def summary_of(output_dir):
-    with open(os.path.join(output_dir, "run_summary.json")) as handle:
-        return json.load(handle)
 
 
-def versions(output_dir):
-    serving = os.path.join(output_dir, "serving")
-    return sorted(d for d in os.listdir(serving) if d.isdigit()) if os.path.isdir(serving) else []
 
 
 @pytest.fixture
@@ -162,7 +157,7 @@ def test_a_second_run_on_the_same_output_dir_is_refused_naming_the_first(sample,
 def test_a_signal_stops_the_run_with_its_exit_code_and_no_leftovers(
     sample, shared_output, tmp_path, start_run, signum, to_group, component, exit_code
 ):
-    before = versions(shared_output)
+    before = versions(os.path.join(shared_output, "serving"))
     # Beam worker processes in Transform (a data set this small would run in-process): they must stop too.
     flags = [MULTI_PROCESS_BEAM] if component == "Transform" else []
     run = start_run(sample, shared_output, tmp_path / "run.log", *flags)
@@ -179,7 +174,7 @@ def test_a_signal_stops_the_run_with_its_exit_code_and_no_leftovers(
     summary = summary_of(shared_output)
     assert summary["status"] == "interrupted" and signal.Signals(signum).name in summary["error"]
     states = {row["component"]: row["state"] for row in summary["components"]}
-    assert "Pusher" not in states and versions(shared_output) == before
+    assert "Pusher" not in states and versions(os.path.join(shared_output, "serving")) == before
     assert alive(children) == [], f"left running: {[p.pid for p in alive(children)]}"
     if not to_group:  # (Ctrl-C also reaches Beam's worker processes, which may print their own KeyboardInterrupt)
         assert "Traceback" not in run.output()[said_before:]
@@ -188,7 +183,7 @@ def test_a_signal_stops_the_run_with_its_exit_code_and_no_leftovers(
 
 
 def test_a_run_killed_in_the_trainer_resumes_from_the_cache_and_pushes_once(sample, shared_output, tmp_path, start_run):
-    before = versions(shared_output)
+    before = versions(os.path.join(shared_output, "serving"))
     killed = start_run(sample, shared_output, tmp_path / "killed.log")
     killed.wait_for(STARTS["Trainer"])
     children = killed.children()
@@ -206,5 +201,5 @@ def test_a_run_killed_in_the_trainer_resumes_from_the_cache_and_pushes_once(samp
         assert states[cached] == "cached", states
     assert states["Trainer"] == "ran"
     assert summary["status"] == "succeeded" and summary["blessed"] is True
-    assert len(versions(shared_output)) == len(before) + 1
+    assert len(versions(os.path.join(shared_output, "serving"))) == len(before) + 1
     print(f"rerun after SIGKILL in the Trainer: {states}; pushed: {summary['pushed']}")

@@ -14,22 +14,15 @@ from components.ingestion.synthetic_images import write_synthetic_images
 from pipeline.config import DEFAULT_SCHEMA_DIR
 from pipeline.report.component import report_page
 from pipeline.run_summary import collect_executions
+from pipeline_runs import run_cli, run_pipeline
 
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SECTIONS = ("headline", "run", "data", "training", "evaluation", "gate", "model-card")
 
 
-def run_cli(*args):
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
 
 
-def run_pipeline(data_dir, output_dir, *flags):
-    result = run_cli("run", "--data-dir", str(data_dir), "--output-dir", str(output_dir), *flags)
-    with open(os.path.join(output_dir, "run_summary.json")) as handle:
-        return json.load(handle), result
 
 
 def page(path):
@@ -44,9 +37,12 @@ def rows(document, table_id):
 def gate_rows_match_the_summary(document, summary):
     checks = rows(document, "gate-checks")
     assert checks, "no gate checks listed"
-    for slice_name, metric, kind, threshold, measured, result in checks:
+    intervals = {check["slice"]: check for check in summary["gate_noise"]["checks"]}
+    for slice_name, metric, kind, threshold, measured, interval, result in checks:
         if kind == "value":
             assert float(measured) == pytest.approx(summary["metrics"]["candidate"][slice_name][metric], abs=1e-4)
+            figure = intervals[slice_name]  # the same 95% interval and image count as the summary's
+            assert interval == f"{figure['lower']:.3f}–{figure['upper']:.3f} ({figure['examples']} images)"
     return checks
 
 
@@ -74,6 +70,7 @@ def refused_run(blessed_run, sample, workspace):
     return run_pipeline(sample, workspace, "--epochs", "0", "--accuracy-threshold", "1.0")
 
 
+@pytest.mark.smoke
 def test_a_blessed_run_prints_its_report_and_shows_every_section(blessed_run, workspace):
     summary, result = blessed_run
     assert result.returncode == 0, result.stderr[-3000:]

@@ -22,7 +22,8 @@ from components.ingestion.folder_scan import scan_image_folder
 from components.ingestion.group_split import assign_splits
 from components.schema_contract import class_names_of, load_schema
 from pipeline.config import PipelineConfig
-from test_promotion_gate import REPO_ROOT, SAVED_MODEL_CLI, run_cli, run_pipeline, versions
+from pipeline_runs import REPO_ROOT, versions
+from test_promotion_gate import SAVED_MODEL_CLI, run_cli, run_pipeline
 
 pytestmark = pytest.mark.e2e
 
