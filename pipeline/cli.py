@@ -60,16 +60,14 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _config_from(args: argparse.Namespace):
-    from pipeline.config import build_config
+    """The config the flags ask for: every flag whose destination is a PipelineConfig field overrides
+    the YAML file and the defaults (so a new flag needs no list of its own here)."""
+    import dataclasses
 
-    overrides = {
-        key: getattr(args, key, None)
-        for key in ("data_dir", "output_dir", "schema_path", "input_format", "eval_fraction", "group_pattern",
-                    "epochs", "batch_size", "runner", "enable_cache", "weights", "weights_cache_dir", "augment",
-                    "image_size", "fine_tune_blocks", "early_stopping_patience", "class_weighting", "accuracy_threshold",
-                    "max_accuracy_drop", "class_recall_threshold", "max_class_recall_drop", "serving_dir", "keep_versions",
-                    "baseline_policy", "comparison_policy", "force_push", "force_push_reason")
-    }
+    from pipeline.config import PipelineConfig, build_config
+
+    fields = {field.name for field in dataclasses.fields(PipelineConfig)}
+    overrides = {key: value for key, value in vars(args).items() if key in fields and key != "beam_args"}
     if getattr(args, "beam_args", None) is not None:
         overrides["beam_args"] = shlex.split(args.beam_args)
     return build_config(args.config, **overrides)
