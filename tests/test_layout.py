@@ -1,0 +1,74 @@
+"""The layout tells the architecture: each package says its one concern, imports point down, no cycles."""
+import ast
+import os
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGES = ("components", "pipeline")
+
+
+def modules():
+    """{module name: path} of every module of the project."""
+    found = {}
+    for package in PACKAGES:
+        for root, dirs, files in os.walk(os.path.join(REPO, package)):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            for name in files:
+                if name.endswith(".py"):
+                    relative = os.path.relpath(os.path.join(root, name), REPO)[:-3].replace(os.sep, ".")
+                    found[relative[: -len(".__init__")] if relative.endswith(".__init__") else relative] = os.path.join(root, name)
+    return found
+
+
+def top_level_imports(path, known):
+    """The project modules a file imports when it is imported (not inside functions)."""
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in names if name in known}
+
+
+def test_every_package_opens_with_the_concern_it_holds():
+    missing = [name for name, path in modules().items() if path.endswith("__init__.py")
+               and not ast.get_docstring(ast.parse(open(path, encoding="utf-8").read()))]
+    assert missing == []
+
+
+def test_components_never_import_the_pipeline_above_them():
+    known = modules()
+    upward = {}
+    for name, path in known.items():
+        if name.startswith("components"):
+            tree = ast.parse(open(path, encoding="utf-8").read())
+            for node in ast.walk(tree):  # also imports inside functions
+                module = node.module if isinstance(node, ast.ImportFrom) else None
+                imported = [module] if module else [a.name for a in getattr(node, "names", [])] if isinstance(node, ast.Import) else []
+                if any(i and i.split(".")[0] == "pipeline" for i in imported):
+                    upward.setdefault(name, []).extend(imported)
+    assert upward == {}
+
+
+def test_no_module_imports_itself_back_through_others_at_import_time():
+    known = modules()
+    graph = {name: top_level_imports(path, known) - {name} for name, path in known.items()}
+    cycles = []
+
+    def visit(node, trail):
+        for target in sorted(graph[node]):
+            if target in trail:
+                cycles.append(trail[trail.index(target):] + [target])
+            elif target not in done:
+                visit(target, trail + [target])
+        done.add(node)
+
+    done = set()
+    for start in sorted(graph):
+        if start not in done:
+            visit(start, [start])
+    # A package importing its own submodules is Python's normal way, not a cycle of concerns.
+    real = [c for c in cycles if not all(c[0].startswith(m) or m.startswith(c[0]) for m in c)]
+    assert real == []
