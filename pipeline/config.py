@@ -14,23 +14,27 @@ from typing import Any, Optional
 import yaml
 
 from components import constants
+from components.ingestion.settings import DEFAULT_GROUP_PATTERN, IngestionSettings
 from components.model.settings import CLASS_WEIGHTINGS, LR_SCHEDULES, TrainerSettings
+from components.promotion.thresholds import GateThresholds
 from components.promotion.baseline_choice import POLICIES
 from components.promotion.noise_gate import POLICIES as COMPARISON_POLICIES
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SCHEMA_DIR = os.path.join(REPO_ROOT, "schemas")
-# Matches the subject part of names like horse07-3.png / human12-04.png; files
-# that do not match form a group of their own.
-DEFAULT_GROUP_PATTERN = r"^([A-Za-z]+\d+)[-_]\d+$"
 
 
 class ConfigError(ValueError):
     """A configuration value is missing or wrong; the message says which and how to fix it."""
 
 
-@dataclasses.dataclass
-class PipelineConfig:
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig(TrainerSettings, IngestionSettings, GateThresholds):
+    """Every setting of a run, each declared once, grouped by the code that uses it: ingestion's in
+    IngestionSettings (components/ingestion/settings.py), training's in TrainerSettings
+    (components/model/settings.py), the gate's bars in GateThresholds (components/promotion/
+    eval_config.py), and the run's own below. The YAML keys and the CLI flags' destinations are
+    these field names; pipeline/pipeline.py hands each group its fields by name."""
     output_dir: str = "outputs"
     data_dir: Optional[str] = None
     pipeline_name: str = "transfer-pipeline"
@@ -38,59 +42,13 @@ class PipelineConfig:
     schema_path: Optional[str] = None
     # Input format: "images" (class folders) or "tfrecord" (ready tf.Examples).
     input_format: str = "images"
-    eval_fraction: float = 0.2
-    group_pattern: str = DEFAULT_GROUP_PATTERN
-    # True when one source (a video clip) holds images of several classes: its
-    # group is then the subject alone, and all its images share one split.
-    groups_span_classes: bool = False
-    # True: eval takes about eval_fraction of each naming scheme of group_pattern (each capture group
-    # of a pattern with alternatives: video clips, photo sessions, ...) rather than of each class alone.
-    stratify_by_source_kind: bool = False
-    split_seed: str = "transfer-pipeline"
-    # folds > 0: eval is fold eval_fold (0 .. folds - 1) of this many group-wise folds instead of
-    # eval_fraction of each class (the benchmark of a recipe's spread trains once per fold).
-    folds: int = 0
-    eval_fold: int = 0
-    # Images with more pixels than this are downscaled (not dropped) at ingestion.
-    max_image_pixels: int = 4096 * 4096
     runner: str = "beam"  # "beam" (BeamDagRunner) or "local" (LocalDagRunner)
     # Beam options for every component; empty: chosen from the data size at run time (pipeline/beam_mode.py).
     beam_args: list = dataclasses.field(default_factory=list)
     enable_cache: bool = True
+    weights_cache_dir: Optional[str] = None  # default: the cache root's weights/ (components/weights/store.py)
 
-    # Trainer: InceptionV3 cut at `cut_layer`, frozen, plus a dense head. The
-    # defaults are TrainerSettings' (components/model/settings.py), the one
-    # place that states them; these fields are passed on by name.
-    weights: str = TrainerSettings.weights  # pretrained | imagenet | none | PATH
-    weights_cache_dir: Optional[str] = None
-    cut_layer: str = TrainerSettings.cut_layer
-    image_size: int = TrainerSettings.image_size  # the side images are resized to, in pixels (Transform)
-    head_units: int = TrainerSettings.head_units
-    dropout: float = TrainerSettings.dropout
-    learning_rate: float = TrainerSettings.learning_rate
-    lr_schedule: str = TrainerSettings.lr_schedule  # constant | cosine
-    epochs: int = TrainerSettings.epochs
-    early_stopping_patience: int = TrainerSettings.early_stopping_patience  # 0: off
-    batch_size: int = TrainerSettings.batch_size
-    augment: bool = TrainerSettings.augment
-    augment_strength: float = TrainerSettings.augment_strength
-    augment_color: float = TrainerSettings.augment_color  # brightness/contrast jitter, 0: off
-    augment_hue: float = TrainerSettings.augment_hue  # hue turn, a fraction of the colour wheel, 0: off
-    augment_saturation: float = TrainerSettings.augment_saturation  # saturation factor 1 +- this, 0: off
-    augment_quarter_turns: bool = TrainerSettings.augment_quarter_turns  # random multiples of 90 degrees
-    class_weighting: str = TrainerSettings.class_weighting  # none | balanced
-    fine_tune_blocks: int = TrainerSettings.fine_tune_blocks
-    fine_tune_epochs: int = TrainerSettings.fine_tune_epochs
-    fine_tune_learning_rate: float = TrainerSettings.fine_tune_learning_rate
-    test_time_flip: bool = TrainerSettings.test_time_flip  # serve the mean of the image's and its mirror's answer
-    seed: int = TrainerSettings.seed  # training randomness (initial weights, shuffling, augmentation)
-
-    # Promotion gate.
-    accuracy_threshold: float = 0.90
-    max_accuracy_drop: float = 0.01  # tolerated drop vs the serving model
-    # The same two bars for each class's recall (the accuracy of its slice of the eval set).
-    class_recall_threshold: float = 0.90
-    max_class_recall_drop: float = 0.01
+    # Promotion (the gate's thresholds are GateThresholds').
     serving_dir: Optional[str] = None  # default: OUTPUT/serving
     keep_versions: int = 3
     # The bar a candidate must not fall below by more than max_accuracy_drop:

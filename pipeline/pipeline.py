@@ -59,16 +59,7 @@ def _example_gen(config: PipelineConfig):
             )
         )
         return ImportExampleGen(input_base=config.data_dir, output_config=output)
-    settings = IngestionSettings(
-        group_pattern=config.group_pattern,
-        eval_fraction=config.eval_fraction,
-        split_seed=config.split_seed,
-        max_image_pixels=config.max_image_pixels,
-        groups_span_classes=config.groups_span_classes,
-        stratify_by_source_kind=config.stratify_by_source_kind,
-        folds=config.folds,
-        eval_fold=config.eval_fold,
-    )
+    settings = IngestionSettings(**{f.name: getattr(config, f.name) for f in dataclasses.fields(IngestionSettings)})
     return image_folder_example_gen(config.data_dir, settings)
 
 

@@ -3,28 +3,47 @@ from __future__ import annotations
 
 import dataclasses
 
-from google.protobuf import any_pb2, json_format, struct_pb2
-from tfx.proto import example_gen_pb2
+# Matches the subject part of names like horse07-3.png / human12-04.png; files
+# that do not match form a group of their own.
+DEFAULT_GROUP_PATTERN = r"^([A-Za-z]+\d+)[-_]\d+$"
 
 
 @dataclasses.dataclass(frozen=True)
 class IngestionSettings:
-    group_pattern: str
-    eval_fraction: float
-    split_seed: str
-    max_image_pixels: int
+    """How images become train and eval examples: each field is a setting of the pipeline's config
+    (pipeline/config.py: PipelineConfig), declared here once with its default."""
+    # Regex on the file name without extension; its first matching capture group is the subject,
+    # which keeps near-duplicates in one split.
+    group_pattern: str = DEFAULT_GROUP_PATTERN
+    eval_fraction: float = 0.2  # share of each class held out for eval, in whole groups
+    split_seed: str = "transfer-pipeline"  # seed of the stable order groups go to eval in
+    # Images with more pixels than this are downscaled (not dropped) at ingestion.
+    max_image_pixels: int = 4096 * 4096
+    # True when one source (a video clip) holds images of several classes: its
+    # group is then the subject alone, and all its images share one split.
     groups_span_classes: bool = False
+    # True: eval takes about eval_fraction of each naming scheme of group_pattern (each capture group
+    # of a pattern with alternatives: video clips, photo sessions, ...) rather than of each class alone.
     stratify_by_source_kind: bool = False
-    folds: int = 0  # > 0: eval is fold eval_fold of this many group-wise folds (not eval_fraction)
+    # folds > 0: eval is fold eval_fold (0 .. folds - 1) of this many group-wise folds instead of
+    # eval_fraction of each class (the benchmark of a recipe's spread trains once per fold).
+    folds: int = 0
     eval_fold: int = 0
 
-    def to_custom_config(self) -> example_gen_pb2.CustomConfig:
+    def to_custom_config(self):
+        """The settings as ExampleGen's CustomConfig (a Struct packed in an Any)."""
+        from google.protobuf import any_pb2, json_format, struct_pb2
+        from tfx.proto import example_gen_pb2
+
         packed = any_pb2.Any()
         packed.Pack(json_format.ParseDict(dataclasses.asdict(self), struct_pb2.Struct()))
         return example_gen_pb2.CustomConfig(custom_config=packed)
 
     @classmethod
     def from_exec_properties(cls, exec_properties: dict) -> "IngestionSettings":
+        from google.protobuf import json_format, struct_pb2
+        from tfx.proto import example_gen_pb2
+
         custom = example_gen_pb2.CustomConfig()
         json_format.Parse(exec_properties["custom_config"], custom)
         values = struct_pb2.Struct()

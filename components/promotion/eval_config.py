@@ -10,24 +10,15 @@ candidate's mistakes for the report's gallery (components/promotion/eval_mistake
 Every metric comes with TFMA's jackknife 95% interval, the change against the
 serving model with a paired one; noise_gate.py judges those.
 """
-import dataclasses
-
 import tensorflow_model_analysis as tfma
 
 from components import constants
 from components.model.signatures import PROBABILITIES, SERVING_DEFAULT
 from components.promotion.eval_mistakes import EvalMistakes
+from components.promotion.thresholds import GateThresholds
 
 ACCURACY = "accuracy"
 CONFUSION_MATRIX = "MultiClassConfusionMatrixPlot"
-
-
-@dataclasses.dataclass(frozen=True)
-class GateThresholds:
-    accuracy_threshold: float  # lowest overall eval accuracy that can be blessed
-    max_accuracy_drop: float  # tolerated overall drop vs the baseline
-    class_recall_threshold: float  # lowest recall of any one class
-    max_class_recall_drop: float  # tolerated drop of any one class's recall vs the baseline
 
 
 def _bounds(lowest: float, max_drop: float) -> tfma.MetricThreshold:
