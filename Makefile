@@ -61,7 +61,7 @@ benchmark: install
 	$(VENV)/bin/python benchmarks/pipeline_benchmark.py --notebook-baseline
 
 # What `make clean` deletes in every run folder under outputs/ (names as in pipeline/config.py and
-# pipeline/run_lock.py): artifacts, ML Metadata, summaries, locks. Served models are never deleted:
+# pipeline/local/run_lock.py): artifacts, ML Metadata, summaries, locks. Served models are never deleted:
 # a serving/ folder is not entered, and nothing in a SavedModel bears these names.
 RUN_FILES := pipeline_root 'metadata.sqlite*' 'run_summary.json*' rejected_files.csv synthetic_images .run.lock
 

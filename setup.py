@@ -22,5 +22,5 @@ setup(
         "jinja2",  # the run report's page
     ],
     extras_require={"test": ["pytest", "lxml"]},
-    entry_points={"console_scripts": ["transfer-pipeline=pipeline.cli:console_main"]},
+    entry_points={"console_scripts": ["transfer-pipeline=pipeline.cli.main:console_main"]},
 )

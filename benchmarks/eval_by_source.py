@@ -24,7 +24,7 @@ from collections import defaultdict
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from pipeline.startup import start  # noqa: E402
+from pipeline.process.startup import start  # noqa: E402
 
 start()  # the project's process settings, before TensorFlow is imported
 

@@ -10,7 +10,7 @@ TFX, no Beam, no ML Metadata, no validation, no gate.
 Two things are taken from the project so that the comparison is fair: the train/eval split (the
 pipeline's own grouping by subject, so both score the same eval images) and the converted ImageNet
 weights file (the same numbers). It also starts with the project's process settings
-(pipeline/startup.py): AutoGraph leaves tf_keras's code unconverted (the first
+(pipeline/process/startup.py): AutoGraph leaves tf_keras's code unconverted (the first
 epoch's tracing is then about 30 s shorter) and malloc arenas are capped at 2. `--autograph-rules
 tensorflow` takes the first back, so the script runs as a notebook does, with TensorFlow's own rules.
 Prints one JSON line of figures; peak memory is measured by the caller.
@@ -28,7 +28,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from pipeline.startup import start  # noqa: E402
+from pipeline.process.startup import start  # noqa: E402
 
 start()  # the project's process settings, before TensorFlow is imported
 

@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 import tensorflow as tf
 
 from components.model.signatures import CLASS_NAME, CLASS_NAMES, PROBABILITIES, PROBABILITY, SERVING_IMAGES
-from components.promotion.serving_versions import latest_version
+from components.serving.versions import latest_version
 
 
 class ModelDirError(ValueError):

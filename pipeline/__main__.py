@@ -1,4 +1,4 @@
 """`python -m pipeline ...` is the same as the `transfer-pipeline` console script."""
-from pipeline.cli import console_main
+from pipeline.cli.main import console_main
 
 console_main()

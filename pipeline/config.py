@@ -43,7 +43,7 @@ class PipelineConfig(TrainerSettings, IngestionSettings, GateThresholds):
     # Input format: "images" (class folders) or "tfrecord" (ready tf.Examples).
     input_format: str = "images"
     runner: str = "beam"  # "beam" (BeamDagRunner) or "local" (LocalDagRunner)
-    # Beam options for every component; empty: chosen from the data size at run time (pipeline/beam_mode.py).
+    # Beam options for every component; empty: chosen from the data size at run time (pipeline/local/beam_mode.py).
     beam_args: list = dataclasses.field(default_factory=list)
     enable_cache: bool = True
     weights_cache_dir: Optional[str] = None  # default: the cache root's weights/ (components/weights/store.py)

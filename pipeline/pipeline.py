@@ -25,7 +25,7 @@ from components.promotion.baseline import ServingBaseline
 from components.promotion.eval_config import GateThresholds, build_eval_config
 from components.promotion.evaluator_executor import GatedEvaluator
 from components.promotion.pusher_executor import SafePusher
-from components.promotion.serving_versions import serving_state
+from components.serving.versions import serving_state
 from components.transform.executor import UncompressedTransform
 from pipeline.config import PipelineConfig
 from pipeline.report.component import RunReport

@@ -1,11 +1,11 @@
 """Shared fixtures: the real horse-or-human images and small image folders built on the fly.
 
-The session starts as every entry point does (pipeline/startup.py), before anything imports
+The session starts as every entry point does (pipeline/process/startup.py), before anything imports
 TensorFlow: Keras 2 pinned, malloc arenas capped, quiet.
 """
 import os
 
-from pipeline.startup import start
+from pipeline.process.startup import start
 
 start([])
 
@@ -20,7 +20,7 @@ import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from components.ingestion.folder_scan import DataError  # noqa: E402
-from pipeline.data_source import find_horse_or_human  # noqa: E402
+from components.ingestion.data_source import find_horse_or_human  # noqa: E402
 
 
 # A handful of real files: two views of one subject plus single views of others,

@@ -1,4 +1,4 @@
-"""Importing the project changes nothing in the process; the settings come from pipeline/startup.py alone."""
+"""Importing the project changes nothing in the process; the settings come from pipeline/process/startup.py alone."""
 import json
 import os
 import subprocess
@@ -39,7 +39,7 @@ def test_importing_every_module_changes_no_environment_variable_warning_filter_h
     result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=REPO, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout.strip().splitlines()[-1])
-    assert len(found["imported"]) > 80 and "pipeline.cli" in found["imported"]
+    assert len(found["imported"]) > 80 and "pipeline.cli.main" in found["imported"]
     changed = found["changed"]
     if "environ" in changed:
         before, after = changed.pop("environ")
@@ -48,7 +48,7 @@ def test_importing_every_module_changes_no_environment_variable_warning_filter_h
 
 
 def test_the_command_lines_help_answers_without_loading_tensorflow():
-    probe = ("import sys\nfrom pipeline.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+    probe = ("import sys\nfrom pipeline.cli.main import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
              "try:\n    main(['run', '--help'])\nexcept SystemExit:\n    pass\n"
              "print('tensorflow' in sys.modules, 'tfx' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO)

@@ -3,7 +3,7 @@ import dataclasses
 import os
 import re
 
-from pipeline.cli import build_parser
+from pipeline.cli.main import build_parser
 from pipeline.config import PipelineConfig
 
 README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")

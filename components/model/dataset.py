@@ -28,7 +28,7 @@ _FIXED_PARALLELISM.autotune.enabled = False
 
 def without_autograph(function):
     """tf.data traces map functions through AutoGraph. The Keras augmentation layers' own code is
-    left alone by the tf_keras rule (components/keras_env.py), which took over the 10 s per Trainer
+    left alone by the tf_keras rule (pipeline/process/keras_env.py), which took over the 10 s per Trainer
     run this once saved; the project's map functions still skip it, having no Python control flow
     on tensors, and a lambda whose source AutoGraph cannot find would otherwise print a warning."""
     return tf.autograph.experimental.do_not_convert(function)

@@ -21,8 +21,9 @@ from tfx.types import standard_artifacts
 from tfx.utils import io_utils, path_utils
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-from components.promotion import baseline_choice, serving_versions
-from components.promotion.serving_lock import serving_lock
+from components.promotion import baseline_choice
+from components.serving import versions as serving_versions
+from components.serving.lock import serving_lock
 from components.schema_contract import class_names_of
 
 HAS_BASELINE = "has_baseline"

@@ -21,9 +21,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import List, Optional, Set
+from typing import List, Optional
 
-from components.promotion.serving_versions import ServingFolder
+from components.serving.versions import ServingFolder, withdrawn_versions
 
 POLICIES = ("latest", "best_kept")
 DECISION_FILE = "serving_baseline.json"
@@ -69,11 +69,6 @@ class BaselineDecision:
         with open(os.path.join(folder, DECISION_FILE)) as handle:
             values = json.load(handle)
         return cls(**{field.name: values.get(field.name) for field in dataclasses.fields(cls) if field.name in values})
-
-
-def withdrawn_versions(folders: List[ServingFolder]) -> Set[int]:
-    """Versions a later rollback rolled back over."""
-    return {version for folder in folders for version in (folder.record or {}).get("withdraws", [])}
 
 
 def reference_version(folders: List[ServingFolder], policy: str) -> Optional[ServingFolder]:

@@ -1,6 +1,6 @@
 """SafePusher: TFX's Pusher, pushing only what the gate judged against the serving dir as it still is.
 
-Before a push, under the serving dir's lock (serving_lock.py):
+Before a push, under the serving dir's lock (components/serving/lock.py):
 - the newest numbered folder must still be the one ServingBaseline saw
   (serving_baseline.json); if another run (or a rollback, or a hand copy)
   put a version there in between, the push is refused and the next run
@@ -23,10 +23,12 @@ from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, channel, standard_artifacts, standard_component_specs
 from tfx.types.component_spec import ChannelParameter, ComponentSpec
 
-from components.promotion import baseline_choice, noise_gate, serving_versions, version_publisher
+from components.promotion import baseline_choice, noise_gate
+from components.serving import publisher as version_publisher
+from components.serving import versions as serving_versions
 from components.promotion.baseline_choice import BaselineDecision
 from components.promotion.evaluation_report import read_evaluation
-from components.promotion.serving_lock import serving_lock
+from components.serving.lock import serving_lock
 
 SERVING_BASELINE_KEY = "serving_baseline"
 EVALUATION_KEY = "evaluation"

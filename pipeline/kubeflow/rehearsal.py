@@ -290,7 +290,7 @@ def _tail(path: str, lines: int = LOG_TAIL_LINES) -> str:
 
 
 def _peak_memory_mb(log_path: str) -> Optional[float]:
-    """The entrypoint's last line reports the pod's peak memory (pipeline/kubeflow_entrypoint.py)."""
+    """The entrypoint's last line reports the pod's peak memory (pipeline/kubeflow/entrypoint.py)."""
     try:
         with open(log_path, errors="replace") as handle:
             for line in reversed(handle.readlines()[-50:]):

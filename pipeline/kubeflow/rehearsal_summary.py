@@ -11,7 +11,7 @@ import os
 import shutil
 from typing import Optional
 
-from pipeline.metadata_reader import property_value
+from pipeline.local.metadata_reader import property_value
 
 SUMMARY_FILE = "rehearsal_summary.json"
 REPORT_FILE = "report.html"

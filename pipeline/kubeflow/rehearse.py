@@ -84,13 +84,13 @@ def sync_volume(source: str, relative_paths: List[str], volume: str) -> int:
 
 
 def rehearse_kubeflow(args) -> int:
-    from pipeline import kubeflow_runner as kfr
+    from pipeline.kubeflow import compiler as kfr
     from pipeline.config import build_config, load_yaml
     from pipeline.kubeflow import pod
     from pipeline.kubeflow.kfp_backend import KFP_BACKEND_VERSION
     from pipeline.kubeflow.rehearsal import Rehearsal, RehearsalFailed
     from pipeline.kubeflow.rehearsal_summary import summarize, write_summary
-    from pipeline.kubeflow_cli import DEFAULT_SCHEMA
+    from pipeline.cli.kubeflow import DEFAULT_SCHEMA
 
     if not args.data_dir or not os.path.isdir(args.data_dir):
         raise ConfigError(f"--data-dir {args.data_dir or '(unset)'}: give a folder of class sub-folders of images "

@@ -8,7 +8,7 @@ from typing import List, Optional
 from pipeline.config import ConfigError, PipelineConfig
 from pipeline.report.builder import RunArtifacts, build_report
 from pipeline.report.render import write_report
-from pipeline.run_summary import build_summary, collect_executions
+from pipeline.local.run_summary import build_summary, collect_executions
 
 REPORT_FILE = "report.html"
 

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from components.promotion.serving_lock import serving_lock
-from components.promotion.serving_versions import model_fingerprint, scan
+from components.serving.lock import serving_lock
+from components.serving.versions import model_fingerprint, scan
 from pipeline_runs import REPO_ROOT, summary_of
 
 pytestmark = pytest.mark.e2e

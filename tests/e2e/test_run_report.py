@@ -13,7 +13,7 @@ import pytest
 from components.ingestion.synthetic_images import write_synthetic_images
 from pipeline.config import DEFAULT_SCHEMA_DIR
 from pipeline.report.component import report_page
-from pipeline.run_summary import collect_executions
+from pipeline.local.run_summary import collect_executions
 from pipeline_runs import run_cli, run_pipeline
 
 pytestmark = pytest.mark.e2e
@@ -149,7 +149,7 @@ def test_the_kubeflow_component_writes_the_same_report_as_one_file_at_its_uri(re
         for key, artifacts in row["outputs"].items():
             outputs.setdefault(key, artifacts[0])
     uri = tmp_path / "RunReport" / "report"
-    uri.mkdir(parents=True)  # as KFP's launcher (and pipeline/kubeflow_entrypoint.py) leaves an output
+    uri.mkdir(parents=True)  # as KFP's launcher (and pipeline/kubeflow/entrypoint.py) leaves an output
 
     report_page(outputs, {"cut_layer": "mixed7", "epochs": 0}, str(uri))
 

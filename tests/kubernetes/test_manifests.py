@@ -14,8 +14,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from pipeline import kubeflow_runner as kfr
-from pipeline.kubeflow_cli import RUNNER_SERVICE_ACCOUNT
+from pipeline.kubeflow import compiler as kfr
+from pipeline.cli.kubeflow import RUNNER_SERVICE_ACCOUNT
 
 KUBERNETES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "kubernetes")
 REPO_ROOT = os.path.dirname(KUBERNETES_DIR)

@@ -48,9 +48,9 @@ def saved_model(tmp_path):
 @pytest.fixture
 def push():
     """push(serving_dir, model_dir, accuracy=..., class_names=...) -> ServingFolder, as the Pusher publishes."""
-    from components.promotion.serving_lock import serving_lock
-    from components.promotion.serving_versions import model_fingerprint
-    from components.promotion.version_publisher import publish_staged, stage_model
+    from components.serving.lock import serving_lock
+    from components.serving.versions import model_fingerprint
+    from components.serving.publisher import publish_staged, stage_model
 
     def publish(serving_dir, model_dir, accuracy=None, class_names=HORSES_HUMANS, **record):
         staging = stage_model(model_dir, str(serving_dir))

@@ -2,7 +2,7 @@
 import pytest
 
 from components.promotion.baseline_choice import BaselineDecision, decide, reference_version
-from components.promotion.serving_versions import ServingFolder
+from components.serving.versions import ServingFolder
 
 HORSES = ["horses", "humans"]
 SHAPES = ["circles", "squares"]

@@ -13,7 +13,7 @@ from tfx.types import standard_artifacts
 from components.promotion.baseline import ServingBaseline
 from components.promotion.baseline_choice import DECISION_FILE
 from components.promotion.pusher_executor import SafePusherExecutor
-from components.promotion.serving_versions import PUSH_RECORD, scan
+from components.serving.versions import PUSH_RECORD, scan
 from components.schema_contract import build_schema
 
 HORSES = ["horses", "humans"]
@@ -162,7 +162,7 @@ def test_pruning_keeps_the_best_kept_bar(gate, saved_model, push):
 
 
 def test_a_rollback_between_lookup_and_push_refuses_the_push(gate, saved_model):
-    from components.promotion.serving_rollback import rollback
+    from components.serving.rollback import rollback
 
     gate.push("run1", saved_model(1.0), gate.baseline("run1", saved_model(1.0)))
     gate.push("run2", saved_model(2.0), gate.baseline("run2", saved_model(2.0)))

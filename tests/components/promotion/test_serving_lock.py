@@ -1,4 +1,4 @@
-"""components/promotion/serving_lock.py: one writer at a time, across real processes.
+"""components/serving/lock.py: one writer at a time, across real processes.
 
 Child processes are forked (not spawned): they only lock and write files, and
 a fork does not re-import TensorFlow.
@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from components.promotion.serving_lock import LOCK_FILE, serving_lock
-from components.promotion.serving_versions import ServingDirError
+from components.serving.lock import LOCK_FILE, serving_lock
+from components.serving.versions import ServingDirError
 
 FORK = multiprocessing.get_context("fork")
 

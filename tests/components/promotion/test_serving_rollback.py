@@ -1,12 +1,12 @@
-"""`transfer-pipeline serving list|rollback` (pipeline/serving_cli.py, components/promotion/serving_rollback.py) on real SavedModels."""
+"""`transfer-pipeline serving list|rollback` (pipeline/cli/serving.py, components/serving/rollback.py) on real SavedModels."""
 import json
 import os
 
 import pytest
 import tensorflow as tf
 
-from components.promotion.serving_versions import scan
-from pipeline.cli import main
+from components.serving.versions import scan
+from pipeline.cli.main import main
 
 
 def served_factor(serving_dir):

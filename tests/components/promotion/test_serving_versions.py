@@ -1,8 +1,8 @@
-"""components/promotion/serving_versions.py: what TF Serving sees in the serving dir."""
+"""components/serving/versions.py: what TF Serving sees in the serving dir."""
 import json
 import os
 
-from components.promotion import serving_versions as sv
+from components.serving import versions as sv
 
 
 def test_fingerprint_follows_the_bytes_not_the_location_nor_the_push_record(tmp_path, files_model):

@@ -1,12 +1,12 @@
-"""components/promotion/version_publisher.py: numbering, staging, pruning under the lock."""
+"""components/serving/publisher.py: numbering, staging, pruning under the lock."""
 import multiprocessing
 import os
 import socket
 import time
 
-from components.promotion import version_publisher as vp
-from components.promotion.serving_lock import serving_lock
-from components.promotion.serving_versions import PUSH_RECORD, STAGING_PREFIX, scan
+from components.serving import publisher as vp
+from components.serving.lock import serving_lock
+from components.serving.versions import PUSH_RECORD, STAGING_PREFIX, scan
 
 FORK = multiprocessing.get_context("fork")
 

@@ -7,7 +7,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2 as kfp_pb2
 from ml_metadata.proto import metadata_store_pb2 as mlmd_pb2
 
 from pipeline.kubeflow import kfp_backend as kfp
-from pipeline.metadata_reader import property_value
+from pipeline.local.metadata_reader import property_value
 
 SPLITS_BLESSED = {"train": 1, "eval": 1}
 
@@ -77,7 +77,7 @@ def test_placeholders_fill_the_executor_input_and_typed_parameters():
 def test_a_run_summary_of_kfp_run_artifacts_reads_an_unblessed_model_as_unblessed():
     # On Kubeflow, RunReport gets its inputs' properties as TFX's entrypoint hands them over: structs.
     # Read as the message itself, a struct is always truthy, so a refused model read as blessed.
-    from pipeline.run_summary import model_summary
+    from pipeline.local.run_summary import model_summary
 
     blessing, pushed = mlmd_pb2.Artifact(), mlmd_pb2.Artifact()
     blessing.custom_properties["blessed"].struct_value.update({"__value__": 0.0})
@@ -91,7 +91,7 @@ def test_a_run_summary_of_kfp_run_artifacts_reads_an_unblessed_model_as_unblesse
 
 
 def test_a_rehearsal_without_podman_stops_in_one_line_naming_the_make_target(tmp_path, monkeypatch, capsys):
-    from pipeline.cli import main
+    from pipeline.cli.main import main
 
     monkeypatch.setenv("PATH", str(tmp_path))  # no podman on it
     (tmp_path / "images" / "horses").mkdir(parents=True)

@@ -3,8 +3,8 @@ import json
 
 import lxml.html
 
-import pipeline.local_runner  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
-from pipeline.cli import main
+import pipeline.local.runner  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
+from pipeline.cli.main import main
 
 
 def test_report_of_a_folder_without_a_run_exits_2_naming_it(tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""pipeline/run_lock.py: one run per output dir; a killed run's lock never blocks the next."""
+"""pipeline/local/run_lock.py: one run per output dir; a killed run's lock never blocks the next."""
 import os
 import signal
 import socket
@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from pipeline.run_lock import RunLock, RunLockedError
+from pipeline.local.run_lock import RunLock, RunLockedError
 
 HOLD_LOCK = """
 import sys, time
-from pipeline.run_lock import RunLock
+from pipeline.local.run_lock import RunLock
 lock = RunLock(sys.argv[1]).acquire()
 print("locked", flush=True)
 time.sleep(600)

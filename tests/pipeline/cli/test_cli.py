@@ -1,11 +1,11 @@
-"""pipeline/cli.py: foreseeable mistakes end with exit code 2 and one clear line, before any heavy work."""
+"""pipeline/cli/main.py: foreseeable mistakes end with exit code 2 and one clear line, before any heavy work."""
 import json
 
 import pytest
 
-import pipeline.local_runner  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
+import pipeline.local.runner  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
 from components.schema_contract import schema_text
-from pipeline.cli import main
+from pipeline.cli.main import main
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from components.schema_contract import class_names_of, load_schema
 from components.ingestion.report import read_report
 from components.promotion import noise_gate
 from components.promotion.evaluation_report import per_class_scores, read_evaluation
-from pipeline.metadata_reader import execution_seconds, executions_by_node, open_readonly, property_value
+from pipeline.local.metadata_reader import execution_seconds, executions_by_node, open_readonly, property_value
 
 _STATES = {
     metadata_store_pb2.Execution.COMPLETE: "ran",

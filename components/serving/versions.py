@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import shutil
-from typing import List, Optional
+from typing import List, Optional, Set
 
 PUSH_RECORD = "push_record.json"
 STAGING_PREFIX = ".staging-"
@@ -132,3 +132,8 @@ def copy_tree(source: str, destination: str) -> None:
         tf.io.gfile.makedirs(target_root)
         for name in files:
             tf.io.gfile.copy(os.path.join(root, name), os.path.join(target_root, name), overwrite=True)
+
+
+def withdrawn_versions(folders: List[ServingFolder]) -> Set[int]:
+    """Versions a later rollback rolled back over."""
+    return {version for folder in folders for version in (folder.record or {}).get("withdraws", [])}

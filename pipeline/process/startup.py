@@ -2,20 +2,20 @@
 
 Importing any module of this project changes nothing in the process (tests/test_imports.py checks
 it). What a run needs set process-wide is applied here, in this order, by the console script and
-`python -m pipeline` (pipeline/cli.py: main, after the arguments are read, so that `--help`
-loads nothing), the Kubeflow component entrypoint (pipeline/kubeflow_entrypoint.py), the
+`python -m pipeline` (pipeline/cli/main.py: main, after the arguments are read, so that `--help`
+loads nothing), the Kubeflow component entrypoint (pipeline/kubeflow/entrypoint.py), the
 benchmark scripts and the test session (tests/conftest.py). Measured against TensorFlow 2.16.2,
 tf-keras 2.16.0, TFX 1.16.0, Apache Beam 2.74 and glibc's malloc; each has its canary test:
 
-1. Quiet unless --verbose (pipeline/quiet.py; tests/e2e/test_promotion_gate.py, nothing that looks
+1. Quiet unless --verbose (pipeline/process/quiet.py; tests/e2e/test_promotion_gate.py, nothing that looks
    like an error): TensorFlow reads its native log level once, at its import, so this comes first.
-2. glibc's malloc arenas capped at 2 (components/memory.py; tests/components/test_memory.py),
+2. glibc's malloc arenas capped at 2 (pipeline/process/memory.py; tests/pipeline/process/test_memory.py),
    before TensorFlow, Beam and gRPC start threads, and for the processes this one starts (Beam's
    workers) through MALLOC_ARENA_MAX.
-3. The IRI grammar nothing here uses kept out of TFX's imports (components/lean_imports.py;
-   tests/components/test_lean_imports.py): before TFX is imported.
+3. The IRI grammar nothing here uses kept out of TFX's imports (pipeline/process/lean_imports.py;
+   tests/pipeline/process/test_lean_imports.py): before TFX is imported.
 4. Keras 2 (tf-keras) as `tf.keras`, and AutoGraph told to leave tf_keras's code alone
-   (components/keras_env.py; tests/components/test_keras_env.py): this imports TensorFlow.
+   (pipeline/process/keras_env.py; tests/pipeline/process/test_keras_env.py): this imports TensorFlow.
 """
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ from typing import List, Optional
 
 def start(argv: Optional[List[str]] = None) -> None:
     """Applies the process settings above; argv: the command line's arguments (for --verbose)."""
-    from components.keras_env import ensure_legacy_keras
-    from components.lean_imports import skip_unused_iri_grammar
-    from components.memory import ARENAS, limit_malloc_arenas
-    from pipeline.quiet import quiet_by_default
+    from pipeline.process.keras_env import ensure_legacy_keras
+    from pipeline.process.lean_imports import skip_unused_iri_grammar
+    from pipeline.process.memory import ARENAS, limit_malloc_arenas
+    from pipeline.process.quiet import quiet_by_default
 
     quiet_by_default(argv)
     limit_malloc_arenas()

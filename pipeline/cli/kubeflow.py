@@ -1,6 +1,6 @@
 """`transfer-pipeline compile-kubeflow` and `transfer-pipeline submit`: the Kubeflow half of the CLI.
 
-pipeline/cli.py calls register(commands). Handlers return an exit code and
+pipeline/cli/main.py calls register(commands). Handlers return an exit code and
 raise ConfigError for anything the user can fix; nothing heavy is imported
 until a command runs.
 """
@@ -21,7 +21,7 @@ RUNNER_SERVICE_ACCOUNT = "transfer-pipeline-runner"
 
 
 def register(commands) -> None:
-    from pipeline import kubeflow_runner as kfr
+    from pipeline.kubeflow import compiler as kfr
 
     compile_cmd = commands.add_parser("compile-kubeflow", help="compile the pipeline into a Kubeflow Pipelines spec (offline)")
     compile_cmd.add_argument("--output", required=True, help="spec file: FILE.yaml (what `submit` uploads) or FILE.json (TFX PipelineJob, Vertex AI)")
@@ -65,7 +65,7 @@ def _cluster_path(name: str, value):
 
 
 def compile_kubeflow(args) -> int:
-    from pipeline import kubeflow_runner as kfr
+    from pipeline.kubeflow import compiler as kfr
     from pipeline.config import build_config, load_yaml
     from pipeline.kubeflow.kfp_backend import LOCAL_PREFIXES
 
@@ -139,7 +139,7 @@ def _server_message(err) -> str:
 
 
 def submit_run(args) -> int:
-    from pipeline import kubeflow_runner as kfr
+    from pipeline.kubeflow import compiler as kfr
 
     if not args.spec.endswith((".yaml", ".yml")):
         raise ConfigError(f"--spec {args.spec}: KFP's client uploads YAML; compile with `compile-kubeflow --output FILE.yaml`")

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Callable, List, Optional
 
-from components.promotion.serving_lock import serving_lock
-from components.promotion.serving_versions import MODEL_FACTS, ServingDirError, ServingFolder, scan
-from components.promotion.version_publisher import discard_staging, publish_staged, stage_model
+from components.serving.lock import serving_lock
+from components.serving.versions import MODEL_FACTS, ServingDirError, ServingFolder, scan
+from components.serving.publisher import discard_staging, publish_staged, stage_model
 
 
 def default_target(folders: List[ServingFolder]) -> Optional[ServingFolder]:

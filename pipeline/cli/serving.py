@@ -1,6 +1,6 @@
 """`transfer-pipeline serving list|rollback`: what the serving dir holds, and an earlier version served again.
 
-pipeline/cli.py calls register(commands). Foreseeable problems (no such
+pipeline/cli/main.py calls register(commands). Foreseeable problems (no such
 version, a lock held too long) raise ConfigError, which the CLI prints as one
 line with exit code 2.
 """
@@ -10,8 +10,7 @@ import json
 import os
 from typing import List
 
-from components.promotion.baseline_choice import withdrawn_versions
-from components.promotion.serving_versions import ServingDirError, ServingFolder, scan
+from components.serving.versions import ServingDirError, ServingFolder, scan, withdrawn_versions
 from pipeline.config import ConfigError
 
 
@@ -88,7 +87,7 @@ def list_command(args) -> int:
 
 
 def rollback_version(args) -> int:
-    from components.promotion.serving_rollback import rollback
+    from components.serving.rollback import rollback
 
     try:
         published = rollback(args.serving_dir, args.to_version)

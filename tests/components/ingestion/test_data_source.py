@@ -1,4 +1,4 @@
-"""pipeline/data_source.py: --data-dir, then the cache, then a verified download, then synthetic images."""
+"""components/ingestion/data_source.py: --data-dir, then the cache, then a verified download, then synthetic images."""
 import errno
 import functools
 import http.server
@@ -11,7 +11,7 @@ import pytest
 
 from components.ingestion.folder_scan import DataError, scan_image_folder
 from components.schema_contract import find_schema_for
-from pipeline import data_source
+from components.ingestion import data_source
 from pipeline.config import DEFAULT_GROUP_PATTERN, DEFAULT_SCHEMA_DIR
 
 SMALL_COUNTS = {

@@ -25,7 +25,7 @@ import socket
 import time
 from typing import Callable, Iterator, Optional
 
-from components.promotion.serving_versions import ServingDirError
+from components.serving.versions import ServingDirError
 
 LOCK_FILE = ".push.lock"
 DEFAULT_WAIT_S = 600.0

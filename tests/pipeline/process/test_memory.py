@@ -1,10 +1,10 @@
-"""components/memory.py: start() caps the malloc arenas, for its children too; a user's MALLOC_ARENA_MAX wins."""
+"""pipeline/process/memory.py: start() caps the malloc arenas, for its children too; a user's MALLOC_ARENA_MAX wins."""
 import os
 import subprocess
 import sys
 
-CODE = ("import os\nfrom components.memory import limit_malloc_arenas\nprint(limit_malloc_arenas())\n"
-        "from pipeline.startup import start\nstart([])\nprint(os.environ['MALLOC_ARENA_MAX'])")
+CODE = ("import os\nfrom pipeline.process.memory import limit_malloc_arenas\nprint(limit_malloc_arenas())\n"
+        "from pipeline.process.startup import start\nstart([])\nprint(os.environ['MALLOC_ARENA_MAX'])")
 
 
 def python(env_extra):

@@ -10,7 +10,7 @@ from google.protobuf import json_format
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from pipeline.kubeflow_entrypoint import unwrap_kfp_value
+from pipeline.kubeflow.entrypoint import unwrap_kfp_value
 
 # TFX's Artifact stores a JSON value that is not a dict as the struct {"__value__": value}
 # (tfx/types/artifact.py, _encode_struct_value).

@@ -1,4 +1,4 @@
-"""pipeline/kubeflow_runner.py, kubeflow_entrypoint.py and kubeflow_cli.py: the Kubeflow spec, submit's refusals, the pod entrypoint.
+"""pipeline/kubeflow/compiler.py, kubeflow_entrypoint.py and kubeflow_cli.py: the Kubeflow spec, submit's refusals, the pod entrypoint.
 
 Offline: specs are compiled into tmp_path and read back with the KFP SDK's own
 loaders; `submit` is only ever pointed at a closed port on 127.0.0.1.
@@ -18,12 +18,12 @@ from kfp.client.client import _extract_pipeline_yaml  # what create_run_from_pip
 from kfp.components import load_component_from_file
 from kfp.pipeline_spec import pipeline_spec_pb2 as kfp_pb2
 
-import pipeline.local_runner  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
+import pipeline.local.runner  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
 from components.data_gate import ANOMALIES_FILE, BLESSED_PROPERTY
-from pipeline import kubeflow_entrypoint as kfe
-from pipeline import kubeflow_runner as kfr
+from pipeline.kubeflow import entrypoint as kfe
+from pipeline.kubeflow import compiler as kfr
 from pipeline.config import REPO_ROOT, ConfigError, build_config
-from pipeline.kubeflow_cli import DEFAULT_SCHEMA, register
+from pipeline.cli.kubeflow import DEFAULT_SCHEMA, register
 from pipeline.pipeline import create_pipeline
 
 IMAGE = "registry.example.com/transfer-pipeline:9.9.9"
@@ -32,7 +32,7 @@ COMMITTED_SPEC = os.path.join(REPO_ROOT, "kubernetes", "pipeline.yaml")
 
 
 def run_cli(argv):
-    """The two subcommands as pipeline/cli.py's main() runs them: exit code, ConfigError as one line."""
+    """The two subcommands as pipeline/cli/main.py's main() runs them: exit code, ConfigError as one line."""
     parser = argparse.ArgumentParser(prog="transfer-pipeline")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""pipeline/interrupts.py: SIGINT/SIGTERM become RunInterrupted, exit 128+signal, and no child process survives."""
+"""pipeline/local/interrupts.py: SIGINT/SIGTERM become RunInterrupted, exit 128+signal, and no child process survives."""
 import signal
 import subprocess
 import sys
@@ -6,11 +6,11 @@ import sys
 import psutil
 import pytest
 
-from pipeline.interrupts import REDELIVER_SECONDS
+from pipeline.local.interrupts import REDELIVER_SECONDS
 
 GUARDED_RUN = """
 import os, signal, subprocess, sys, time
-from pipeline.interrupts import InterruptGuard, RunInterrupted
+from pipeline.local.interrupts import InterruptGuard, RunInterrupted
 
 with InterruptGuard() as guard:
     try:
@@ -39,7 +39,7 @@ def test_a_signal_stops_the_guarded_run_with_its_exit_code_and_its_children(sign
 
 SWALLOWING_RUN = """
 import sys, time
-from pipeline.interrupts import InterruptGuard, RunInterrupted
+from pipeline.local.interrupts import InterruptGuard, RunInterrupted
 
 with InterruptGuard() as guard:
     try:

@@ -1,4 +1,4 @@
-"""components/keras_env.py: the project always runs on Keras 2, and says so when it cannot."""
+"""pipeline/process/keras_env.py: the project always runs on Keras 2, and says so when it cannot."""
 import os
 import subprocess
 import sys
@@ -10,7 +10,7 @@ def python(code):
     return subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, capture_output=True, text=True)
 
 
-START = "from pipeline.startup import start; start([])"
+START = "from pipeline.process.startup import start; start([])"
 
 
 def test_start_pins_tf_keras_even_without_the_variable():
@@ -29,7 +29,7 @@ def test_autograph_leaves_tf_keras_code_unconverted_as_tensorflow_does_for_keras
     code = (
         f"{START}\nimport tf_keras\n"
         "from tensorflow.python.autograph.impl import conversion\n"
-        "from components.keras_env import keep_autograph_out_of_tf_keras\n"
+        "from pipeline.process.keras_env import keep_autograph_out_of_tf_keras\n"
         "print(conversion.is_allowlisted(tf_keras.layers.Dense.call), keep_autograph_out_of_tf_keras())\n"
     )
     result = python(code)

@@ -122,7 +122,7 @@ def run_component(argv: List[str], local_root: str = "/") -> None:
     """TFX's KFP v2 entrypoint (kubeflow_v2_run_executor), on the launcher's local artifact copies."""
     from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor as tfx_entrypoint
 
-    from pipeline.beam_mode import prepare_local_beam
+    from pipeline.local.beam_mode import prepare_local_beam
 
     # The pod's DirectRunner runs the image's installed packages, and a pod with internet access would
     # otherwise download Prism and run on it.
@@ -156,7 +156,7 @@ def peak_memory_mb() -> float:
 if __name__ == "__main__":
     import sys
 
-    from pipeline.startup import start
+    from pipeline.process.startup import start
 
     start(sys.argv[1:])  # before TFX imports TensorFlow
 

@@ -5,7 +5,7 @@ paths the cluster sees (the schema inside the image, data and
 serving dir on mounted volumes), compiles it with TFX's KubeflowV2DagRunner
 and adapts the result to open-source KFP. check_spec_current() tells whether a
 spec still matches what this checkout compiles. Every component container runs
-`python -m pipeline.kubeflow_entrypoint` (pipeline/kubeflow_entrypoint.py).
+`python -m pipeline.kubeflow.entrypoint` (pipeline/kubeflow/entrypoint.py).
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ TASK_MEMORY_GB = {"ImageFolderExampleGen": 4, "ImportExampleGen": 4, "Statistics
 LIGHT_TASK_MEMORY_GB = 1
 # Beam and TensorFlow tasks may use all their workers' CPUs; a request of one keeps them schedulable on small nodes.
 HEAVY_CPU_REQUEST, LIGHT_CPU_REQUEST, LIGHT_CPU_LIMIT = 1, 0.25, 1
-CONTAINER_COMMAND = ("python", "-m", "pipeline.kubeflow_entrypoint")
+CONTAINER_COMMAND = ("python", "-m", "pipeline.kubeflow.entrypoint")
 # The baseline is whatever serves now, and the inputs' fingerprints what the volume and image hold
 # now: never reuse a cached lookup of either.
 FINGERPRINT_TASK = "InputFingerprints"

@@ -1,10 +1,10 @@
-"""components/lean_imports.py: TFX's import chain leaves the IRI grammar out; jsonschema still works."""
+"""pipeline/process/lean_imports.py: TFX's import chain leaves the IRI grammar out; jsonschema still works."""
 import subprocess
 import sys
 
 PROBE = """
 import sys, time
-from pipeline.startup import start
+from pipeline.process.startup import start
 start([])
 started = time.monotonic()
 import tfx.components  # imports the Kubernetes client, which imports jsonschema
@@ -27,7 +27,7 @@ def test_tfx_imports_without_building_the_iri_grammar_and_jsonschema_still_valid
 
 
 def test_a_grammar_already_imported_is_left_alone(monkeypatch):
-    from components.lean_imports import IRI_GRAMMAR_MODULE, skip_unused_iri_grammar
+    from pipeline.process.lean_imports import IRI_GRAMMAR_MODULE, skip_unused_iri_grammar
 
     marker = object()
     monkeypatch.setitem(sys.modules, IRI_GRAMMAR_MODULE, marker)

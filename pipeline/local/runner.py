@@ -21,19 +21,19 @@ from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
 from components.constants import REJECTED_FILES_CSV
 from components.ingestion.folder_scan import DataError, scan_image_folder
 from components.ingestion.group_split import require_every_class_in_eval, split_groups
-from components.promotion import version_publisher
-from components.promotion.serving_lock import serving_lock
-from components.promotion.serving_versions import ServingDirError
+from components.serving import publisher as version_publisher
+from components.serving.lock import serving_lock
+from components.serving.versions import ServingDirError
 from components.schema_contract import find_schema_for
 from components.weights import WeightsError, resolve_weights
-from pipeline.beam_mode import choose_beam_args, folder_bytes, prepare_local_beam
+from pipeline.local.beam_mode import choose_beam_args, folder_bytes, prepare_local_beam
 from pipeline.config import DEFAULT_SCHEMA_DIR, ConfigError, PipelineConfig
-from pipeline.data_source import resolve_data_dir
-from pipeline.interrupts import InterruptGuard, RunInterrupted
+from components.ingestion.data_source import resolve_data_dir
+from pipeline.local.interrupts import InterruptGuard, RunInterrupted
 from pipeline.pipeline import create_pipeline
-from pipeline.progress import ComponentProgress
-from pipeline.run_lock import RunLock
-from pipeline.run_summary import build_summary, write_summary
+from pipeline.local.progress import ComponentProgress
+from pipeline.local.run_lock import RunLock
+from pipeline.local.run_summary import build_summary, write_summary
 
 
 class PipelineRunError(RuntimeError):

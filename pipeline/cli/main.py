@@ -123,7 +123,7 @@ def _fraction(value) -> str:
 
 
 def _cmd_run(args) -> int:
-    from pipeline.local_runner import run_pipeline
+    from pipeline.local.runner import run_pipeline
 
     config = _config_from(args)
     summary = run_pipeline(config, verbose=args.verbose)
@@ -197,10 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model-dir", required=True, help="a pushed model version, or the serving dir (newest version)")
     predict.add_argument("images", nargs="+", help="image files (JPEG, PNG, GIF, BMP)")
     predict.set_defaults(handler=_cmd_predict)
-    from pipeline.kubeflow_cli import register as register_kubeflow
+    from pipeline.cli.kubeflow import register as register_kubeflow
 
     register_kubeflow(commands)
-    from pipeline.serving_cli import register as register_serving
+    from pipeline.cli.serving import register as register_serving
 
     register_serving(commands)
     return parser
@@ -222,7 +222,7 @@ def console_main() -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from pipeline.startup import start
+    from pipeline.process.startup import start
 
     args = build_parser().parse_args(argv)  # --help and usage errors end here, before TensorFlow is loaded
     start(sys.argv[1:] if argv is None else argv)
@@ -231,9 +231,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     from components.serving_client import ModelDirError
     from components.weights import WeightsError
     from pipeline.config import ConfigError
-    from pipeline.interrupts import RunInterrupted
-    from pipeline.local_runner import PipelineRunError
-    from pipeline.run_lock import RunLockedError
+    from pipeline.local.interrupts import RunInterrupted
+    from pipeline.local.runner import PipelineRunError
+    from pipeline.local.run_lock import RunLockedError
 
     try:
         return args.handler(args)

@@ -17,7 +17,7 @@ import socket
 import time
 from typing import Iterable, List, Optional, Tuple
 
-from components.promotion.serving_versions import PUSH_RECORD, STAGING_PREFIX, ServingFolder, copy_tree, scan
+from components.serving.versions import PUSH_RECORD, STAGING_PREFIX, ServingFolder, copy_tree, scan
 
 STALE_STAGING_S = 3600
 

@@ -1,4 +1,4 @@
-"""pipeline/beam_mode.py: small data runs in-process, large data spreads over worker processes."""
+"""pipeline/local/beam_mode.py: small data runs in-process, large data spreads over worker processes."""
 import tempfile
 
 import pytest
@@ -6,7 +6,7 @@ from tfx.components.statistics_gen.executor import Executor as StatisticsGenExec
 from tfx.dsl.components.base.base_beam_executor import BaseBeamExecutor
 from tfx.utils import dependency_utils
 
-from pipeline.beam_mode import (IN_MEMORY_MAX_BYTES, IN_MEMORY_MAX_IMAGES, choose_beam_args, folder_bytes,
+from pipeline.local.beam_mode import (IN_MEMORY_MAX_BYTES, IN_MEMORY_MAX_IMAGES, choose_beam_args, folder_bytes,
                                 package_code_for_remote_runners_only, runs_locally)
 from pipeline.config import build_config
 
@@ -34,7 +34,7 @@ def test_tfrecords_are_judged_by_their_size(tmp_path):
 
 
 def test_the_default_is_chosen_at_run_time_and_a_setting_wins(tmp_path):
-    from pipeline.local_runner import _with_beam_args
+    from pipeline.local.runner import _with_beam_args
 
     said = []
     assert build_config().beam_args == []  # nothing is fixed when the config is read
@@ -92,7 +92,7 @@ def test_without_the_state_cache_side_inputs_are_read_and_never_weighed(monkeypa
     from apache_beam.runners.portability.fn_api_runner import worker_handlers
     from apache_beam.runners.worker import statecache
 
-    from pipeline.beam_mode import IN_MEMORY_ARGS, disable_beam_state_cache
+    from pipeline.local.beam_mode import IN_MEMORY_ARGS, disable_beam_state_cache
 
     weighed = []
     real = statecache.get_deep_size
@@ -111,7 +111,7 @@ def test_pipelines_that_name_no_runner_are_never_offered_to_prism(monkeypatch):
     from apache_beam.options.pipeline_options import StandardOptions
     from apache_beam.runners.portability import prism_runner
 
-    from pipeline.beam_mode import IN_MEMORY_ARGS, run_beam_on_fn_api_runner
+    from pipeline.local.beam_mode import IN_MEMORY_ARGS, run_beam_on_fn_api_runner
 
     offered = []
 

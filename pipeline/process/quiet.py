@@ -1,6 +1,6 @@
 """Quiet by default, however the pipeline is started (make, the console script, `python -m pipeline`).
 
-Applied by pipeline/startup.py's start(), before anything imports TensorFlow: TensorFlow's native log
+Applied by pipeline/process/startup.py's start(), before anything imports TensorFlow: TensorFlow's native log
 level is read once, at its import, and every Beam worker process inherits it (and the warnings
 setting) through the environment. What it hides is noise on a CPU machine: CUDA/cuDNN/TensorRT probes,
 CPU-feature notices, end-of-data notes from tf.data, Python FutureWarnings of dependencies, and a
