@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.1
 export TF_USE_LEGACY_KERAS := 1
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: install browser podman kubeflow-image kubeflow-rehearsal demo test test-fast benchmark kubeflow-spec clean
+.PHONY: install browser podman kubeflow-image kubeflow-rehearsal demo test test-fast benchmark settings-doc kubeflow-spec clean
 
 install: $(VENV)/.installed
 
@@ -69,6 +69,10 @@ clean:
 	@test ! -d outputs || find outputs -name serving -prune -o \( $(foreach name,$(RUN_FILES),-name $(name) -o) -false \) \
 		-prune -print -exec rm -rf {} +
 	@test ! -d outputs || find outputs -type d -name serving -prune -exec echo "kept served models: {}" \;
+
+# Regenerates README's settings table from the settings' declarations (its test fails when it is stale).
+settings-doc: install
+	$(VENV)/bin/python -m pipeline.settings_reference --write README.md
 
 # Regenerates the committed example spec (its test fails when it is stale).
 kubeflow-spec: install

@@ -36,39 +36,55 @@ class PipelineConfig(TrainerSettings, IngestionSettings, GateThresholds):
     eval_config.py), and the run's own below. The YAML keys and the CLI flags' destinations are
     these field names; pipeline/pipeline.py hands each group its fields by name."""
     output_dir: str = "outputs"
+    """Artifacts, ML Metadata, summary, report; the default serving dir is under it."""
     data_dir: Optional[str] = None
+    """Class folders of images (or TFRecords). Default: `$DATA_DIR`, else horse-or-human (cache, download), else synthetic."""
     pipeline_name: str = "transfer-pipeline"
+    """Name in ML Metadata, push records and the Kubeflow spec."""
     # Curated schema the data is validated against (schemas/<dataset>/schema.pbtxt).
     schema_path: Optional[str] = None
+    """Curated `schema.pbtxt` the data is held against. Default: the schema in `schemas/` naming the same classes."""
     # Input format: "images" (class folders) or "tfrecord" (ready tf.Examples).
     input_format: str = "images"
+    """`images` (class folders) or `tfrecord` (ready tf.Examples; needs `--schema`)."""
     runner: str = "beam"  # "beam" (BeamDagRunner) or "local" (LocalDagRunner)
+    """`beam` (BeamDagRunner) or `local` (LocalDagRunner)."""
     # Beam options for every component; empty: chosen from the data size at run time (pipeline/local/beam_mode.py).
     beam_args: list = dataclasses.field(default_factory=list)
+    """Beam options for every component (below). Default: `[]`: chosen by data size."""
     enable_cache: bool = True
+    """Reuse components whose inputs, settings and code did not change."""
     weights_cache_dir: Optional[str] = None  # default: the cache root's weights/ (components/weights/store.py)
+    """Where the converted weights are kept. Default: `$TRANSFER_PIPELINE_CACHE/weights`, else `~/.cache/transfer-pipeline/weights`."""
 
     # Promotion (the gate's thresholds are GateThresholds').
     serving_dir: Optional[str] = None  # default: OUTPUT/serving
+    """Where blessed models are pushed; a path on a file system with working locks. Default: `OUTPUT/serving`."""
     keep_versions: int = 3
+    """Pushed versions kept in the serving dir."""
     # The bar a candidate must not fall below by more than max_accuracy_drop:
     # "best_kept" (the kept version of the same classes with the best recorded
     # eval accuracy: small losses cannot add up) or "latest" (the version serving now).
     baseline_policy: str = "best_kept"
+    """The bar: `best_kept` or `latest` (see the gate below)."""
     # How a change against that bar is weighed, with the 95% intervals of the eval figures
     # (components/promotion/noise_gate.py): "not_worse" also refuses a candidate worse beyond noise,
     # even by less than the tolerated drop; "better" promotes only a gain beyond noise; "point"
     # judges the point estimates alone.
     comparison_policy: str = "not_worse"
+    """A change against the bar weighed with its 95% interval: `not_worse` also refuses a candidate worse beyond noise; `better` promotes only a gain beyond noise; `point`: point estimates alone."""
     # Push although the gate cannot judge (other class names than the serving
     # model's, a hand-copied version being served); the model must still be
     # blessed. Deliberate: needs a reason, recorded in the push record and summary.
     force_push: bool = False
+    """Push over what the gate cannot judge; needs a reason."""
     force_push_reason: str = ""
+    """Why, recorded in the push record and the summary. Default: empty."""
 
     # Report: a RunReport component at the end of the DAG (compile-kubeflow turns it on, so that the report
     # shows in the Kubeflow Pipelines UI); local runs write OUTPUT/report.html themselves, whatever the outcome.
     report_component: bool = False
+    """A RunReport component ends the DAG (`compile-kubeflow` turns it on)."""
 
     @property
     def pipeline_root(self) -> str:

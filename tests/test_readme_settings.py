@@ -68,3 +68,19 @@ def test_each_documented_flag_sets_that_setting_and_every_run_flag_is_documented
 def test_the_readme_stays_a_users_page_under_300_lines():
     with open(README, encoding="utf-8") as handle:
         assert len(handle.read().splitlines()) < 300
+
+
+def test_the_table_is_the_one_the_declarations_generate():
+    from pipeline.settings_reference import BEGIN, END, render
+
+    with open(README, encoding="utf-8") as handle:
+        text = handle.read()
+    assert BEGIN in text and END in text, "README lost the settings table's markers"
+    shown = BEGIN + text.split(BEGIN, 1)[1].split(END, 1)[0] + END
+    assert shown == render(), "README's settings table is stale: run `make settings-doc`"
+
+
+def test_every_setting_has_a_docstring_under_its_field():
+    from pipeline.settings_reference import field_docs
+
+    assert sorted(f.name for f in dataclasses.fields(PipelineConfig) if not field_docs().get(f.name)) == []

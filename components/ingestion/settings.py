@@ -15,20 +15,28 @@ class IngestionSettings:
     # Regex on the file name without extension; its first matching capture group is the subject,
     # which keeps near-duplicates in one split.
     group_pattern: str = DEFAULT_GROUP_PATTERN
+    """Regex on the file name; its first matching capture group is the subject."""
     eval_fraction: float = 0.2  # share of each class held out for eval, in whole groups
+    """Share of each class held out for eval, in whole groups."""
     split_seed: str = "transfer-pipeline"  # seed of the stable order groups go to eval in
+    """Seed of the stable order groups go to eval in."""
     # Images with more pixels than this are downscaled (not dropped) at ingestion.
     max_image_pixels: int = 4096 * 4096
+    """Larger images are downscaled at ingestion (at least 22500). Default: 4096x4096."""
     # True when one source (a video clip) holds images of several classes: its
     # group is then the subject alone, and all its images share one split.
     groups_span_classes: bool = False
+    """A group is the subject alone, across classes."""
     # True: eval takes about eval_fraction of each naming scheme of group_pattern (each capture group
     # of a pattern with alternatives: video clips, photo sessions, ...) rather than of each class alone.
     stratify_by_source_kind: bool = False
+    """Eval takes about `eval_fraction` of each naming scheme of the pattern too."""
     # folds > 0: eval is fold eval_fold (0 .. folds - 1) of this many group-wise folds instead of
     # eval_fraction of each class (the benchmark of a recipe's spread trains once per fold).
     folds: int = 0
+    """At least 2: eval is one of this many group-wise folds instead of `eval_fraction`. Default: off."""
     eval_fold: int = 0
+    """Which fold is eval, 0 to `folds` - 1."""
 
     def to_custom_config(self):
         """The settings as ExampleGen's CustomConfig (a Struct packed in an Any)."""
