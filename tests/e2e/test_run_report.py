@@ -103,7 +103,7 @@ def test_a_refused_candidate_report_names_the_failed_checks(refused_run, workspa
     assert summary["blessed"] is False
     document = page(workspace / "report.html")
     checks = gate_rows_match_the_summary(document, summary)
-    assert any(r[5] == "FAIL" and r[3] == "≥ 1" for r in checks)
+    assert any(r[6] == "FAIL" and r[3] == "≥ 1" for r in checks)  # columns: ..., measured, 95% interval, result
     assert "Blessed: no" in document.get_element_by_id("verdict").text_content()
     assert "not reached" not in document.get_element_by_id("components").text_content()
     assert "Not available: no epoch was trained" in document.text_content()  # --epochs 0
