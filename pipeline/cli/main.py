@@ -83,8 +83,9 @@ def _print_run_summary(summary: dict) -> None:
         print(f"  rejected files: {len(summary['rejected_files'])} (see {summary.get('rejected_files_csv')})")
     overall = summary.get("metrics", {}).get("candidate", {}).get("overall", {})
     if overall:
-        checks = {c["slice"]: c for c in (summary.get("gate_noise") or {}).get("checks", [])}
-        interval = checks.get("overall")
+        from components.promotion.noise_gate import checks_by_slice
+
+        interval = checks_by_slice(summary.get("gate_noise")).get("overall")
         spread = f" (95% interval {interval['lower']:.3f}–{interval['upper']:.3f}, {interval['examples']} images)" if interval else ""
         print(f"  eval accuracy: {overall.get('accuracy')}{spread}  ({summary.get('baseline')})")
         change = (interval or {}).get("change")

@@ -104,8 +104,9 @@ def model_summary(rows: List[dict], class_names: Optional[List[str]] = None) -> 
             summary["per_class"] = per_class_scores(matrix, class_names)
         if evaluation["noise"]:
             summary["gate_noise"] = evaluation["noise"]
+            checks = noise_gate.checks_by_slice(evaluation["noise"])
             for name, scores in summary.get("per_class", {}).items():
-                check = noise_gate.checks_by_slice(evaluation["noise"]).get(f"{constants.CLASS_NAME_KEY}={name}")
+                check = checks.get(f"{constants.CLASS_NAME_KEY}={name}")
                 if check:
                     scores["recall_interval"] = [check["lower"], check["upper"]]
     blessing = _first_artifact(rows, "blessing")

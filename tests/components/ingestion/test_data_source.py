@@ -59,18 +59,24 @@ def closed_port_url():
     return f"http://127.0.0.1:{port}/missing.zip"
 
 
-def test_a_given_directory_is_used_as_it_is(tmp_path):
-    path, source = data_source.resolve_data_dir(str(tmp_path), str(tmp_path / "out"), print)
-    assert path == str(tmp_path) and source["source"] == "given"
-
-
-def test_download_is_verified_then_cached_for_the_next_run(cache, local_server, tmp_path, monkeypatch):
+def serve_small_zips(local_server, monkeypatch):
+    """Zips of SMALL_COUNTS served by the local server as the official download; returns its folder."""
     root, base = local_server
     urls = {}
     for name, counts in SMALL_COUNTS.items():
         (root / f"{name}.zip").write_bytes(zip_of(counts))
         urls[name] = f"{base}/{name}.zip"
     monkeypatch.setattr(data_source, "DATASET_URLS", urls)
+    return root
+
+
+def test_a_given_directory_is_used_as_it_is(tmp_path):
+    path, source = data_source.resolve_data_dir(str(tmp_path), str(tmp_path / "out"), print)
+    assert path == str(tmp_path) and source["source"] == "given"
+
+
+def test_download_is_verified_then_cached_for_the_next_run(cache, local_server, tmp_path, monkeypatch):
+    root = serve_small_zips(local_server, monkeypatch)
     messages = []
 
     path, source = data_source.resolve_data_dir(None, str(tmp_path / "out"), messages.append)
@@ -108,12 +114,7 @@ def test_offline_falls_back_to_a_loudly_announced_synthetic_set(cache, tmp_path,
 
 
 def test_an_unwritable_cache_is_an_error_not_a_reason_for_synthetic_data(local_server, tmp_path, monkeypatch):
-    root, base = local_server
-    urls = {}
-    for name, counts in SMALL_COUNTS.items():
-        (root / f"{name}.zip").write_bytes(zip_of(counts))
-        urls[name] = f"{base}/{name}.zip"
-    monkeypatch.setattr(data_source, "DATASET_URLS", urls)
+    serve_small_zips(local_server, monkeypatch)
     monkeypatch.setattr(data_source, "EXPECTED_COUNTS", SMALL_COUNTS)
     blocker = tmp_path / "a-file"
     blocker.write_text("a file where the cache folder should be")
