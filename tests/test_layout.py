@@ -1,9 +1,14 @@
-"""The layout tells the architecture: each package says its one concern, imports point down, no cycles."""
+"""The layout tells the architecture: each package says its one concern, imports point down, no cycles.
+
+Imports are read wherever Python reads them, inside functions too: a lazy import closes a circle as
+surely as one at the top of a file, only later.
+"""
 import ast
 import os
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PACKAGES = ("components", "pipeline")
+PACKAGES = ("components", "pipeline", "rehearsal")
+SHIPPED = ("components", "pipeline")  # setup.py's packages; the rehearsal is a tool of the checkout
 
 
 def modules():
@@ -19,16 +24,21 @@ def modules():
     return found
 
 
-def top_level_imports(path, known):
-    """The project modules a file imports when it is imported (not inside functions)."""
+def imported_modules(path, known):
+    """The project modules a file imports, at its top or inside its functions (relative imports resolved)."""
     tree = ast.parse(open(path, encoding="utf-8").read())
+    package = os.path.relpath(os.path.dirname(path), REPO).replace(os.sep, ".")
     names = set()
-    for node in tree.body:
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([module] if module else []))
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
     return {name for name in names if name in known}
 
 
@@ -42,7 +52,7 @@ def test_components_never_import_the_pipeline_above_them():
     known = modules()
     upward = {}
     for name, path in known.items():
-        if name.startswith("components"):
+        if name.split(".")[0] == "components":
             tree = ast.parse(open(path, encoding="utf-8").read())
             for node in ast.walk(tree):  # also imports inside functions
                 module = node.module if isinstance(node, ast.ImportFrom) else None
@@ -52,9 +62,16 @@ def test_components_never_import_the_pipeline_above_them():
     assert upward == {}
 
 
-def test_no_module_imports_itself_back_through_others_at_import_time():
+def test_the_shipped_packages_never_import_the_rehearsal():
     known = modules()
-    graph = {name: top_level_imports(path, known) - {name} for name, path in known.items()}
+    reaching = {name: sorted(i for i in imported_modules(path, known) if i.split(".")[0] == "rehearsal")
+                for name, path in known.items() if name.split(".")[0] in SHIPPED}
+    assert {name: found for name, found in reaching.items() if found} == {}
+
+
+def test_no_module_imports_itself_back_through_others():
+    known = modules()
+    graph = {name: imported_modules(path, known) - {name} for name, path in known.items()}
     cycles = []
 
     def visit(node, trail):

@@ -68,5 +68,12 @@ podman build "${common[@]}" "${volumes[@]}" --target build --tag "$build_stage" 
 echo "pass 2/2: final stage as $IMAGE"
 podman build "${common[@]}" --tag "$IMAGE" "$REPO"
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
-echo "built $IMAGE in $((SECONDS - started)) s; image size $((size / 1000000)) MB"
+digest=$(podman image inspect --format '{{.Digest}}' "$IMAGE")
+repository=$IMAGE  # IMAGE without its tag; a registry's port (host:5000/name) is not a tag
+if [[ ${IMAGE##*/} == *:* ]]; then repository=${IMAGE%:*}; fi
+echo "built $IMAGE in $((SECONDS - started)) s"
+echo "image: $IMAGE  digest: $digest  size: $(awk -v bytes="$size" 'BEGIN { printf "%.2f GB", bytes / 1e9 }')"
+# By digest, KFP's cache key changes with every build; by tag it does not (kubernetes/README.md).
+# A push to a registry may store another digest (layers compressed anew): compile with the one it reports.
+echo "compile with: --image $repository@$digest"
 echo "run it as the rehearsal does: CONTAINERS_CONF=$CONTAINERS_CONF podman run --rm --user 10001:10001 --network=none $IMAGE"

@@ -30,8 +30,8 @@ def register(commands) -> None:
     compile_cmd.add_argument("--serving-dir", help=f"where blessed models are pushed, as the pods see it (default {kfr.DEFAULT_SERVING_DIR}, on the serving volume)")
     compile_cmd.add_argument("--data-dir", help=f"class folders of images, as the pods see it (default {kfr.DEFAULT_DATA_DIR}, on the data volume)")
     compile_cmd.add_argument("--schema", dest="schema_path", help=f"curated schema.pbtxt of this checkout (default {os.path.relpath(DEFAULT_SCHEMA)})")
-    compile_cmd.add_argument("--beam-args", help="Beam options for every component, one quoted string (default: DirectRunner, "
-                             f"multi-processing, {kfr.COMPONENT_CPUS} workers); e.g. --beam-args='--runner=DataflowRunner --project=P --region=R "
+    compile_cmd.add_argument("--beam-args", help="Beam options for every component, one quoted string (default: each pod "
+                             "runs DirectRunner in-process for small data, else one worker per CPU of its limit); e.g. --beam-args='--runner=DataflowRunner --project=P --region=R "
                              "--temp_location=gs://B/tmp' or --beam-args='--runner=FlinkRunner --flink_master=HOST:8081 --environment_type=EXTERNAL ...'")
     compile_cmd.add_argument("--config", help="YAML file of pipeline settings (keys as in pipeline/config.py); flags override it")
     compile_cmd.add_argument("--no-cache", dest="enable_cache", action="store_false", default=None, help="compile with KFP caching off for every task")
@@ -45,6 +45,8 @@ def register(commands) -> None:
     submit.add_argument("--spec", required=True, help="YAML spec written by compile-kubeflow")
     submit.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help=f"experiment to file the run under (default {DEFAULT_EXPERIMENT})")
     submit.add_argument("--run-name", help="run name (default: spec file name and time)")
+    submit.add_argument("--pipeline-root", help="where the run keeps artifacts: minio://, gs:// or s3:// URI (default: the "
+                        "spec's, from compile-kubeflow --pipeline-root; KFP itself never reads the spec's)")
     submit.add_argument("--namespace", help="Kubeflow profile namespace (multi-user installs only)")
     submit.add_argument("--service-account", default=RUNNER_SERVICE_ACCOUNT, help=f"service account of the run's pods (default {RUNNER_SERVICE_ACCOUNT}, "
                         "from kubernetes/rbac.yaml; '' for KFP's own default account)")
@@ -53,9 +55,6 @@ def register(commands) -> None:
     submit.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the host to answer (default 10)")
     submit.set_defaults(handler=submit_run)
 
-    from pipeline.kubeflow.rehearse import register as register_rehearsal
-
-    register_rehearsal(commands)
 
 
 def _cluster_path(name: str, value):
@@ -67,7 +66,7 @@ def _cluster_path(name: str, value):
 def compile_kubeflow(args) -> int:
     from pipeline.kubeflow import compiler as kfr
     from pipeline.config import build_config, load_yaml
-    from pipeline.kubeflow.kfp_backend import LOCAL_PREFIXES
+    from pipeline.kubeflow.launcher_paths import LOCAL_PREFIXES
 
     if not args.output.endswith((".yaml", ".yml", ".json")):
         raise ConfigError(f"--output {args.output}: the spec file must end in .yaml (for `submit`) or .json (Vertex AI)")
@@ -76,6 +75,7 @@ def compile_kubeflow(args) -> int:
             f"--pipeline-root {args.pipeline_root}: KFP keeps artifacts in an object store; give a "
             f"{', '.join(LOCAL_PREFIXES)} URI (KFP's own: minio://mlpipeline/v2/artifacts)"
         )
+    pull_policy = kfr.image_pull_policy(args.image)  # a malformed digest is refused before the compile
     from_file = load_yaml(args.config) if args.config else {}
     overrides = {
         # Explicit, so $DATA_DIR (a path on this machine) never leaks into the spec.
@@ -99,8 +99,15 @@ def compile_kubeflow(args) -> int:
     print(f"  KFP caching: {'on, except ' + ', '.join(kfr.NEVER_CACHED) if cached else 'off'}")
     mounts = platform.get("platforms", {}).get("kubernetes", {}).get("deploymentSpec", {}).get("executors", {})
     for label, executor in sorted(mounts.items()):
-        for mount in executor["pvcMount"]:
+        for mount in executor.get("pvcMount", []):
             print(f"  {label.replace('_executor', '')}: volume {mount['constant']} at {mount['mountPath']}")
+    if pull_policy == "Always":
+        print(f"  image by tag: pods pull {args.image} at every start (imagePullPolicy Always)")
+        print("  note: KFP's cache key holds the image string, not its digest, so tasks cached before a rebuild stay "
+              "cached; for the cache to follow code changes, compile with --image NAME@sha256:... "
+              "(`make kubeflow-image` prints a local build's digest, a push the registry's)")
+    else:
+        print("  image by digest: imagePullPolicy IfNotPresent (a digest never changes); a new build is a new cache key")
     if args.output.endswith(".json"):
         print("  note: a JSON spec carries no volume mounts (KFP's client uploads YAML); use it for Vertex AI")
     else:
@@ -128,48 +135,30 @@ def check_reachable(host: str, timeout: float) -> None:
     raise ConfigError(f"cannot reach Kubeflow Pipelines at {host}: {reason}")
 
 
-def _server_message(err) -> str:
-    import json
-
-    try:
-        body = json.loads(err.body or "{}")
-        return body.get("message") or body.get("error") or str(err.body)
-    except (TypeError, ValueError):
-        return str(err.body or err.reason)
-
-
 def submit_run(args) -> int:
     from pipeline.kubeflow import compiler as kfr
+    from pipeline.kubeflow.submit import run_pipeline_root, start_run
 
     if not args.spec.endswith((".yaml", ".yml")):
         raise ConfigError(f"--spec {args.spec}: KFP's client uploads YAML; compile with `compile-kubeflow --output FILE.yaml`")
-    kfr.read_spec(args.spec)  # a missing or broken file is reported before anything else
+    spec, _ = kfr.read_spec(args.spec)  # a missing or broken file is reported before anything else
+    pipeline_root = run_pipeline_root(args.spec, spec, args.pipeline_root)
     if not args.skip_stale_check:
         print(f"checking {args.spec} against this checkout (recompiling with its settings)", flush=True)
         settings = kfr.check_spec_current(args.spec)
         print(f"  current: fingerprint {settings['fingerprint'][:16]}, image {settings['target']['image']}")
     check_reachable(args.host, args.timeout)
-
-    import kfp
-    import kfp_server_api
-    import urllib3
-
-    try:
-        client = kfp.Client(host=args.host, namespace=args.namespace or "kubeflow")
-        result = client.create_run_from_pipeline_package(
-            args.spec,
-            run_name=args.run_name,
-            experiment_name=args.experiment,
-            namespace=args.namespace,
-            service_account=args.service_account or None,
-            enable_caching=False if args.no_cache else None,
-        )
-    except urllib3.exceptions.HTTPError as err:
-        raise ConfigError(f"cannot reach Kubeflow Pipelines at {args.host}: {getattr(err, 'reason', None) or err}") from None
-    except kfp_server_api.ApiException as err:
-        raise ConfigError(
-            f"Kubeflow Pipelines at {args.host} refused the run: HTTP {err.status} {err.reason}: {_server_message(err)}"
-        ) from None
-    print(f"submitted run {result.run_id} (experiment {args.experiment})")
-    print(f"  watch: {args.host.rstrip('/')}/#/runs/details/{result.run_id}")
+    run_id = start_run(
+        args.host,
+        args.spec,
+        experiment=args.experiment,
+        pipeline_root=pipeline_root,
+        run_name=args.run_name,
+        namespace=args.namespace,
+        service_account=args.service_account,
+        enable_caching=False if args.no_cache else None,
+    )
+    print(f"submitted run {run_id} (experiment {args.experiment})")
+    print(f"  pipeline root: {pipeline_root} ({'--pipeline-root' if args.pipeline_root is not None else 'from the spec'})")
+    print(f"  watch: {args.host.rstrip('/')}/#/runs/details/{run_id}")
     return 0

@@ -13,11 +13,13 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 from typing import List, Tuple
 
 import yaml
 
 from pipeline.config import REPO_ROOT, ConfigError, PipelineConfig
+from pipeline.kubeflow.entrypoint import DECLARED_OUTPUTS_FLAG
 
 # Where kubernetes/Dockerfile installs the project (editable) and the weights.
 INSTALL_DIR = "/opt/transfer-pipeline"
@@ -28,10 +30,9 @@ DEFAULT_DATA_DIR = DATA_MOUNT + "/images"
 # TF Serving's model base path: one integer-named sub-folder per pushed version.
 MODEL_NAME = "transfer-classifier"
 DEFAULT_SERVING_DIR = f"{SERVING_MOUNT}/{MODEL_NAME}"
-# Every component pod: Beam's DirectRunner gets as many worker processes as the
-# pod may use CPUs. direct_num_workers=0 would mean the node's CPU count, not the pod's.
+# A Beam or TensorFlow task's CPU limit. Without --beam-args each pod picks its Beam mode from the size of
+# its data (pipeline/kubeflow/pod_beam.py): in-process when small, else one worker process per CPU of this limit.
 COMPONENT_CPUS = 4
-KUBEFLOW_BEAM_ARGS = ("--direct_running_mode=multi_processing", f"--direct_num_workers={COMPONENT_CPUS}")
 # Each pod's memory request in GB (KFP's unit), from the peak each task's pod reached in the Kubeflow
 # rehearsal of the full horse-or-human set (915 images, default settings; kubernetes/README.md, "What
 # a run needs"), with 18-31% to spare; the limit is twice the request. A task not named here is a
@@ -51,6 +52,9 @@ FINGERPRINTED_TASKS = {"ImageFolderExampleGen": "data_fingerprint", "ImportExamp
                        "ImportSchemaGen": "schema_fingerprint"}
 FINGERPRINT_COMMAND = ("python", "-m", "pipeline.kubeflow.input_fingerprints")
 COMPILED_BY = "transfer-pipeline compile-kubeflow"
+# An image named by digest: immutable, so a node's copy is the right one. By tag, a node keeps whatever it
+# pulled first under that tag (Kubernetes' default for a tag other than :latest is IfNotPresent).
+IMAGE_DIGEST = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +77,7 @@ def cluster_config(config: PipelineConfig, install_dir: str = INSTALL_DIR) -> Pi
             f"schema {config.schema_path or '(none)'}: pass --schema with a schema.pbtxt under {schemas_dir}, "
             "so the image (which copies schemas/) holds the same file"
         )
-    beam_args = list(config.beam_args) or list(KUBEFLOW_BEAM_ARGS)
+    beam_args = list(config.beam_args)  # none: each pod chooses by its data's size
     return dataclasses.replace(
         config,
         data_dir=config.data_dir or DEFAULT_DATA_DIR,
@@ -103,8 +107,28 @@ def _tfx_job(config: PipelineConfig, target: KubeflowTarget) -> dict:
     return runner.run(pipeline, write_out=False)
 
 
-def _volume_mounts(spec: dict, config: PipelineConfig, target: KubeflowTarget) -> dict:
-    """KFP's Kubernetes platform spec: which executor mounts which claim (data for ingestion, serving for the gate)."""
+def image_pull_policy(image: str) -> str:
+    """IfNotPresent for an image given by digest, Always for one given by tag, so no pod runs a node's stale copy."""
+    if "@" not in image:
+        return "Always"
+    if not IMAGE_DIGEST.fullmatch(image):
+        raise ConfigError(
+            f"--image {image}: not an image digest reference; give NAME@sha256: followed by 64 lower-case hex "
+            "digits (what `make kubeflow-image` prints) or NAME:TAG"
+        )
+    return "IfNotPresent"
+
+
+def _kubernetes_platform(spec: dict, config: PipelineConfig, target: KubeflowTarget) -> dict:
+    """KFP's Kubernetes platform spec: every executor's image pull policy, and which claim each one mounts
+    (data for ingestion, serving for the gate).
+
+    KFP's driver reads an executor's entry by its executor label and applies `imagePullPolicy` to the
+    component's container (kubeflow/pipelines backend/src/v2/driver/driver.go, extendPodSpecPatch, 2.3+),
+    so every executor is listed, with or without mounts.
+    """
+    policy = image_pull_policy(target.image)
+    executors = {label: {"imagePullPolicy": policy} for label in spec["deploymentSpec"]["executors"]}
     wanted = [
         (FINGERPRINT_TASK, config.data_dir, target.data_pvc, DATA_MOUNT),
         ("ImageFolderExampleGen", config.data_dir, target.data_pvc, DATA_MOUNT),
@@ -112,12 +136,11 @@ def _volume_mounts(spec: dict, config: PipelineConfig, target: KubeflowTarget) -
         ("ServingBaseline", config.serving_path, target.serving_pvc, SERVING_MOUNT),
         ("Pusher", config.serving_path, target.serving_pvc, SERVING_MOUNT),
     ]
-    executors = {}
     for task, path, claim, mount in wanted:
         if task in spec["components"] and (path == mount or path.startswith(mount + "/")):
             label = spec["components"][task]["executorLabel"]
-            executors[label] = {"pvcMount": [{"constant": claim, "mountPath": mount}]}
-    return {"platforms": {"kubernetes": {"deploymentSpec": {"executors": executors}}}} if executors else {}
+            executors[label]["pvcMount"] = [{"constant": claim, "mountPath": mount}]
+    return {"platforms": {"kubernetes": {"deploymentSpec": {"executors": executors}}}}
 
 
 def _add_input_fingerprints(spec: dict, config: PipelineConfig, target: KubeflowTarget) -> None:
@@ -179,8 +202,14 @@ def _adapt_to_cluster(spec: dict, config: PipelineConfig, target: KubeflowTarget
                 # A local-run cache key (the serving dir's state when the DAG was built); meaningless here.
                 parameters["serving_state"] = {"runtimeValue": {"constant": ""}}
     for name, task in spec["root"]["dag"]["tasks"].items():
-        label = spec["components"][task["componentRef"]["name"]]["executorLabel"]
-        spec["deploymentSpec"]["executors"][label]["container"]["resources"] = task_resources(name)
+        component = spec["components"][task["componentRef"]["name"]]
+        container = spec["deploymentSpec"]["executors"][component["executorLabel"]]["container"]
+        container["resources"] = task_resources(name)
+        if tuple(container.get("command", ())) == CONTAINER_COMMAND:
+            # KFP's driver may add outputs the component never declared (`executor-logs`, on a stock
+            # install); the entrypoint hands TFX only these and leaves the rest to the launcher.
+            declared = sorted(component.get("outputDefinitions", {}).get("artifacts", {}))
+            container["args"] = list(container["args"]) + [DECLARED_OUTPUTS_FLAG, json.dumps(declared)]
 
 
 def spec_fingerprint(spec: dict, platform: dict) -> str:
@@ -195,7 +224,7 @@ def compile_cluster_config(config: PipelineConfig, target: KubeflowTarget) -> Tu
     job = _tfx_job(config, target)
     spec = job["pipelineSpec"]
     _adapt_to_cluster(spec, config, target)
-    platform = _volume_mounts(spec, config, target)
+    platform = _kubernetes_platform(spec, config, target)
     spec["pipelineInfo"]["description"] = json.dumps(
         {
             "compiled_by": COMPILED_BY,

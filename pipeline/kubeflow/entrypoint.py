@@ -11,12 +11,18 @@ from __future__ import annotations
 import json
 import os
 import resource
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import yaml
 
-from pipeline.kubeflow.kfp_backend import local_path_for_uri
+from pipeline.kubeflow.launcher_paths import local_path_for_uri
 
+# The component's own output artifacts, a JSON list the compiler appends to every TFX task's args
+# (pipeline/kubeflow/compiler.py). KFP's driver adds outputs of its own to the executor input:
+# `executor-logs` (system.Artifact) when logs are published, the default of a stock install since
+# KFP 2.5.0 (driver.go provisionOutputs), whose file the launcher has already created
+# (launcher_v2.go getLogWriter). Those are the launcher's: TFX never sees them.
+DECLARED_OUTPUTS_FLAG = "--declared_outputs"
 # Artifact types KFP's UI knows by a `system.` title that TFX's entrypoint would try to import as a
 # module path (kubeflow_v2_entrypoint_utils._retrieve_class_path): the class that carries each title.
 KFP_SYSTEM_TYPES = {"system.HTML": "pipeline.report.component.HtmlPage"}
@@ -118,23 +124,53 @@ def restore_remote_uris(output_file: str, remote_of: Dict[str, str]) -> None:
         json.dump(output, handle)
 
 
+def take_declared_outputs(argv: List[str]) -> Tuple[List[str], Optional[List[str]]]:
+    """(argv without DECLARED_OUTPUTS_FLAG and its value, the declared output names or None when absent)."""
+    argv = list(argv)
+    if DECLARED_OUTPUTS_FLAG not in argv:
+        return argv, None
+    position = argv.index(DECLARED_OUTPUTS_FLAG)
+    declared = json.loads(argv[position + 1])
+    del argv[position:position + 2]
+    return argv, declared
+
+
+def leave_to_launcher(executor_input: dict, declared: List[str]) -> List[str]:
+    """Drops from the executor input every output artifact the component does not declare; returns their names.
+
+    Neither this entrypoint nor TFX's may touch them: TFX makes a folder at every output's path (a
+    FileExistsError on the launcher's log file) and would import a module for a `system.` type.
+    """
+    artifacts = executor_input.get("outputs", {}).get("artifacts", {})
+    left = sorted(name for name in artifacts if name not in declared)
+    for name in left:
+        del artifacts[name]
+    return left
+
+
 def run_component(argv: List[str], local_root: str = "/") -> None:
     """TFX's KFP v2 entrypoint (kubeflow_v2_run_executor), on the launcher's local artifact copies."""
     from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor as tfx_entrypoint
 
+    from pipeline.kubeflow.pod_beam import beam_args_for_pod
     from pipeline.local.beam_mode import prepare_local_beam
 
     # The pod's DirectRunner runs the image's installed packages, and a pod with internet access would
     # otherwise download Prism and run on it.
     prepare_local_beam()
-    argv = list(argv)
+    argv, declared = take_declared_outputs(argv)
     position = argv.index("--json_serialized_invocation_args") + 1
     executor_input = json.loads(argv[position])
+    if declared is not None:
+        leave_to_launcher(executor_input, declared)
     inputs_spec = None
     if "--json_serialized_inputs_spec_args" in argv:
         inputs_spec = json.loads(argv[argv.index("--json_serialized_inputs_spec_args") + 1])
     remote_of = localize_executor_input(executor_input, inputs_spec, local_root)
     argv[position] = json.dumps(executor_input)
+    chosen, why = beam_args_for_pod(argv, executor_input)
+    argv += chosen
+    print(f"beam: {why}", flush=True)
     tfx_entrypoint.main(tfx_entrypoint._parse_flags(argv))  # noqa: SLF001 (the same parsing TFX's own __main__ does)
     restore_remote_uris(executor_input.get("outputs", {}).get("outputFile", ""), remote_of)
 

@@ -23,6 +23,7 @@ REPO_ROOT = os.path.dirname(KUBERNETES_DIR)
 KUBERNETES_VERSIONS = ("1.30.0", "1.33.0")
 NOT_MANIFESTS = {"kustomization.yaml", "pipeline.yaml"}
 ONE_OFF = {"volume-setup.yaml"}  # applied by hand during set-up (README), not by kustomize
+STANDALONE_NAMESPACE = "kubeflow"  # where a standalone KFP install runs pipeline pods: the manifests' default
 
 
 def manifest_files():
@@ -102,7 +103,17 @@ def test_kustomization_lists_every_manifest_but_the_one_off_helper():
     with open(os.path.join(KUBERNETES_DIR, "kustomization.yaml")) as handle:
         kustomization = yaml.safe_load(handle)
     assert sorted(kustomization["resources"]) == sorted(set(manifest_files()) - ONE_OFF)
-    assert kustomization["namespace"] == resource("Namespace")["metadata"]["name"]
+    assert kustomization["namespace"] == STANDALONE_NAMESPACE
+
+
+def test_no_manifest_creates_or_names_a_namespace():
+    # The namespace is KFP's or a profile's: a Namespace here would make `kubectl delete -k` delete it, and a
+    # namespace named in a manifest would defeat the overlay and `kubectl apply -n NS -f volume-setup.yaml`.
+    for name in manifest_files():
+        for document in documents(name):
+            assert document["kind"] != "Namespace", name
+            assert "namespace" not in document["metadata"], (name, kind_and_name(document))
+            assert all("namespace" not in subject for subject in document.get("subjects", [])), name
 
 
 def test_volumes_are_the_ones_the_spec_mounts():
@@ -162,9 +173,82 @@ def test_kustomize_renders_every_listed_manifest_valid(version):
         listed = [d for name in yaml.safe_load(handle)["resources"] for d in documents(name)]
     assert sorted(map(kind_and_name, rendered)) == sorted(map(kind_and_name, listed))
     validate_strictly(rendered, version)
-    namespace = resource("Namespace")["metadata"]["name"]
-    assert {d["metadata"].get("namespace", namespace) for d in rendered} == {namespace}
+    assert_all_in_namespace(rendered, STANDALONE_NAMESPACE)
     assert all(d["metadata"]["labels"]["app.kubernetes.io/part-of"] == "transfer-pipeline" for d in rendered)
+
+
+def assert_all_in_namespace(rendered, namespace):
+    """Every object, and every ServiceAccount a RoleBinding names, in `namespace` (all kinds here are namespaced)."""
+    assert rendered
+    for document in rendered:
+        assert document["metadata"].get("namespace") == namespace, kind_and_name(document)
+        for subject in document.get("subjects", []):
+            assert subject["namespace"] == namespace, (kind_and_name(document), subject)
+
+
+def make_manifests(*variables, check=True):
+    """`make kubeflow-manifests VARIABLE=...` as a user runs it, with the locked kubectl; (stdout, stderr, exit code)."""
+    # An outer make's variables (MAKEFLAGS, when the suite runs under `make test`) must not leak in.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    result = subprocess.run(["make", "-s", "--no-print-directory", "kubeflow-manifests", f"KUBECTL={kubectl()}", *variables],
+                            cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result.stdout, result.stderr, result.returncode
+
+
+def rendered_by_make(*variables):
+    return [d for d in yaml.safe_load_all(make_manifests(*variables)[0]) if d]
+
+
+def service_account(rendered):
+    (account,) = [d for d in rendered if d["kind"] == "ServiceAccount"]
+    assert account["metadata"]["name"] == RUNNER_SERVICE_ACCOUNT
+    return account
+
+
+@pytest.mark.parametrize("namespace", [STANDALONE_NAMESPACE, "team-a"])
+def test_make_kubeflow_manifests_puts_everything_in_the_chosen_namespace(namespace):
+    rendered = rendered_by_make(f"NAMESPACE={namespace}")
+
+    assert sorted(map(kind_and_name, rendered)) == sorted(map(kind_and_name, kustomize(KUBERNETES_DIR)))
+    assert_all_in_namespace(rendered, namespace)
+    assert "imagePullSecrets" not in service_account(rendered)  # none unless asked for
+    for version in KUBERNETES_VERSIONS:
+        validate_strictly(rendered, version)
+
+
+def test_make_kubeflow_manifests_defaults_to_kubeflow_whatever_the_environment_says(monkeypatch):
+    monkeypatch.setenv("NAMESPACE", "ci-runner-pod-namespace")
+    assert_all_in_namespace(rendered_by_make(), STANDALONE_NAMESPACE)
+
+
+def test_a_pull_secret_goes_on_the_pods_service_account_and_nowhere_else():
+    plain = rendered_by_make("NAMESPACE=team-a")
+    with_secret = rendered_by_make("NAMESPACE=team-a", "PULL_SECRET=regcred")
+
+    assert service_account(with_secret)["imagePullSecrets"] == [{"name": "regcred"}]
+    others = [d for d in with_secret if d["kind"] != "ServiceAccount"]
+    assert others == [d for d in plain if d["kind"] != "ServiceAccount"]
+    for version in KUBERNETES_VERSIONS:
+        validate_strictly(with_secret, version)
+
+
+def test_manifests_out_writes_the_same_yaml_to_a_file(tmp_path):
+    out = tmp_path / "manifests.yaml"
+    stdout, stderr, _ = make_manifests("NAMESPACE=team-a", "PULL_SECRET=regcred", f"MANIFESTS_OUT={out}")
+
+    assert stdout == ""
+    assert out.read_text() == make_manifests("NAMESPACE=team-a", "PULL_SECRET=regcred")[0]
+    assert f"wrote {out}" in stderr and "namespace team-a" in stderr
+
+
+@pytest.mark.parametrize("variable", ["NAMESPACE=Team_A", "NAMESPACE=", "PULL_SECRET=my secret"])
+def test_make_kubeflow_manifests_refuses_a_name_kubernetes_would_refuse(variable):
+    stdout, stderr, code = make_manifests(variable, check=False)
+
+    assert code != 0 and stdout == ""
+    assert f"error: {variable} is not a" in stderr
 
 
 def readme_overlay():
@@ -184,11 +268,8 @@ def test_readme_overlay_renders_into_an_existing_namespace_with_the_storage_clas
     (tmp_path / "kubernetes").symlink_to(KUBERNETES_DIR, target_is_directory=True)
     rendered = kustomize(tmp_path / "deploy")
     validate_strictly(rendered, version)
-    base = [d for d in kustomize(KUBERNETES_DIR) if d["kind"] != "Namespace"]
-    assert sorted(map(kind_and_name, rendered)) == sorted(map(kind_and_name, base))  # only the Namespace is gone
-    assert {d["metadata"]["namespace"] for d in rendered} == {"kubeflow"}
-    (binding,) = [d for d in rendered if d["kind"] == "RoleBinding"]
-    assert {s["namespace"] for s in binding["subjects"]} == {"kubeflow"}
+    assert sorted(map(kind_and_name, rendered)) == sorted(map(kind_and_name, kustomize(KUBERNETES_DIR)))
+    assert_all_in_namespace(rendered, yaml.safe_load(overlay)["namespace"])
     claims = [d for d in rendered if d["kind"] == "PersistentVolumeClaim"]
     assert claims and {c["spec"]["storageClassName"] for c in claims} == {"nfs-client"}
 

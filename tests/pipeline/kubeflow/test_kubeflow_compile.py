@@ -4,7 +4,9 @@ Offline: specs are compiled into tmp_path and read back with the KFP SDK's own
 loaders; `submit` is only ever pointed at a closed port on 127.0.0.1.
 """
 import argparse
+import contextlib
 import importlib
+import io
 import json
 import os
 import shutil
@@ -27,6 +29,7 @@ from pipeline.cli.kubeflow import DEFAULT_SCHEMA, register
 from pipeline.pipeline import create_pipeline
 
 IMAGE = "registry.example.com/transfer-pipeline:9.9.9"
+IMAGE_BY_DIGEST = "registry.example.com/transfer-pipeline@sha256:" + "0123456789abcdef" * 4
 ROOT = "minio://mlpipeline/v2/artifacts/test"
 COMMITTED_SPEC = os.path.join(REPO_ROOT, "kubernetes", "pipeline.yaml")
 
@@ -56,10 +59,18 @@ def closed_local_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def compiled(tmp_path_factory):
+def compiled_with_output(tmp_path_factory):
+    """(spec path, what compile-kubeflow printed) for the image given by tag."""
     path = str(tmp_path_factory.mktemp("spec") / "pipeline.yaml")
-    assert run_cli(["compile-kubeflow", "--output", path, "--image", IMAGE, "--pipeline-root", ROOT]) == 0
-    return path
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert run_cli(["compile-kubeflow", "--output", path, "--image", IMAGE, "--pipeline-root", ROOT]) == 0
+    return path, printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def compiled(compiled_with_output):
+    return compiled_with_output[0]
 
 
 def executors(spec):
@@ -125,6 +136,56 @@ def test_kfp_client_reads_volume_mounts_for_ingestion_and_the_gate(compiled):
     assert tasks["ServingBaseline"]["inputs"]["parameters"]["serving_dir"]["runtimeValue"]["constant"] == kfr.DEFAULT_SERVING_DIR
 
 
+def platform_executors(spec_path):
+    """The Kubernetes platform config per executor label, as KFP's client uploads it."""
+    document = _extract_pipeline_yaml(spec_path)
+    return json_format.MessageToDict(document.platform_spec)["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+
+
+def test_an_image_by_tag_is_pulled_afresh_by_every_pod_and_the_cache_caveat_is_printed(compiled_with_output):
+    # KFP's pods would otherwise keep a node's old copy of a rebuilt tag (IfNotPresent); the driver reads
+    # each executor's config by its label, so an executor without an entry would keep that default.
+    path, printed = compiled_with_output
+    spec, _ = kfr.read_spec(path)
+    configs = platform_executors(path)
+
+    assert set(configs) == set(executors(spec))
+    assert {config["imagePullPolicy"] for config in configs.values()} == {"Always"}
+    assert not configs["Trainer_executor"].get("pvcMount")  # no mount, an entry all the same
+    assert f"pods pull {IMAGE} at every start (imagePullPolicy Always)" in printed
+    assert "KFP's cache key holds the image string, not its digest" in printed and "--image NAME@sha256:" in printed
+
+
+def test_an_image_by_digest_is_pulled_only_when_missing(tmp_path):
+    path = str(tmp_path / "pipeline.yaml")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert run_cli(["compile-kubeflow", "--output", path, "--image", IMAGE_BY_DIGEST, "--pipeline-root", ROOT]) == 0
+    spec, _ = kfr.read_spec(path)
+    configs = platform_executors(path)
+
+    assert {e["container"]["image"] for e in executors(spec).values()} == {IMAGE_BY_DIGEST}
+    assert set(configs) == set(executors(spec))
+    assert {config["imagePullPolicy"] for config in configs.values()} == {"IfNotPresent"}
+    assert configs["Pusher_executor"]["pvcMount"] == [{"constant": kfr.SERVING_PVC, "mountPath": kfr.SERVING_MOUNT}]
+    assert "image by tag" not in printed.getvalue() and "imagePullPolicy IfNotPresent" in printed.getvalue()
+
+
+@pytest.mark.parametrize("image", [
+    "registry.example.com/transfer-pipeline@sha256:abc123",  # truncated
+    "registry.example.com/transfer-pipeline@sha256:" + "0123456789ABCDEF" * 4,  # digests are lower-case
+    "registry.example.com/transfer-pipeline@" + "0123456789abcdef" * 4,  # no algorithm
+    "registry.example.com/transfer-pipeline@sha512:" + "0123456789abcdef" * 8,
+])
+def test_compile_refuses_a_malformed_digest_before_compiling(tmp_path, capsys, image):
+    path = tmp_path / "p.yaml"
+
+    assert run_cli(["compile-kubeflow", "--output", str(path), "--image", image, "--pipeline-root", ROOT]) == 2
+    line = one_error_line(capsys)
+    assert f"--image {image}" in line and "NAME@sha256:" in line and "64 lower-case hex" in line
+    assert not path.exists()
+
+
 def test_only_container_tasks_no_resolver_that_open_source_kfp_rejects(compiled):
     spec, _ = kfr.read_spec(compiled)
     assert all(set(executor) == {"container"} for executor in executors(spec).values())
@@ -138,11 +199,11 @@ def test_baseline_lookup_is_never_cached_and_its_compile_time_state_is_blank(com
     assert all(task["cachingOptions"]["enableCache"] for name, task in tasks.items() if name not in kfr.NEVER_CACHED)
 
 
-def test_beam_runs_multi_process_with_as_many_workers_as_the_pod_has_cpus(compiled):
+def test_without_beam_args_the_spec_names_no_beam_mode_so_each_pod_sizes_its_own(compiled):
+    from pipeline.kubeflow.pod_beam import MODE_OPTIONS
+
     for label, executor in tfx_executors(kfr.read_spec(compiled)[0]).items():
-        args = executor["container"]["args"]
-        assert "--direct_running_mode=multi_processing" in args, label
-        assert f"--direct_num_workers={kfr.COMPONENT_CPUS}" in args, label
+        assert not [a for a in executor["container"]["args"] if a.split("=")[0] in MODE_OPTIONS], label
 
 
 def test_each_pod_requests_what_its_task_was_measured_to_need_not_8_gib_each(compiled):
@@ -358,7 +419,7 @@ def test_the_run_reports_kfp_html_output_type_is_one_tfx_can_import(compiled):
 def test_new_images_or_an_edited_schema_change_the_cache_key_of_the_tasks_that_read_them(compiled):
     # KFP keys its cache on parameters, never on what a volume holds: the never-cached InputFingerprints
     # task hands ingestion and the schema import a fingerprint of what they read.
-    from pipeline.kubeflow import kfp_backend
+    from rehearsal import driver as kfp_backend  # KFP's GenerateCacheKey, as the rehearsal follows it
 
     spec, platform = kfr.read_spec(compiled)
     tasks = spec["root"]["dag"]["tasks"]

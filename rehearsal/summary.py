@@ -1,7 +1,8 @@
 """What a rehearsal did, as a local run tells it: each task's state and time, the gate's answer, where things went.
 
 Read from the rehearsal's own ML Metadata as KFP stored it (numbers as doubles, dicts
-wrapped: pipeline/metadata_reader.property_value reads either), and from the object store.
+wrapped: pipeline/local/metadata_reader.property_value reads either), and from the object store
+as any reader of it gets an artifact: by downloading its objects.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import dataclasses
 import json
 import os
 import shutil
+import tempfile
 from typing import Optional
 
 from pipeline.local.metadata_reader import property_value
@@ -24,8 +26,6 @@ def _property(artifact, key: str, default=None):
 
 
 def summarize(rehearsal, output: str, images: int, seconds: float, error: Optional[str]) -> dict:
-    from components.promotion.evaluation_report import read_evaluation
-
     tasks = [dataclasses.asdict(result) for result in rehearsal.results]
     summary = {
         "status": "failed" if error else "succeeded",
@@ -33,8 +33,25 @@ def summarize(rehearsal, output: str, images: int, seconds: float, error: Option
         "run_id": rehearsal.run_id,
         "seconds": round(seconds, 1),
         "images": images,
+        "pipeline_root": rehearsal.pipeline_root,
+        "pipeline_root_source": rehearsal.pipeline_root_source,
+        "publish_logs": rehearsal.settings.publish_logs,
+        "kfp_backend": rehearsal.release.version,
         "tasks": tasks,
     }
+    failed = next((task for task in tasks if task["state"] == "failed"), None)
+    if failed:
+        summary["failed_task"] = {"name": failed["name"], "exit_code": failed["exit_code"], "reason": failed["reason"],
+                                  "log": failed["log"]}
+    with tempfile.TemporaryDirectory() as scratch:
+        _gate_and_push(rehearsal, summary, output, scratch)
+    return summary
+
+
+def _gate_and_push(rehearsal, summary: dict, output: str, scratch: str) -> None:
+    """What the gate decided and what was pushed, read from ML Metadata and from the object store as a reader gets it."""
+    from components.promotion.evaluation_report import read_evaluation
+
     baseline = rehearsal.outputs_of("ServingBaseline").get("baseline_model")
     if baseline is not None:
         summary["baseline"] = {
@@ -45,8 +62,9 @@ def summarize(rehearsal, output: str, images: int, seconds: float, error: Option
     evaluator = rehearsal.outputs_of("Evaluator")
     if "blessing" in evaluator:
         summary["blessed"] = bool(_property(evaluator["blessing"], "blessed", 0))
-    if "evaluation" in evaluator:
-        evaluation = read_evaluation(rehearsal.stored_path(evaluator["evaluation"].uri))
+    evaluation_dir = rehearsal.download(evaluator["evaluation"].uri, os.path.join(scratch, "evaluation")) if "evaluation" in evaluator else None
+    if evaluation_dir:
+        evaluation = read_evaluation(evaluation_dir)
         summary["eval_accuracy"] = {model: scores.get("overall", {}).get("accuracy") for model, scores in evaluation["models"].items()}
         summary["blessing_failures"] = evaluation["failures"]
     pushed = rehearsal.outputs_of("Pusher").get("pushed_model")
@@ -55,10 +73,10 @@ def summarize(rehearsal, output: str, images: int, seconds: float, error: Option
         summary["pushed_version"] = _property(pushed, "pushed_version") if summary["pushed"] else None
         summary["push_note"] = _property(pushed, "push_note")
     report = rehearsal.outputs_of("RunReport").get("report")
-    if report is not None and os.path.isfile(rehearsal.stored_path(report.uri)):
-        shutil.copy(rehearsal.stored_path(report.uri), os.path.join(output, REPORT_FILE))
+    page = rehearsal.download(report.uri, os.path.join(scratch, "report")) if report is not None else None
+    if page and os.path.isfile(page):  # the KFP UI reads a system.HTML artifact's URI as one file
+        shutil.copy(page, os.path.join(output, REPORT_FILE))
         summary["report"] = os.path.join(output, REPORT_FILE)
-    return summary
 
 
 def write_summary(summary: dict, output: str) -> None:
@@ -67,10 +85,15 @@ def write_summary(summary: dict, output: str) -> None:
         json.dump(summary, handle, indent=1, sort_keys=True)
     print()
     print(f"rehearsal {summary['status']} in {summary['seconds']:.0f} s (run {summary['run_id']}, {summary['images']} images)")
+    print(f"  as KFP {summary['kfp_backend']}'s backend; pipeline root: {summary['pipeline_root']} ({summary['pipeline_root_source']})")
     for task in summary["tasks"]:
         memory = f"  peak {task['peak_memory_mb'] / 1000:.2f} GB" if task.get("peak_memory_mb") else ""
-        when = f"{task['seconds']:6.0f} s" if task["state"] == "ran" else " " * 8
-        print(f"  {task['name']:<24} {task['state']:<8} {when}{memory}")
+        when = f"{task['seconds']:6.0f} s" if task["state"] in ("ran", "failed") else " " * 8
+        ended = f"  exit {task['exit_code']}: {task['reason']}" if task["state"] == "failed" else ""
+        print(f"  {task['name']:<24} {task['state']:<8} {when}{memory}{ended}")
+    if "failed_task" in summary:
+        print(f"  failed: {summary['failed_task']['name']} (exit code {summary['failed_task']['exit_code']}, "
+              f"{summary['failed_task']['reason']}); its log: {summary['failed_task']['log']}")
     if "baseline" in summary:
         print(f"  baseline: {summary['baseline']['note']}")
     if "blessed" in summary:

@@ -1,6 +1,6 @@
 """The rehearsal's ML Metadata: a real MLMD store (SQLite) written as KFP's driver and launcher write theirs.
 
-Artifacts are recorded through kfp_backend.to_mlmd_artifact (so metadata takes the same
+Artifacts are recorded through mlmd_conversion.to_mlmd_artifact (so metadata takes the same
 round trip as on a cluster), executions carry KFP's custom properties (task_name,
 cache_fingerprint, outputs), and the cache is looked up by fingerprint among completed
 executions of the same pipeline, as KFP's API server answers the driver.
@@ -14,7 +14,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2 as kfp_pb2
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as mlmd_pb2
 
-from pipeline.kubeflow import kfp_backend
+from rehearsal import mlmd_conversion
 
 # metadata/client.go: the execution and context type names KFP uses.
 CONTAINER_EXECUTION = "system.ContainerExecution"
@@ -67,10 +67,10 @@ class RehearsalMetadata:
 
     def record_artifact(self, output_name: str, runtime: kfp_pb2.RuntimeArtifact, session_info: str) -> mlmd_pb2.Artifact:
         """client.go RecordArtifact: the type named by the schema title, metadata through StructValueToMLMDValue."""
-        title = kfp_backend.schema_title(runtime.type)
+        title = mlmd_conversion.schema_title(runtime.type)
         if title not in self._types:
             self._types[title] = self.store.put_artifact_type(mlmd_pb2.ArtifactType(name=title))
-        artifact = kfp_backend.to_mlmd_artifact(runtime, output_name, session_info)
+        artifact = mlmd_conversion.to_mlmd_artifact(runtime, output_name, session_info)
         artifact.type_id = self._types[title]
         artifact.state = mlmd_pb2.Artifact.LIVE
         [artifact_id] = self.store.put_artifacts([artifact])

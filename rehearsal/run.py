@@ -1,41 +1,54 @@
-"""The Kubeflow rehearsal: every task of a compiled spec, run as KFP's backend runs it, in the project's image.
+"""A KFP run of a compiled spec, task by task, as KFP's backend runs it, each task in a container of the project's image.
 
 For each task, in dependency order (driver.go Container, then launcher_v2.go Execute):
 inputs resolved from ML Metadata (artifacts by id, metadata after the round trip),
-outputs provisioned under the run's root, the cache fingerprint computed and a hit reused
-(cached outputs republished, no pod) when the task's caching is on; otherwise a pod of
-the image with only that task's inputs downloaded under /minio, the command and args as
-compiled with the placeholders filled, then its executor output merged, its outputs
-uploaded and recorded. The object store is a folder (DIR/object-store), ML Metadata a
-SQLite file (DIR/metadata.sqlite); both persist, so a second rehearsal in DIR sees the
-first one's cache, as a second KFP run would.
+outputs provisioned under the run's root (with `executor-logs` when logs are published,
+as on a stock install), the cache fingerprint computed and a hit reused (cached outputs
+republished, no pod) when the task's caching is on; otherwise a pod of the image whose
+inputs are downloaded from the object store by prefix, the command and args as compiled
+with the placeholders filled, its output teed into the log file, then its executor output
+merged, its files uploaded and its outputs recorded. A task that fails ends the run: its
+execution is FAILED, no later task starts (Argo runs a task only once its dependencies
+succeeded), and a rerun reuses every task that completed, through the cache.
+The object store (rehearsal/object_store.py) and ML Metadata (a SQLite file) persist in
+DIR, so a second run sees the first one's cache, as a second KFP run would.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
-import shutil
 import time
 import uuid
 from typing import Callable, Dict, List, Optional
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2 as kfp_pb2
 from ml_metadata.proto import metadata_store_pb2 as mlmd_pb2
 
-from pipeline.kubeflow import kfp_backend
-from pipeline.kubeflow.pod import Pod, give_to_pod_user
-from pipeline.kubeflow.rehearsal_metadata import RehearsalMetadata
+from pipeline.kubeflow.launcher_paths import local_path_for_uri
+from rehearsal import driver, launcher
+from rehearsal.metadata_store import RehearsalMetadata
+from rehearsal.mlmd_conversion import to_runtime_artifact
+from rehearsal.object_store import ObjectStore
+from rehearsal.pod import Pod, give_to_pod_user
 
-# What the launcher records as store_session_info for KFP's default MinIO (objectstore.Config.SessionInfo).
-MINIO_SESSION = json.dumps({"Provider": "minio", "Params": {"region": "minio", "endpoint": "minio-service.kubeflow:9000",
-                                                            "disableSSL": "true", "fromEnv": "false"}})
+
+
+def session_info(release: driver.BackendRelease) -> str:
+    """What the launcher records as store_session_info for the default store (config/env.go getDefaultMinioSessionInfo)."""
+    return json.dumps({"Provider": "minio", "Params": {"region": "minio", "endpoint": release.object_store_endpoint,
+                                                       "disableSSL": "true", "fromEnv": "false"}})
+
 LOG_TAIL_LINES = 30
 
 
 class RehearsalFailed(RuntimeError):
     """A task failed (its pod exited non-zero, or KFP's backend would have refused it); the message says which."""
+
+    def __init__(self, message: str, result: Optional["TaskResult"] = None):
+        super().__init__(message)
+        self.result = result
 
 
 @dataclasses.dataclass
@@ -47,6 +60,8 @@ class TaskResult:
     cached_from: Optional[int] = None
     peak_memory_mb: Optional[float] = None
     log: str = ""
+    exit_code: Optional[int] = None
+    reason: str = ""  # why a failed task failed, as Kubernetes would say it (OOMKilled, Error)
 
 
 def task_order(spec: dict) -> List[str]:
@@ -62,49 +77,53 @@ def task_order(spec: dict) -> List[str]:
     return order
 
 
-def _check_parameter_type(task: str, name: str, value: struct_pb2.Value, declared: str) -> None:
-    """driver.go resolveInputs, handleParamTypeValidationAndConversion: a value must have its declared type."""
-    kinds = {"STRING": "string_value", "NUMBER_INTEGER": "number_value", "NUMBER_DOUBLE": "number_value",
-             "BOOLEAN": "bool_value", "LIST": "list_value", "STRUCT": "struct_value"}
-    if declared in kinds and value.WhichOneof("kind") != kinds[declared]:
-        raise RehearsalFailed(f"{task}: input parameter {name!r} is declared {declared} but its value is "
-                              f"{json_format.MessageToJson(value, indent=None)} (KFP's driver refuses the task)")
+@dataclasses.dataclass
+class RunSettings:
+    """How the run is submitted and what the install does: the root `submit` sends, published logs, claims."""
+
+    claims: Dict[str, str]  # claim name of the platform spec -> folder here
+    pipeline_root: str = ""  # the run's runtime_config.pipeline_root ("" : none sent)
+    launcher_configmap: Optional[dict] = None  # the namespace's kfp-launcher ConfigMap data
+    publish_logs: bool = True  # PUBLISH_LOGS: "true" on a stock install since 2.5.0
+    release: driver.BackendRelease = driver.RELEASES[driver.KFP_BACKEND_VERSION]
 
 
 class Rehearsal:
-    """One run of a compiled spec. `claims` maps each claim name of the platform spec to a folder here."""
+    """One run of a compiled spec, submitted with `settings`, in the install kept in `workdir`."""
 
-    def __init__(self, spec: dict, platform: dict, workdir: str, claims: Dict[str, str],
+    def __init__(self, spec: dict, platform: dict, workdir: str, settings: RunSettings,
                  progress: Callable[[str], None] = print):
-        self.spec, self.workdir, self.progress = spec, workdir, progress
+        self.spec, self.workdir, self.settings, self.progress = spec, workdir, settings, progress
         self.pipeline_name = spec["pipelineInfo"]["name"]
         self.run_id = f"rehearsal-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        self.run_root = kfp_backend.run_root(spec["defaultPipelineRoot"], self.pipeline_name, self.run_id)
-        self.object_store = os.path.join(workdir, "object-store")
+        self.pipeline_root, self.pipeline_root_source = driver.resolve_pipeline_root(
+            settings.pipeline_root, settings.launcher_configmap)
+        self.run_root = driver.run_root(self.pipeline_root, self.pipeline_name, self.run_id)
+        self.store = ObjectStore(os.path.join(workdir, "object-store"))
         self.metadata = RehearsalMetadata(os.path.join(workdir, "metadata.sqlite"))
         self.contexts = self.metadata.run_contexts(self.pipeline_name, self.run_id)
         executors = platform.get("platforms", {}).get("kubernetes", {}).get("deploymentSpec", {}).get("executors", {})
-        self.mounts = {label: {m["mountPath"]: claims[m["constant"]] for m in config.get("pvcMount", [])}
-                       for label, config in executors.items()}
+        self.claim_names = {label: [(m["constant"], m["mountPath"]) for m in config.get("pvcMount", [])]
+                            for label, config in executors.items()}
+        self.mounts = {label: {path: settings.claims[claim] for claim, path in mounts}
+                       for label, mounts in self.claim_names.items()}
+        self.release = settings.release
         self.executions: Dict[str, int] = {}
         self.results: List[TaskResult] = []
 
-    # The object store: minio://BUCKET/KEY is DIR/object-store/minio/BUCKET/KEY.
-    def stored_path(self, uri: str) -> str:
-        local = kfp_backend.local_path_for_uri(uri)
-        if local is None:
-            raise RehearsalFailed(f"{uri}: not an object-store URI the launcher knows (gs://, minio://, s3://)")
-        return os.path.join(self.object_store, local.lstrip("/"))
-
     def run(self) -> List[TaskResult]:
         order = task_order(self.spec)
+        self.progress(f"  pipeline root: {self.pipeline_root} ({self.pipeline_root_source}); logs "
+                      f"{'published (executor-logs)' if self.settings.publish_logs else 'not published'}")
         for number, name in enumerate(order, 1):
             self.progress(f"[{number}/{len(order)}] {name}: starting")
             try:
                 result = self.run_task(name)
-            except RehearsalFailed:
-                self.results.append(TaskResult(name, "failed"))
+            except RehearsalFailed as err:
+                failed = err.result or TaskResult(name, "failed")
+                self.results.append(failed)
                 self.results += [TaskResult(rest, "not run") for rest in order[number:]]
+                self.progress(f"[{number}/{len(order)}] {name}: FAILED; {len(order) - number} later task(s) not started")
                 raise
             self.results.append(result)
             detail = f"cached (execution {result.cached_from})" if result.state == "cached" else f"ran in {result.seconds:.0f} s"
@@ -129,8 +148,10 @@ class Rehearsal:
                 inputs.parameter_values[key].CopyFrom(outputs[wanted])
             else:
                 raise RehearsalFailed(f"{name}: input parameter {key!r} has a source the rehearsal does not know: {source}")
-            if key in declared:
-                _check_parameter_type(name, key, inputs.parameter_values[key], declared[key]["parameterType"])
+            refusal = driver.check_parameter_type(name, key, inputs.parameter_values[key],
+                                                  declared[key]["parameterType"]) if key in declared else None
+            if refusal:
+                raise RehearsalFailed(refusal)
         for key, spec in declared.items():
             if key not in inputs.parameter_values and not spec.get("isOptional") and "defaultValue" not in spec:
                 raise RehearsalFailed(f"{name}: neither value nor default value provided for non-optional parameter {key!r}")
@@ -140,7 +161,7 @@ class Rehearsal:
             wanted = source["taskOutputArtifact"]["outputArtifactKey"]
             if wanted not in outputs:
                 raise RehearsalFailed(f"{name}: cannot find output artifact key {wanted!r} in producer task {producer!r}")
-            inputs.artifacts[key].artifacts.add().CopyFrom(kfp_backend.to_runtime_artifact(outputs[wanted]))
+            inputs.artifacts[key].artifacts.add().CopyFrom(to_runtime_artifact(outputs[wanted]))
         return inputs
 
     def _producer(self, consumer: str, producer: str) -> int:
@@ -155,10 +176,13 @@ class Rehearsal:
         container = self.spec["deploymentSpec"]["executors"][label]["container"]
         executor_input = kfp_pb2.ExecutorInput(
             inputs=self.resolve_inputs(name, task, component),
-            outputs=kfp_backend.provision_outputs(self.run_root, name, component.get("outputDefinitions", {})),
+            outputs=driver.provision_outputs(self.run_root, name, component.get("outputDefinitions", {}),
+                                             self.settings.publish_logs, self.release),
         )
+        claims = self.mounts.get(label, {})
+        pvc_names = [claim for claim, _ in self.claim_names.get(label, [])] if self.release.cache_key_pvc_names else None
         caching = task.get("cachingOptions", {}).get("enableCache", False)
-        fingerprint = kfp_backend.cache_fingerprint(executor_input, component, container) if caching else ""
+        fingerprint = driver.cache_fingerprint(executor_input, component, container, pvc_names) if caching else ""
         cached = self.metadata.cached_execution(fingerprint, self.pipeline_name) if caching else None
         execution = self.metadata.create_execution(name, self.pipeline_name, fingerprint, self.contexts)
         self.executions[name] = execution.id
@@ -166,60 +190,76 @@ class Rehearsal:
             self.metadata.publish_execution(execution, mlmd_pb2.Execution.CACHED, self.metadata.output_parameters(cached),
                                             self.metadata.output_artifacts(cached), self.contexts)
             return TaskResult(name, "cached", execution_id=execution.id, cached_from=cached)
-        return self.launch(name, component, container, executor_input, execution, self.mounts.get(label, {}))
+        return self.launch(name, component, container, executor_input, execution, claims)
 
     def launch(self, name, component, container, executor_input, execution, claims) -> TaskResult:
         """launcher_v2.go Execute: download inputs, run the command in the pod, collect and upload outputs, publish."""
         pod = Pod(name=f"{self.run_id}-{name.lower()}", folder=os.path.join(self.workdir, "pods", self.run_id, name), claims=claims)
         pod.prepare()
+        launcher.qualify_executor_logs_for_retry(executor_input.outputs, self.release)
         self._download_inputs(pod, executor_input)
         self._prepare_output_folders(pod, executor_input)
+        log_file = launcher.log_file_path(executor_input.outputs)
+        tee = None
+        if log_file:  # getLogWriter: parent made, file created before the command starts
+            tee = pod.host_path(log_file)
+            os.makedirs(os.path.dirname(tee), exist_ok=True)
+            open(tee, "w").close()
+            give_to_pod_user(os.path.dirname(tee))
         with_defaults = kfp_pb2.ExecutorInput()
         with_defaults.CopyFrom(executor_input)
         for key, spec in component.get("inputDefinitions", {}).get("parameters", {}).items():
             if key not in with_defaults.inputs.parameter_values and "defaultValue" in spec:  # addDefaultParams
                 json_format.ParseDict(spec["defaultValue"], with_defaults.inputs.parameter_values[key])
-        command = kfp_backend.fill_placeholders(list(container.get("command", [])) + list(container.get("args", [])), with_defaults)
+        command = launcher.fill_placeholders(list(container.get("command", [])), list(container.get("args", [])),
+                                             with_defaults, self.release)
         log_path = os.path.join(pod.folder, "pod.log")
         started = time.monotonic()
-        exit_code = pod.run(container["image"], command, container.get("resources", {}), log_path)
+        ended = pod.run(container["image"], command, container.get("resources", {}), log_path, tee,
+                        drop_capabilities=self.release.drop_capabilities)
         seconds = time.monotonic() - started
         peak = _peak_memory_mb(log_path)
-        if exit_code != 0:
-            self.metadata.publish_execution(execution, mlmd_pb2.Execution.FAILED, None, {}, self.contexts)
-            raise RehearsalFailed(f"{name}: the pod exited with code {exit_code} after {seconds:.0f} s; its log "
-                                  f"({log_path}) ends:\n{_tail(log_path)}")
+        if ended.exit_code != 0:
+            # executeV2 returns the command's error: Execute's deferred publish marks the execution FAILED.
+            # 2.5.0 uploads and records nothing; 2.16+ uploads and records the log alone.
+            logs = {}
+            if self.release.logs_on_failure:
+                logs = self._upload_outputs(name, pod, executor_input, None, only=driver.EXECUTOR_LOGS)
+            self.metadata.publish_execution(execution, mlmd_pb2.Execution.FAILED, None, logs, self.contexts)
+            raise RehearsalFailed(
+                f"{name}: the pod exited with code {ended.exit_code} ({ended.reason}) after {seconds:.0f} s; "
+                f"its log ({log_path}) ends:\n{_tail(log_path)}",
+                TaskResult(name, "failed", seconds, execution.id, peak_memory_mb=peak, log=log_path,
+                           exit_code=ended.exit_code, reason=ended.reason))
         output = self._executor_output(pod, executor_input)
         self._collect_output_parameters(name, pod, executor_input, output, component)
         artifacts = self._upload_outputs(name, pod, executor_input, output)
         self.metadata.publish_execution(execution, mlmd_pb2.Execution.COMPLETE, dict(output.parameter_values), artifacts,
                                         self.contexts)
         pod.remove_scratch()  # as KFP's emptyDirs go with the pod; a failed pod's stay, for reading
-        return TaskResult(name, "ran", seconds, execution.id, peak_memory_mb=peak, log=log_path)
+        return TaskResult(name, "ran", seconds, execution.id, peak_memory_mb=peak, log=log_path, exit_code=0)
 
     def _download_inputs(self, pod: Pod, executor_input) -> None:
-        """launcher_v2.go downloadArtifacts: each input artifact's blob copied to its local path."""
+        """launcher_v2.go downloadArtifacts: each input's objects, listed by its key as a prefix, to its local path.
+
+        A prefix with no objects downloads nothing and is no error (object_store.go DownloadBlob): the
+        consumer then finds no file or folder at the path.
+        """
         for listing in executor_input.inputs.artifacts.values():
             if not listing.artifacts:
                 continue
             uri = listing.artifacts[0].uri
-            if kfp_backend.local_path_for_uri(uri) is None:
+            local = local_path_for_uri(uri)
+            if local is None:
                 continue  # "does not have a recognized storage URI ... Skipping downloading"
-            source, target = self.stored_path(uri), pod.host_path(kfp_backend.local_path_for_uri(uri))
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            if os.path.isdir(source):
-                shutil.copytree(source, target, dirs_exist_ok=True)
-            elif os.path.isfile(source):
-                shutil.copy2(source, target)
-            else:
-                raise RehearsalFailed(f"failed to download input artifact from remote storage URI {uri}: no such blob")
+            self.store.download_blob(uri, pod.host_path(local), siblings=self.release.download_siblings)
         give_to_pod_user(pod.scratch("/minio"))
 
     def _prepare_output_folders(self, pod: Pod, executor_input) -> None:
         """launcher_v2.go prepareOutputFolders: the parent folder of each output's local path (made by the pod's user)."""
         for listing in executor_input.outputs.artifacts.values():
             for artifact in listing.artifacts:
-                local = kfp_backend.local_path_for_uri(artifact.uri)
+                local = local_path_for_uri(artifact.uri)
                 if local is None:
                     raise RehearsalFailed(f"failed to generate local storage path for output artifact {artifact.uri}")
                 os.makedirs(os.path.dirname(pod.host_path(local)), exist_ok=True)
@@ -253,32 +293,40 @@ class Rehearsal:
             else:
                 json_format.Parse(text, output.parameter_values[key])
 
-    def _upload_outputs(self, name, pod, executor_input, output) -> Dict[str, mlmd_pb2.Artifact]:
-        """launcher_v2.go uploadOutputArtifacts: merge the executor's word, upload the local copy, record in ML Metadata."""
+    def _upload_outputs(self, name, pod, executor_input, output, only: str = "") -> Dict[str, mlmd_pb2.Artifact]:
+        """launcher_v2.go uploadOutputArtifacts: merge the executor's word, upload the files, record in ML Metadata."""
         recorded = {}
         for key, listing in executor_input.outputs.artifacts.items():
-            if not listing.artifacts:
+            if not listing.artifacts or (only and key != only):
                 continue
             artifact = listing.artifacts[0]
-            if key in output.artifacts and output.artifacts[key].artifacts:
-                kfp_backend.merge_runtime_artifacts(output.artifacts[key].artifacts[0], artifact)
-            local = kfp_backend.local_path_for_uri(artifact.uri)
+            launcher_managed = key == driver.EXECUTOR_LOGS and self.release.logs_launcher_managed
+            if output is not None and key in output.artifacts and output.artifacts[key].artifacts and not launcher_managed:
+                launcher.merge_runtime_artifacts(output.artifacts[key].artifacts[0], artifact)
+            local = local_path_for_uri(artifact.uri)
             if local is None:
                 # KFP logs a warning, skips the upload and records the URI as it is: the next task gets nothing.
                 self.progress(f"  warning: {name} output {key!r} has URI {artifact.uri!r}, not an object-store URI; "
                               "KFP's launcher skips uploading it")
+                if launcher_managed:
+                    continue
             else:
-                source, target = pod.host_path(local), self.stored_path(artifact.uri)
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                if os.path.isdir(source):
-                    shutil.copytree(source, target, dirs_exist_ok=True)
-                elif os.path.isfile(source):
-                    shutil.copy2(source, target)  # components may write no files: KFP allows it
-            recorded[key] = self.metadata.record_artifact(key, artifact, MINIO_SESSION)
+                try:
+                    self.store.upload_blob(pod.host_path(local), artifact.uri)
+                except FileNotFoundError:
+                    if launcher_managed:
+                        continue  # 2.17: a missing log is neither uploaded nor recorded
+                    # "We allow components to not produce output files": recorded all the same
+            recorded[key] = self.metadata.record_artifact(key, artifact, session_info(self.release))
         return recorded
 
     def outputs_of(self, task: str) -> Dict[str, mlmd_pb2.Artifact]:
         return self.metadata.output_artifacts(self.executions[task]) if task in self.executions else {}
+
+    def download(self, uri: str, into: str) -> Optional[str]:
+        """An artifact's files as a reader of the object store gets them (the KFP UI, the summary); None if it has none."""
+        target = os.path.join(into, "artifact")
+        return target if self.store.download_blob(uri, target, siblings=False) else None
 
 
 def _tail(path: str, lines: int = LOG_TAIL_LINES) -> str:

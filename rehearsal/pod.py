@@ -15,13 +15,15 @@ import dataclasses
 import os
 import shutil
 import subprocess
-from typing import Dict, List
+from contextlib import nullcontext
+from typing import Dict, List, Optional
 
 from pipeline.config import ConfigError
-from pipeline.kubeflow import kfp_backend
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONTAINERS_CONF = os.path.join(REPO_ROOT, "kubernetes", "rehearsal", "containers.conf")
+# argocompiler/container.go (2.3 and later): emptyDir volumes mounted in every component pod.
+SCRATCH_MOUNTS = ("/gcs", "/s3", "/minio", "/.local", "/.cache", "/.config")
 # kubernetes/Dockerfile: USER 10001:10001, the owner KFP's launcher writes as.
 POD_UID = 10001
 
@@ -43,13 +45,13 @@ class Pod:
 
     def host_path(self, pod_path: str) -> str:
         """Where a path inside the pod (under a scratch mount or /tmp/kfp_outputs) lies on this machine."""
-        for mount in kfp_backend.SCRATCH_MOUNTS + ("/tmp/kfp_outputs", "/tmp/kfp"):
+        for mount in SCRATCH_MOUNTS + ("/tmp/kfp_outputs", "/tmp/kfp"):
             if pod_path == mount or pod_path.startswith(mount + "/"):
                 return os.path.join(self.scratch(mount), pod_path[len(mount):].lstrip("/"))
         raise ValueError(f"{pod_path} is not on a scratch mount of pod {self.name}")
 
     def prepare(self) -> None:
-        for mount in kfp_backend.SCRATCH_MOUNTS + ("/tmp/kfp_outputs", "/tmp/kfp"):
+        for mount in SCRATCH_MOUNTS + ("/tmp/kfp_outputs", "/tmp/kfp"):
             os.makedirs(self.scratch(mount), exist_ok=True)
         give_to_pod_user(os.path.join(self.folder, "mounts"))
 
@@ -57,20 +59,49 @@ class Pod:
         """The scratch folders (each task's downloaded inputs: 1.7 GB a rehearsal); the pod's log stays."""
         shutil.rmtree(os.path.join(self.folder, "mounts"), ignore_errors=True)
 
-    def run(self, image: str, command: List[str], resources: dict, log_path: str) -> int:
-        """Runs the task's command to the end; its output goes to log_path. Returns the exit code."""
+    def run(self, image: str, command: List[str], resources: dict, log_path: str, tee: Optional[str] = None,
+            drop_capabilities: bool = False) -> "PodEnd":
+        """Runs the task's command to the end; its output goes to log_path, and to `tee` as well (the
+        launcher's executor-logs file, launcher_v2.go getLogWriter's io.MultiWriter). `drop_capabilities`:
+        the user container's security context of KFP 2.16+ (argocompiler/security_context.go
+        defaultUserContainerSecurityContext: no privilege escalation, every capability dropped)."""
         engine = podman()
-        mounts = [f"--volume={self.scratch(m)}:{m}" for m in kfp_backend.SCRATCH_MOUNTS + ("/tmp/kfp_outputs", "/tmp/kfp")]
+        mounts = [f"--volume={self.scratch(m)}:{m}" for m in SCRATCH_MOUNTS + ("/tmp/kfp_outputs", "/tmp/kfp")]
         mounts += [f"--volume={host}:{path}" for path, host in sorted(self.claims.items())]
         limits = []
         if resources.get("memoryLimit"):  # KFP's unit is G (10^9 bytes): driver.go getPodResource, "%vG"
-            limits.append(f"--memory={int(float(resources['memoryLimit']) * 1e9)}")
+            memory = int(float(resources["memoryLimit"]) * 1e9)
+            limits += [f"--memory={memory}", f"--memory-swap={memory}"]  # no swap, as on a Kubernetes node
         if resources.get("cpuLimit"):
             limits.append(f"--cpus={min(float(resources['cpuLimit']), os.cpu_count() or 1):g}")
-        argv = [engine, "run", "--rm", f"--name={self.name}", f"--hostname={self.name[:63]}", "--network=none",
-                *limits, *mounts, image, *command]
-        with open(log_path, "w") as log:
-            return subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, env=podman_env()).returncode
+        security = ["--cap-drop=all", "--security-opt=no-new-privileges"] if drop_capabilities else []
+        argv = [engine, "run", f"--name={self.name}", f"--hostname={self.name[:63]}", "--network=none",
+                *security, *limits, *mounts, image, *command]
+        with open(log_path, "wb") as log, (open(tee, "ab") if tee else nullcontext()) as copy:
+            process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=podman_env())
+            for line in process.stdout:
+                log.write(line)
+                if copy:
+                    copy.write(line)
+            exit_code = process.wait()
+        inspected = subprocess.run([engine, "inspect", "--format", "{{.State.OOMKilled}}", self.name],
+                                   capture_output=True, text=True, env=podman_env())
+        subprocess.run([engine, "rm", "--force", self.name], capture_output=True, env=podman_env())
+        if inspected.stdout.strip() == "true" or (exit_code == 137 and resources.get("memoryLimit")):
+            reason = f"OOMKilled: over its memory limit of {float(resources['memoryLimit']):g} G"
+        elif exit_code == 0:
+            reason = "Completed"
+        else:
+            reason = "Error"
+        return PodEnd(exit_code, reason)
+
+
+@dataclasses.dataclass
+class PodEnd:
+    """How the pod's container ended, as Kubernetes reports it (terminated state: exit code and reason)."""
+
+    exit_code: int
+    reason: str
 
 
 def podman() -> str:
@@ -87,6 +118,19 @@ def podman_env() -> dict:
 
 def image_exists(image: str) -> bool:
     return subprocess.run([podman(), "image", "exists", image], env=podman_env()).returncode == 0
+
+
+def image_by_digest(image: str) -> str:
+    """REPOSITORY@sha256:... of a local image named by tag: what `make kubeflow-image` says to compile with."""
+    if "@" in image:
+        return image
+    found = subprocess.run([podman(), "image", "inspect", "--format", "{{.Digest}}", image], capture_output=True,
+                           text=True, env=podman_env())
+    digest = found.stdout.strip()
+    if found.returncode != 0 or not digest.startswith("sha256:"):
+        raise PodError(f"image {image}: podman knows no digest for it ({found.stderr.strip() or digest}); rebuild it with `make kubeflow-image`")
+    repository = image.rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image
+    return f"{repository}@{digest}"
 
 
 def give_to_pod_user(path: str) -> None:

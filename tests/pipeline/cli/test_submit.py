@@ -1,0 +1,262 @@
+"""`transfer-pipeline submit` (pipeline/cli/kubeflow.py, pipeline/kubeflow/submit.py) against Kubeflow Pipelines' REST API.
+
+The CLI runs as users run it and talks HTTP to a local server that answers the v2beta1 API as KFP 2.0.5's API
+server does, for the calls kfp 2.5.0's Client.create_run_from_pipeline_package makes (kfp/client/client.py):
+GET /apis/v2beta1/healthz (Client.__init__ -> get_kfp_healthz, when no namespace is set), GET
+/apis/v2beta1/experiments (get_experiment: a display_name filter), POST /apis/v2beta1/experiments
+(create_experiment, when none is found) and POST /apis/v2beta1/runs (run_pipeline: the spec embedded in the
+body). The client uploads no pipeline; any other call is answered 404 and shows in the recorded requests.
+"""
+import json
+import threading
+import urllib.error
+import urllib.request
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import kfp
+import pytest
+import yaml
+from google.protobuf import json_format
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+import pipeline.local.runner  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
+from pipeline.cli.kubeflow import RUNNER_SERVICE_ACCOUNT
+from pipeline.cli.main import main
+
+IMAGE = "registry.example.com/transfer-pipeline:9.9.9"
+ROOT = "s3://transfer-artifacts/pipeline-root"
+EXPERIMENT = "root-check"
+CREATE_RUN = ("POST", "/apis/v2beta1/runs")
+
+# --- KFP 2.0.5's API server (kubeflow/pipelines tag 2.0.5), as far as these calls reach it ---
+
+# grpc-gateway v1.16 (runtime.HTTPStatusFromCode): InvalidArgument, NotFound, AlreadyExists, Internal.
+HTTP_STATUS = {3: 400, 5: 404, 6: 409, 13: 500}
+NOW = "2024-01-01T00:00:00Z"
+
+
+def refusal(code: int, message: str):
+    """An error as grpc-gateway v1.16's runtime.DefaultHTTPError writes it (backend/src/apiserver/main.go uses its mux)."""
+    return HTTP_STATUS[code], {"error": message, "code": code, "message": message}
+
+
+def spec_problem(embedded: dict):
+    """backend/src/apiserver/server/api_util.go pipelineSpecStructToYamlString (the spec alone, or pipeline_spec
+    plus platform_spec), then template/v2_template.go NewV2SpecTemplate's checks; None when KFP takes it."""
+    documents = [embedded["pipeline_spec"], embedded.get("platform_spec")] if "pipeline_spec" in embedded else [embedded]
+    try:
+        spec = json_format.ParseDict(documents[0], pipeline_spec_pb2.PipelineSpec())  # protojson.Unmarshal
+        if documents[1:] and documents[1] is not None:
+            json_format.ParseDict(documents[1], pipeline_spec_pb2.PlatformSpec())
+    except json_format.ParseError as err:
+        return f"invalid v2 pipeline spec: {err}"
+    if spec.schema_version != "2.1.0":  # template.go SCHEMA_VERSION_2_1_0
+        return f"KFP only supports schema version 2.1.0, but the pipeline spec has version {spec.schema_version}"
+    if not spec.pipeline_info.name:
+        return "invalid v2 pipeline spec: name is empty"
+    if not spec.HasField("root"):
+        return "invalid v2 pipeline spec: root component is empty"
+    return None
+
+
+class KfpApi:
+    """Single-user KFP: its experiments and runs, and every request it was sent (method, path, query, body)."""
+
+    def __init__(self):
+        self.requests, self.experiments, self.runs = [], {}, {}
+        self.host = ""
+
+    def answer(self, method: str, path: str, query: dict, body):
+        routes = {
+            ("GET", "/apis/v2beta1/healthz"): self.healthz,
+            ("GET", "/apis/v2beta1/experiments"): self.list_experiments,
+            ("POST", "/apis/v2beta1/experiments"): self.create_experiment,
+            CREATE_RUN: self.create_run,
+        }
+        if (method, path) not in routes:
+            return refusal(5, "Not Found")
+        if method == "POST" and not isinstance(body, dict):
+            return refusal(3, "invalid character in request body: not a JSON object")
+        return routes[method, path](query, body)
+
+    def healthz(self, query, body):
+        # main.go startHttpProxy writes this body by hand; multi_user is false on a single-user install.
+        return 200, {"commit_sha": "unknown", "tag_name": "unknown", "multi_user": False}
+
+    def list_experiments(self, query, body):
+        predicates = json.loads(query.get("filter", ["{}"])[0]).get("predicates", [])
+        found = list(self.experiments.values())
+        for predicate in predicates:
+            if predicate.get("key") != "display_name" or predicate.get("operation") not in (1, "EQUALS"):
+                return refusal(3, f"this emulator only filters on display_name EQUALS, got {predicate}")
+            found = [e for e in found if e["display_name"] == predicate.get("stringValue", predicate.get("string_value"))]
+        # grpc-gateway's JSONPb (OrigName, no EmitDefaults) leaves empty fields out: no match is {}.
+        return 200, ({"experiments": found, "total_size": len(found)} if found else {})
+
+    def create_experiment(self, query, body):
+        name = body.get("display_name")
+        if not name:  # api_converter.go toModelExperiment
+            return refusal(13, "Failed to create a v2beta1 experiment due to conversion error: "
+                               "InternalServerError: Failed to convert API experiment to model experiment: "
+                               "Invalid input error: Experiment must have a non-empty name")
+        if any(e["display_name"] == name for e in self.experiments.values()):  # experiment_store.go: unique name
+            return refusal(6, f"Failed to create a new experiment: Already exist error: Experiment with name {name} already exists")
+        experiment = {"experiment_id": str(uuid.uuid4()), "display_name": name, "created_at": NOW, "storage_state": "AVAILABLE"}
+        self.experiments[experiment["experiment_id"]] = experiment
+        return 200, experiment
+
+    def create_run(self, query, body):
+        # run_server.go CreateRun: api_converter.go toModelRun, RunServer.createRun, then resource_manager.go CreateRun.
+        if not body.get("display_name"):
+            return refusal(13, "Failed to create a run due to conversion error: Run name cannot be empty")
+        experiment_id = body.get("experiment_id")
+        if experiment_id and experiment_id not in self.experiments:  # GetValidExperimentNamespacePair
+            return refusal(5, f"Failed to create a new run: Failed to fetch namespace for experiment {experiment_id}: "
+                              f"ResourceNotFoundError: Experiment {experiment_id} not found")
+        fetching = "Failed to create a new run: InternalServerError: Failed to create a run due to error fetching manifest: "
+        if body.get("pipeline_version_reference"):  # fetchPipelineVersionFromPipelineSpec: no pipeline was uploaded here
+            return refusal(13, fetching + "Failed to fetch a template due to error retrieving pipeline version: "
+                               f"pipeline version {body['pipeline_version_reference']} not found")
+        if not body.get("pipeline_spec"):  # fetchTemplateFromPipelineSpec
+            return refusal(13, fetching + "Invalid input error: Failed to fetch a template with an empty pipeline spec manifest")
+        problem = spec_problem(body["pipeline_spec"])
+        if problem:
+            return refusal(13, fetching + f"Failed to fetch a template with an invalid pipeline spec manifest: "
+                                          f"InvalidInputError: {problem}: pipeline spec is invalid")
+        run = dict(body, run_id=str(uuid.uuid4()), experiment_id=experiment_id or "default", state="PENDING",
+                   storage_state="AVAILABLE", created_at=NOW, scheduled_at=NOW,
+                   service_account=body.get("service_account") or "pipeline-runner")
+        self.runs[run["run_id"]] = run
+        return 200, run
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        url = urlsplit(self.path)
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        query = parse_qs(url.query, keep_blank_values=True)
+        api = self.server.api
+        api.requests.append({"method": self.command, "path": url.path, "query": query, "body": body})
+        status, answer = api.answer(self.command, url.path, query, body)
+        data = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_POST = do_GET
+
+    def log_message(self, format, *args):  # quiet: the test reads api.requests
+        pass
+
+
+@pytest.fixture
+def kfp_api():
+    api = KfpApi()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.api = api
+    api.host = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield api
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def no_local_kfp_context(tmp_path, monkeypatch):
+    # kfp.Client reads ~/.config/kfp/context.json (namespace, auth cookie); this machine's must not steer the calls.
+    monkeypatch.setattr(kfp.Client, "_LOCAL_KFP_CONTEXT", str(tmp_path / "no-kfp-context.json"))
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("spec") / "pipeline.yaml")
+    assert main(["compile-kubeflow", "--output", path, "--image", IMAGE, "--pipeline-root", ROOT]) == 0
+    return path
+
+
+def submit(api, spec, *flags):
+    return main(["submit", "--host", api.host, "--spec", spec, "--experiment", EXPERIMENT, "--skip-stale-check", *flags])
+
+
+def one_error_line(capsys):
+    err = [line for line in capsys.readouterr().err.strip().splitlines() if line.startswith("error: ")]
+    assert len(err) == 1, err
+    return err[0]
+
+
+def calls(api):
+    return [(request["method"], request["path"]) for request in api.requests]
+
+
+def test_the_run_gets_the_specs_pipeline_root_under_the_experiment_with_the_spec_embedded(compiled, kfp_api, capsys):
+    assert submit(kfp_api, compiled) == 0
+
+    assert calls(kfp_api) == [("GET", "/apis/v2beta1/healthz"), ("GET", "/apis/v2beta1/experiments"),
+                              ("POST", "/apis/v2beta1/experiments"), CREATE_RUN]
+    (experiment,), (run,) = kfp_api.experiments.values(), kfp_api.runs.values()
+    body = kfp_api.requests[-1]["body"]
+    assert body["runtime_config"]["pipeline_root"] == ROOT
+    assert experiment["display_name"] == EXPERIMENT and body["experiment_id"] == experiment["experiment_id"]
+    assert body["service_account"] == RUNNER_SERVICE_ACCOUNT
+    with open(compiled) as handle:
+        pipeline_doc, platform_doc = yaml.safe_load_all(handle)
+    embedded = body["pipeline_spec"]
+    assert json_format.ParseDict(embedded["pipeline_spec"], pipeline_spec_pb2.PipelineSpec()) == \
+        json_format.ParseDict(pipeline_doc, pipeline_spec_pb2.PipelineSpec())
+    assert json_format.ParseDict(embedded["platform_spec"], pipeline_spec_pb2.PlatformSpec()) == \
+        json_format.ParseDict(platform_doc, pipeline_spec_pb2.PlatformSpec())
+    out = capsys.readouterr().out
+    assert f"submitted run {run['run_id']} (experiment {EXPERIMENT})" in out
+    assert f"  pipeline root: {ROOT} (from the spec)" in out.splitlines()
+
+
+def test_pipeline_root_flag_overrides_the_specs_root(compiled, kfp_api, capsys):
+    assert submit(kfp_api, compiled, "--pipeline-root", "gs://other/root") == 0
+
+    assert calls(kfp_api)[-1] == CREATE_RUN
+    assert kfp_api.requests[-1]["body"]["runtime_config"]["pipeline_root"] == "gs://other/root"
+    assert "  pipeline root: gs://other/root (--pipeline-root)" in capsys.readouterr().out.splitlines()
+
+
+@pytest.mark.parametrize("root", ["/local/path", "http://x"])
+def test_a_pipeline_root_kfp_cannot_store_artifacts_in_exits_2_before_any_request(compiled, kfp_api, capsys, root):
+    assert submit(kfp_api, compiled, "--pipeline-root", root) == 2
+
+    line = one_error_line(capsys)
+    assert line.startswith(f"error: --pipeline-root {root}: ") and "give a gs://, minio://, s3:// URI" in line
+    assert kfp_api.requests == []
+
+
+def test_a_run_kfp_refuses_exits_2_with_the_servers_reason(compiled, kfp_api, tmp_path, capsys):
+    # A spec KFP 2.0.5 cannot run: the server answers HTTP 500 with its reason, as it does for any manifest problem.
+    old_schema = tmp_path / "old-schema.yaml"
+    old_schema.write_text(open(compiled).read().replace("schemaVersion: 2.1.0", "schemaVersion: 2.0.0"))
+
+    assert submit(kfp_api, str(old_schema)) == 2
+
+    line = one_error_line(capsys)
+    assert f"Kubeflow Pipelines at {kfp_api.host} refused the run: HTTP 500 Internal Server Error: " in line
+    assert "only supports schema version 2.1.0, but the pipeline spec has version 2.0.0" in line
+    assert calls(kfp_api)[-1] == CREATE_RUN and kfp_api.runs == {}
+
+
+@pytest.mark.parametrize("missing", [{}, {"pipeline_spec": {}}])
+def test_the_emulated_server_refuses_a_run_with_neither_pipeline_spec_nor_version_reference(kfp_api, missing):
+    # As KFP 2.0.5's resource_manager.go fetchTemplateFromPipelineSpec does; else a client that dropped the spec would pass.
+    request = urllib.request.Request(f"{kfp_api.host}/apis/v2beta1/runs", method="POST",
+                                     data=json.dumps({"display_name": "r", **missing}).encode())
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10)  # no $http_proxy
+
+    assert refused.value.code == 500
+    assert "empty pipeline spec manifest" in json.loads(refused.value.read())["message"]
