@@ -22,6 +22,7 @@ from typing import Dict, List, Optional
 import yaml
 
 from pipeline.config import ConfigError
+from rehearsal.driver import DEFAULT_PIPELINE_ROOT, KFP_BACKEND_VERSION, KFP_BACKEND_VERSIONS
 
 DEFAULT_IMAGE = "localhost/transfer-pipeline:rehearsal"
 DEFAULT_OUTPUT = os.path.join("outputs", "kubeflow-rehearsal")
@@ -45,12 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--accuracy-threshold", type=float, help="the gate's absolute accuracy bar (overrides the config)")
     parser.add_argument("--subjects", type=int, default=0, help="copy only the first N groups (subjects, clips) of each class (default: all)")
     parser.add_argument("--views", type=int, default=0, help="copy only the first N images of each group (default: all)")
-    parser.add_argument("--pipeline-root", default="minio://mlpipeline/v2/artifacts",
-                        help="compile with this root; `submit` sends it as the run's pipeline_root (default KFP's own MinIO)")
+    parser.add_argument("--pipeline-root", default=DEFAULT_PIPELINE_ROOT,
+                        help=f"compile with this root; `submit` sends it as the run's pipeline_root (default {DEFAULT_PIPELINE_ROOT})")
     parser.add_argument("--no-publish-logs", dest="publish_logs", action="store_false",
                         help="rehearse an install whose driver runs with PUBLISH_LOGS=false (default: published, as a stock install)")
-    parser.add_argument("--kfp-version", choices=("2.5.0", "2.17.0"), default="2.17.0",
-                        help="the KFP backend release to behave as (default 2.17.0, the newest read; kubernetes/README.md lists what differs)")
+    parser.add_argument("--kfp-version", choices=KFP_BACKEND_VERSIONS, default=KFP_BACKEND_VERSION,
+                        help=f"the KFP backend release to behave as (default {KFP_BACKEND_VERSION}, the newest read; "
+                        "kubernetes/README.md lists what differs)")
     parser.add_argument("--memory-limit", action="append", default=[], metavar="TASK=GB",
                         help="a task's memory limit in G, as an edited spec or a LimitRange sets it (repeatable)")
     return parser

@@ -66,15 +66,11 @@ def _cluster_path(name: str, value):
 def compile_kubeflow(args) -> int:
     from pipeline.kubeflow import compiler as kfr
     from pipeline.config import build_config, load_yaml
-    from pipeline.kubeflow.launcher_paths import LOCAL_PREFIXES
+    from pipeline.kubeflow.submit import check_pipeline_root
 
     if not args.output.endswith((".yaml", ".yml", ".json")):
         raise ConfigError(f"--output {args.output}: the spec file must end in .yaml (for `submit`) or .json (Vertex AI)")
-    if not args.pipeline_root.startswith(tuple(LOCAL_PREFIXES)):
-        raise ConfigError(
-            f"--pipeline-root {args.pipeline_root}: KFP keeps artifacts in an object store; give a "
-            f"{', '.join(LOCAL_PREFIXES)} URI (KFP's own: minio://mlpipeline/v2/artifacts)"
-        )
+    check_pipeline_root(args.pipeline_root)
     pull_policy = kfr.image_pull_policy(args.image)  # a malformed digest is refused before the compile
     from_file = load_yaml(args.config) if args.config else {}
     overrides = {

@@ -6,7 +6,6 @@ subcommand hands it on. Foreseeable errors print one clear line, no traceback.
 from __future__ import annotations
 
 import argparse
-import atexit
 import json
 import os
 import shlex
@@ -208,18 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def console_main() -> None:
-    """The console script and `python -m pipeline`: main(), then an exit that skips Python's teardown.
+    """The console script and `python -m pipeline`: main(), then an exit that skips Python's teardown
+    (pipeline/process/startup.py: exit_without_teardown says why)."""
+    from pipeline.process.startup import exit_without_teardown
 
-    Once TensorFlow has run, the interpreter's own teardown (freeing every module, graph and traced
-    function one by one) took 4.7 s after a run had printed its summary, and writes nothing. Exit
-    handlers (atexit, and the weakref finalizers that remove temporary directories) still run, and
-    both streams are flushed, before the process ends with main()'s exit code.
-    """
-    code = main()
-    atexit._run_exitfuncs()  # noqa: SLF001 (what a normal exit would run, logging's shutdown among them)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(int(code or 0))
+    exit_without_teardown(main())
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -192,10 +192,11 @@ def peak_memory_mb() -> float:
 if __name__ == "__main__":
     import sys
 
-    from pipeline.process.startup import start
+    from pipeline.process.startup import exit_without_teardown, start
 
     start(sys.argv[1:])  # before TFX imports TensorFlow
 
     run_component(sys.argv[1:])
     # Sizing the pods' requests comes from this line (kubernetes/README.md, "What a run needs").
     print(f"peak memory (MB): {peak_memory_mb():.0f}", flush=True)
+    exit_without_teardown(0)  # a failed component raised above and exits 1 the usual way

@@ -3,7 +3,8 @@
 The run carries its pipeline root, because KFP's backend never reads the spec's defaultPipelineRoot: the
 driver of the run's root DAG takes the run's runtime_config.pipeline_root, else the defaultPipelineRoot key
 of the kfp-launcher ConfigMap in the run's namespace, else minio://mlpipeline/v2/artifacts
-(kubeflow/pipelines 2.0.5, backend/src/v2/driver/driver.go RootDAG, backend/src/v2/config/env.go).
+(kubeflow/pipelines backend/src/v2/driver/driver.go RootDAG, backend/src/v2/config/env.go FromConfigMap and
+Config.DefaultPipelineRoot, the same at tags 2.5.0 and 2.17.0).
 """
 from __future__ import annotations
 
