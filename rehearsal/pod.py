@@ -78,7 +78,10 @@ class Pod:
         argv = [engine, "run", f"--name={self.name}", f"--hostname={self.name[:63]}", "--network=none",
                 *security, *limits, *mounts, image, *command]
         with open(log_path, "wb") as log, (open(tee, "ab") if tee else nullcontext()) as copy:
-            process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=podman_env())
+            # In the pod's folder: podman 4.3's conmon writes a file named `oom` into its working folder
+            # when the kernel kills the container for memory (seen with cgroupfs on these machines).
+            process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=podman_env(),
+                                       cwd=self.folder)
             for line in process.stdout:
                 log.write(line)
                 if copy:
@@ -87,7 +90,8 @@ class Pod:
         inspected = subprocess.run([engine, "inspect", "--format", "{{.State.OOMKilled}}", self.name],
                                    capture_output=True, text=True, env=podman_env())
         subprocess.run([engine, "rm", "--force", self.name], capture_output=True, env=podman_env())
-        if inspected.stdout.strip() == "true" or (exit_code == 137 and resources.get("memoryLimit")):
+        oom = inspected.stdout.strip() == "true" or os.path.exists(os.path.join(self.folder, "oom"))
+        if oom or (exit_code == 137 and resources.get("memoryLimit")):
             reason = f"OOMKilled: over its memory limit of {float(resources['memoryLimit']):g} G"
         elif exit_code == 0:
             reason = "Completed"
