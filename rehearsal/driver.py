@@ -44,6 +44,9 @@ class BackendRelease:
     download_siblings: bool
     # driver/cache.go getFingerPrint (2.15+): the mounted claims' names are part of the cache key.
     cache_key_pvc_names: bool
+    # launcher_v2.go executeV2 (2.5.0) fills every placeholder in the command word too; compileCmdAndArgs
+    # (2.14+) fills only {{$}} there (its other replacements are computed and dropped).
+    fills_command_placeholders: bool
     # argocompiler/security_context.go (2.16+): the user container drops every capability and may not escalate.
     drop_capabilities: bool
     # config/env.go getDefaultMinioSessionInfo: the endpoint recorded as store_session_info.
@@ -53,11 +56,11 @@ class BackendRelease:
 RELEASES = {
     "2.5.0": BackendRelease("2.5.0", names_outputs=False, output_file_in_task_root=False, logs_retry_suffix="",
                             logs_on_failure=False, logs_launcher_managed=False, download_siblings=True,
-                            cache_key_pvc_names=False, drop_capabilities=False,
+                            cache_key_pvc_names=False, fills_command_placeholders=True, drop_capabilities=False,
                             object_store_endpoint="minio-service.kubeflow:9000"),
     "2.17.0": BackendRelease("2.17.0", names_outputs=True, output_file_in_task_root=True, logs_retry_suffix="-0",
                              logs_on_failure=True, logs_launcher_managed=True, download_siblings=False,
-                             cache_key_pvc_names=True, drop_capabilities=True,
+                             cache_key_pvc_names=True, fills_command_placeholders=False, drop_capabilities=True,
                              object_store_endpoint="seaweedfs.kubeflow:9000"),
 }
 # 2.5.0 is the backend of Kubeflow 1.10; 2.17.0 the newest release tag of kubeflow/pipelines read. The

@@ -93,5 +93,5 @@ def fill_placeholders(command: List[str], args: List[str], executor_input: kfp_p
             out.append(word)
         return out
 
-    command_values = values if release.version == "2.5.0" else {"{{$}}": values["{{$}}"]}
+    command_values = values if release.fills_command_placeholders else {"{{$}}": values["{{$}}"]}
     return filled(command, command_values) + filled(args, values)
