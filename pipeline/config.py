@@ -49,7 +49,7 @@ class PipelineConfig(TrainerSettings, IngestionSettings, GateThresholds):
     """`images` (class folders) or `tfrecord` (ready tf.Examples; needs `--schema`)."""
     runner: str = "beam"  # "beam" (BeamDagRunner) or "local" (LocalDagRunner)
     """`beam` (BeamDagRunner) or `local` (LocalDagRunner)."""
-    # Beam options for every component; empty: chosen from the data size at run time (pipeline/local/beam_mode.py).
+    # Beam options for every component; empty: chosen from the data size at run time (pipeline/process/beam_mode.py).
     beam_args: list = dataclasses.field(default_factory=list)
     """Beam options for every component (below). Default: `[]`: chosen by data size."""
     enable_cache: bool = True

@@ -1,7 +1,7 @@
 """What a rehearsal did, as a local run tells it: each task's state and time, the gate's answer, where things went.
 
 Read from the rehearsal's own ML Metadata as KFP stored it (numbers as doubles, dicts
-wrapped: pipeline/local/metadata_reader.property_value reads either), and from the object store
+wrapped: pipeline/run_record/metadata.property_value reads either), and from the object store
 as any reader of it gets an artifact: by downloading its objects.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from typing import Optional
 
-from pipeline.local.metadata_reader import property_value
+from pipeline.run_record.metadata import property_value
 
 SUMMARY_FILE = "rehearsal_summary.json"
 REPORT_FILE = "report.html"

@@ -9,6 +9,7 @@ from pipeline.process.startup import start
 
 start([])
 
+import copy  # noqa: E402
 import io  # noqa: E402
 import shutil  # noqa: E402
 import struct  # noqa: E402
@@ -234,3 +235,56 @@ def kfp_metadata_round_trip(metadata: dict, artifact_id: int = 7) -> dict:
 @pytest.fixture
 def kfp_round_trip():
     return kfp_metadata_round_trip
+
+
+# A realistic run summary: every key a local run writes, with the figures of a real horse-or-human run.
+CLASSES = ["horses", "humans"]
+SUMMARY = {
+    "status": "succeeded",
+    "error": None,
+    "data": {"source": "given", "data_dir": "/data/horse-or-human"},
+    "pipeline_root": "/runs/1/pipeline_root",
+    "serving_dir": "/runs/1/serving",
+    "components": [
+        {"component": "ImageFolderExampleGen", "state": "ran", "seconds": 27.4},
+        {"component": "Trainer", "state": "ran", "seconds": 111.0},
+        {"component": "Evaluator", "state": "ran", "seconds": 24.2},
+        {"component": "Pusher", "state": "ran", "seconds": 1.5},
+    ],
+    "classes": CLASSES,
+    "examples": {"eval": {"horses": 90, "humans": 93}, "train": {"horses": 360, "humans": 372}},
+    "groups_per_split": {"eval": 12, "train": 48},
+    "groups_in_both_splits": [],
+    "rejected_files": [{"file": "README.md", "reason": "not an image file (.md); ignored"}],
+    "converted_files": [{"file": "horses/horse09-1.bmp", "note": "palette BMP re-encoded as RGB PNG"}],
+    "warnings": [],
+    "anomalies": {},
+    "metrics": {
+        "candidate": {
+            "overall": {"accuracy": 0.9617, "auc": 0.9931, "example_count": 183.0, "accuracy_diff": 0.0117},
+            "class_name=horses": {"accuracy": 0.9667, "example_count": 90.0, "accuracy_diff": 0.0111},
+            "class_name=humans": {"accuracy": 0.957, "example_count": 93.0},
+        },
+        "baseline": {
+            "overall": {"accuracy": 0.95, "auc": 0.98, "example_count": 183.0},
+            "class_name=horses": {"accuracy": 0.9556, "example_count": 90.0},
+            "class_name=humans": {"accuracy": 0.9462, "example_count": 93.0},
+        },
+    },
+    "confusion_matrix": {"classes": CLASSES, "counts": [[87, 3], [4, 89]]},
+    "per_class": {"horses": {"precision": 0.956, "recall": 0.9667, "examples": 90},
+                  "humans": {"precision": 0.9674, "recall": 0.957, "examples": 93}},
+    "blessing_failures": [],
+    "blessed": True,
+    "blessed_why": "meets every threshold",
+    "baseline": "serving version 1700000000 from /runs/1/serving",
+    "pushed": "/runs/1/serving/1700000100",
+    "push_note": "pushed as version 1700000100",
+    "model": "/runs/1/pipeline_root/Trainer/model/7",
+    "seconds": 231.0,
+}
+
+
+@pytest.fixture
+def summary():
+    return copy.deepcopy(SUMMARY)

@@ -9,6 +9,21 @@ import os
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGES = ("components", "pipeline", "rehearsal")
 SHIPPED = ("components", "pipeline")  # setup.py's packages; the rehearsal is a tool of the checkout
+# The rooms from the top down: a module imports its own room or a room below it, never one above.
+# The rehearsal drives the whole product; the command line drives either runner; both runners build
+# the one pipeline; the report and the run record read what a run left; the components know none of it.
+LAYERS = (
+    ("rehearsal",),
+    ("pipeline.__main__",),
+    ("pipeline.cli",),
+    ("pipeline.local", "pipeline.kubeflow"),
+    ("pipeline.pipeline",),
+    ("pipeline.report",),
+    ("pipeline.run_record",),
+    ("pipeline.config",),
+    ("pipeline.process",),
+    ("components",),
+)
 
 
 def modules():
@@ -89,3 +104,33 @@ def test_no_module_imports_itself_back_through_others():
     # A package importing its own submodules is Python's normal way, not a cycle of concerns.
     real = [c for c in cycles if not all(c[0].startswith(m) or m.startswith(c[0]) for m in c)]
     assert real == []
+
+
+def _room(module):
+    """The room of LAYERS a module lives in, and that room's depth (0 at the top)."""
+    for depth, rooms in enumerate(LAYERS):
+        for room in rooms:
+            if module == room or module.startswith(room + "."):
+                return room, depth
+    raise AssertionError(f"{module} is in no room of LAYERS: add it where it belongs")
+
+
+def test_imports_only_point_down_the_rooms():
+    known = modules()
+    upward = sorted(f"{name} -> {target}" for name, path in known.items() for target in imported_modules(path, known)
+                    if _room(target)[1] < _room(name)[1])
+    assert upward == []
+
+
+def test_rooms_of_one_layer_never_import_each_other():
+    known = modules()
+    across = sorted(f"{name} -> {target}" for name, path in known.items() for target in imported_modules(path, known)
+                    if _room(target)[1] == _room(name)[1] and _room(target)[0] != _room(name)[0])
+    assert across == []
+
+
+def test_only_the_command_line_imports_the_local_run():
+    known = modules()
+    outside = sorted(f"{name} -> {target}" for name, path in known.items() for target in imported_modules(path, known)
+                     if target.startswith("pipeline.local") and _room(name)[0] not in ("pipeline.local", "pipeline.cli"))
+    assert outside == []

@@ -133,7 +133,7 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from pipeline.report.local import regenerate_report
+    from pipeline.local.report_file import regenerate_report
 
     print(regenerate_report(args.output_dir))
     return 0

@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Tuple
 import yaml
 
 from pipeline.kubeflow.launcher_paths import local_path_for_uri
+from pipeline.run_record.kfp_values import unwrap_kfp_metadata
 
 # The component's own output artifacts, a JSON list the compiler appends to every TFX task's args
 # (pipeline/kubeflow/compiler.py). KFP's driver adds outputs of its own to the executor input:
@@ -26,34 +27,12 @@ DECLARED_OUTPUTS_FLAG = "--declared_outputs"
 # Artifact types KFP's UI knows by a `system.` title that TFX's entrypoint would try to import as a
 # module path (kubeflow_v2_entrypoint_utils._retrieve_class_path): the class that carries each title.
 KFP_SYSTEM_TYPES = {"system.HTML": "pipeline.report.component.HtmlPage"}
-# KFP's launcher stores a dict in ML Metadata as {"struct": {...}} and a list as {"list": [...]}
-# (backend/src/v2/metadata/converter.go, StructValueToMLMDValue, KFP 2.3 to 2.17), and the next
-# task's driver hands them on still wrapped (toRuntimeArtifact).
-KFP_WRAPPERS = {"struct": dict, "list": list}
 
 
 def _local_path(uri: str, local_root: str) -> Optional[str]:
     """Where KFP's launcher keeps the artifact's copy in the pod (local_root: "/" except in tests)."""
     local = local_path_for_uri(uri)
     return os.path.join(local_root, local.lstrip("/")) if local else None
-
-
-def unwrap_kfp_value(value):
-    """A metadata value as the executor wrote it: {"struct": {...}} -> {...}, {"list": [...]} -> [...]."""
-    if isinstance(value, dict) and len(value) == 1:
-        (wrapper, inner), = value.items()
-        if isinstance(inner, KFP_WRAPPERS.get(wrapper, ())):
-            return inner
-    return value
-
-
-def unwrap_kfp_metadata(metadata: dict) -> dict:
-    """An input artifact's metadata as the upstream executor wrote it: KFP's dict and list wrappers removed.
-
-    Without this every JSON-valued custom property arrives wrapped: ExampleValidator's per-split
-    `blessed` reads {"struct": {"train": 1.0, "eval": 1.0}}, which blesses no split.
-    """
-    return {key: unwrap_kfp_value(value) for key, value in metadata.items()}
 
 
 def _importable_type(artifact_type: dict) -> dict:
@@ -153,7 +132,7 @@ def run_component(argv: List[str], local_root: str = "/") -> None:
     from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor as tfx_entrypoint
 
     from pipeline.kubeflow.pod_beam import beam_args_for_pod
-    from pipeline.local.beam_mode import prepare_local_beam
+    from pipeline.process.beam_mode import prepare_local_beam
 
     # The pod's DirectRunner runs the image's installed packages, and a pod with internet access would
     # otherwise download Prism and run on it.

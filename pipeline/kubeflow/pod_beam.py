@@ -2,7 +2,7 @@
 
 A spec compiled without --beam-args names no Beam mode; each pod then measures what it reads
 (the images under ExampleGen's input_base, or the bytes of its `examples` input) and takes
-pipeline/local/beam_mode.choose_beam_args: in-process for small data, one worker process per
+pipeline/process/beam_mode.choose_beam_args: in-process for small data, one worker process per
 CPU of the pod for large data. In-process spares every Beam task four worker processes that
 each import TensorFlow (tens of seconds a task on small data). Beam args in the spec win.
 """
@@ -12,7 +12,7 @@ import os
 from typing import List, Optional, Tuple
 
 from components.constants import IMAGE_EXTENSIONS
-from pipeline.local.beam_mode import choose_beam_args, folder_bytes
+from pipeline.process.beam_mode import choose_beam_args, folder_bytes
 
 # Options that say how Beam runs: when the spec carries any of them, the pod follows the spec.
 MODE_OPTIONS = ("--runner", "--direct_running_mode", "--direct_num_workers")

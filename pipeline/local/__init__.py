@@ -1,1 +1,1 @@
-"""The local run: the Beam DAG runner and its mode, the run lock, interrupts, progress, and the run summary read from ML Metadata."""
+"""The local run alone: the Beam DAG runner, the run lock, interrupts, live progress, and the summary and report files a local run writes. Nothing outside pipeline/local/ and pipeline/cli/ imports it."""

@@ -16,7 +16,7 @@ from typing import Callable, List
 
 from ml_metadata.proto import metadata_store_pb2
 
-from pipeline.local.metadata_reader import execution_seconds, executions_by_node, open_readonly
+from pipeline.run_record.metadata import execution_seconds, executions_by_node, open_readonly
 
 # Warnings TFX and TFMA emit on every healthy run; hidden unless --verbose.
 _BENIGN_WARNINGS = re.compile(

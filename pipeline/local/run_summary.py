@@ -1,146 +1,13 @@
-"""OUTPUT/run_summary.json: what ran, what it produced, read back from ML Metadata."""
+"""OUTPUT/run_summary.json of a local run: the run's own facts around what its artifacts say."""
 from __future__ import annotations
 
 import json
 import os
 import shutil
-from typing import Dict, List, Optional
-
-from ml_metadata.proto import metadata_store_pb2
+from typing import Optional
 
 from components import constants
-from components.data_gate import DataValidationError, read_anomalies
-from components.schema_contract import class_names_of, load_schema
-from components.ingestion.report import read_report
-from components.promotion import noise_gate
-from components.promotion.evaluation_report import per_class_scores, read_evaluation
-from pipeline.local.metadata_reader import execution_seconds, executions_by_node, open_readonly, property_value
-
-_STATES = {
-    metadata_store_pb2.Execution.COMPLETE: "ran",
-    metadata_store_pb2.Execution.CACHED: "cached",
-    metadata_store_pb2.Execution.FAILED: "failed",
-    metadata_store_pb2.Execution.RUNNING: "running",
-    metadata_store_pb2.Execution.CANCELED: "canceled",
-}
-
-
-def _latest_run_context(store, pipeline_name: str, since_ms: int = 0) -> Optional[metadata_store_pb2.Context]:
-    runs = [c for c in store.get_contexts_by_type("pipeline_run") if c.create_time_since_epoch >= since_ms]
-    pipeline_ids = {c.id for c in store.get_contexts_by_type("pipeline") if c.name == pipeline_name}
-    runs = [r for r in runs if any(p.id in pipeline_ids for p in store.get_parent_contexts_by_context(r.id))] or runs
-    return max(runs, key=lambda c: c.create_time_since_epoch) if runs else None
-
-
-def _outputs(store, execution_id: int) -> Dict[str, List[metadata_store_pb2.Artifact]]:
-    events = [e for e in store.get_events_by_execution_ids([execution_id]) if e.type == metadata_store_pb2.Event.OUTPUT]
-    by_id = {a.id: a for a in store.get_artifacts_by_id([e.artifact_id for e in events])}
-    outputs: Dict[str, List] = {}
-    for event in events:
-        key = event.path.steps[0].key if event.path.steps else "output"
-        outputs.setdefault(key, []).append(by_id[event.artifact_id])
-    return outputs
-
-
-def collect_executions(metadata_path: str, pipeline_name: str, since_ms: int = 0) -> List[dict]:
-    """One row per component of the latest run (started at or after since_ms): name, state, seconds, outputs,
-    the MLMD execution."""
-    if not os.path.exists(metadata_path):
-        return []
-    store = open_readonly(metadata_path)
-    run = _latest_run_context(store, pipeline_name, since_ms)
-    if run is None:
-        return []
-    return [
-        {
-            "component": node,
-            "state": _STATES.get(execution.last_known_state, "unknown"),
-            "seconds": execution_seconds(execution),
-            "outputs": _outputs(store, execution.id),
-            "execution": execution,
-        }
-        for node, execution in executions_by_node(store, run)
-    ]
-
-
-def _first_artifact(rows: List[dict], output_key: str) -> Optional[metadata_store_pb2.Artifact]:
-    for row in rows:
-        if row["outputs"].get(output_key):
-            return row["outputs"][output_key][0]
-    return None
-
-
-def _first_uri(rows: List[dict], output_key: str) -> Optional[str]:
-    artifact = _first_artifact(rows, output_key)
-    return artifact.uri if artifact else None
-
-
-def _custom(artifact, key: str, default=None):
-    if artifact is None or key not in artifact.custom_properties:
-        return default
-    return property_value(artifact.custom_properties[key])
-
-
-def _square(counts: List[List[int]], size: int) -> List[List[int]]:
-    """Pads a confusion matrix to size x size (a class never seen nor predicted has no entries)."""
-    return [[(counts[i][j] if i < len(counts) and j < len(counts[i]) else 0) for j in range(size)] for i in range(size)]
-
-
-def model_summary(rows: List[dict], class_names: Optional[List[str]] = None) -> dict:
-    """Candidate and baseline metrics, confusion matrix, the blessing and why, and where the model went."""
-    summary = {"model": _first_uri(rows, "model")}
-    baseline = _first_artifact(rows, "baseline_model")
-    if baseline is not None:
-        summary["baseline"] = _custom(baseline, "baseline_note")
-    evaluation_uri = _first_uri(rows, "evaluation")
-    if evaluation_uri and os.path.exists(os.path.join(evaluation_uri, "eval_config.json")):
-        evaluation = read_evaluation(evaluation_uri)
-        summary["metrics"] = evaluation["models"]
-        summary["blessing_failures"] = evaluation["failures"]
-        counts = evaluation["confusion"].get("candidate")
-        if counts is not None and class_names:
-            matrix = _square(counts, len(class_names))
-            summary["confusion_matrix"] = {"classes": class_names, "counts": matrix}
-            summary["per_class"] = per_class_scores(matrix, class_names)
-        if evaluation["noise"]:
-            summary["gate_noise"] = evaluation["noise"]
-            checks = noise_gate.checks_by_slice(evaluation["noise"])
-            for name, scores in summary.get("per_class", {}).items():
-                check = checks.get(f"{constants.CLASS_NAME_KEY}={name}")
-                if check:
-                    scores["recall_interval"] = [check["lower"], check["upper"]]
-    blessing = _first_artifact(rows, "blessing")
-    if blessing is not None:
-        summary["blessed"] = bool(_custom(blessing, "blessed", 0))
-        summary["blessed_why"] = (
-            "meets every threshold" if summary["blessed"] else "; ".join(summary.get("blessing_failures", [])) or "not blessed"
-        )
-    pushed = _first_artifact(rows, "pushed_model")
-    if pushed is not None:
-        summary["pushed"] = _custom(pushed, "pushed_destination") if _custom(pushed, "pushed", 0) else "not pushed"
-        summary["push_note"] = _custom(pushed, "push_note")
-        if _custom(pushed, "force_push_reason"):
-            summary["force_push_reason"] = _custom(pushed, "force_push_reason")
-    return summary
-
-
-def counts_from_statistics(statistics_uri: str) -> Dict[str, Dict[str, int]]:
-    """{split: {class: count}} from StatisticsGen's output (for input without an ingestion report)."""
-    from tensorflow_metadata.proto.v0 import statistics_pb2
-
-    counts = {}
-    for split in (constants.TRAIN_SPLIT, constants.EVAL_SPLIT):
-        path = os.path.join(statistics_uri, f"Split-{split}", "FeatureStats.pb")
-        if not os.path.exists(path):
-            continue
-        stats = statistics_pb2.DatasetFeatureStatisticsList()
-        with open(path, "rb") as handle:
-            stats.ParseFromString(handle.read())
-        for feature in stats.datasets[0].features:
-            if feature.path.step == [constants.CLASS_NAME_KEY]:
-                buckets = feature.string_stats.rank_histogram.buckets
-                counts[split] = {bucket.label: int(bucket.sample_count) for bucket in buckets}
-    return counts
+from pipeline.run_record.artifacts import artifact_summary, collect_executions, first_uri
 
 
 def build_summary(config, status: str, error: Optional[str], data_source: dict, seconds: Optional[dict] = None,
@@ -161,44 +28,11 @@ def build_summary(config, status: str, error: Optional[str], data_source: dict, 
         "components": [{k: r[k] for k in ("component", "state", "seconds")} for r in rows],
     }
     summary.update(artifact_summary(rows))
-    examples_uri = _first_uri(rows, "examples")
+    examples_uri = first_uri(rows, "examples")
     csv_path = os.path.join(examples_uri, constants.REJECTED_FILES_CSV) if examples_uri else ""
     if os.path.exists(csv_path):
         shutil.copy(csv_path, os.path.join(config.output_dir, constants.REJECTED_FILES_CSV))
         summary["rejected_files_csv"] = os.path.join(config.output_dir, constants.REJECTED_FILES_CSV)
-    return summary
-
-
-def artifact_summary(rows: List[dict]) -> dict:
-    """What the artifacts of `rows` say: data (classes, counts, subjects, files, anomalies), model and gate."""
-    summary = {}
-    examples_uri = _first_uri(rows, "examples")
-    report = read_report(examples_uri) if examples_uri else {}
-    if report:
-        summary["classes"] = report["class_names"]
-        summary["examples"] = report["counts"]
-        summary["total_examples"] = report["total_examples"]
-        summary["groups_per_split"] = report["groups_per_split"]
-        summary["groups_in_both_splits"] = report["groups_in_both_splits"]
-        summary["ungrouped_files_per_split"] = report.get("ungrouped_files_per_split", {})
-        summary["images_per_source_kind"] = report.get("images_per_source_kind", {})
-        summary["rejected_files"] = report["rejected"]
-        summary["converted_files"] = report["converted"]
-        summary["warnings"] = report["warnings"]
-    elif _first_uri(rows, "statistics"):
-        summary["examples"] = counts_from_statistics(_first_uri(rows, "statistics"))
-        summary["total_examples"] = sum(sum(c.values()) for c in summary["examples"].values())
-    anomalies_uri = _first_uri(rows, "anomalies")
-    if anomalies_uri:
-        try:
-            summary["anomalies"] = read_anomalies(anomalies_uri, [constants.TRAIN_SPLIT, constants.EVAL_SPLIT])
-        except DataValidationError as err:
-            summary["anomalies"] = {"unreadable": [str(err)]}
-    summary["transform_graph"] = _first_uri(rows, "transform_graph")
-    schema_uri = _first_uri(rows, "validated_schema")
-    if "classes" not in summary and schema_uri and os.path.exists(os.path.join(schema_uri, "schema.pbtxt")):
-        summary["classes"] = class_names_of(load_schema(os.path.join(schema_uri, "schema.pbtxt")))
-    summary.update(model_summary(rows, summary.get("classes")))
     return summary
 
 

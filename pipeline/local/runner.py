@@ -26,7 +26,7 @@ from components.serving.lock import serving_lock
 from components.serving.versions import ServingDirError
 from components.schema_contract import find_schema_for
 from components.weights import WeightsError, resolve_weights
-from pipeline.local.beam_mode import choose_beam_args, folder_bytes, prepare_local_beam
+from pipeline.process.beam_mode import choose_beam_args, folder_bytes, prepare_local_beam
 from pipeline.config import DEFAULT_SCHEMA_DIR, ConfigError, PipelineConfig
 from components.ingestion.data_source import resolve_data_dir
 from pipeline.local.interrupts import InterruptGuard, RunInterrupted
@@ -87,7 +87,7 @@ def _ensure_weights(config: PipelineConfig, log: Callable[[str], None]) -> None:
 def _write_report(config: PipelineConfig, summary: dict, log: Callable[[str], None]):
     """OUTPUT/report.html, whatever the outcome; a report failure is told, never raised over the run's own."""
     try:
-        from pipeline.report.local import write_run_report
+        from pipeline.local.report_file import write_run_report
 
         return write_run_report(config, summary)
     except Exception as err:  # noqa: BLE001

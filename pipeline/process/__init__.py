@@ -1,1 +1,1 @@
-"""The process settings every entry point applies first (startup.py: start()), each in its own module with the dependency version it was measured against."""
+"""The process settings every entry point applies first (startup.py: start()), and how Beam runs in this process (beam_mode.py), each in its own module with the dependency version it was measured against."""

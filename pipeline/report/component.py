@@ -17,7 +17,7 @@ from tfx.types import artifact, standard_artifacts
 
 from pipeline.report.builder import RunArtifacts, build_report
 from pipeline.report.render import render_report
-from pipeline.local.run_summary import artifact_summary
+from pipeline.run_record.artifacts import artifact_summary
 
 ORCHESTRATOR_NOTE = "Kubeflow Pipelines: component states and times are in the run's graph"
 

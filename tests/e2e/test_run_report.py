@@ -13,7 +13,7 @@ import pytest
 from components.ingestion.synthetic_images import write_synthetic_images
 from pipeline.config import DEFAULT_SCHEMA_DIR
 from pipeline.report.component import report_page
-from pipeline.local.run_summary import collect_executions
+from pipeline.run_record.artifacts import collect_executions
 from pipeline_runs import run_cli, run_pipeline
 
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,7 @@ from ml_metadata.proto import metadata_store_pb2 as mlmd_pb2
 from pipeline.kubeflow.launcher_paths import local_path_for_uri
 from rehearsal import driver, launcher
 from rehearsal import mlmd_conversion as kfp
-from pipeline.local.metadata_reader import property_value
+from pipeline.run_record.metadata import property_value
 
 SPLITS_BLESSED = {"train": 1, "eval": 1}
 OLD, NEW = driver.RELEASES["2.5.0"], driver.RELEASES["2.17.0"]
@@ -143,7 +143,7 @@ def test_placeholders_fill_the_executor_input_and_typed_parameters():
 def test_a_run_summary_of_kfp_run_artifacts_reads_an_unblessed_model_as_unblessed():
     # On Kubeflow, RunReport gets its inputs' properties as TFX's entrypoint hands them over: structs.
     # Read as the message itself, a struct is always truthy, so a refused model read as blessed.
-    from pipeline.local.run_summary import model_summary
+    from pipeline.run_record.artifacts import model_summary
 
     blessing, pushed = mlmd_pb2.Artifact(), mlmd_pb2.Artifact()
     blessing.custom_properties["blessed"].struct_value.update({"__value__": 0.0})

@@ -20,7 +20,7 @@ from kfp.client.client import _extract_pipeline_yaml  # what create_run_from_pip
 from kfp.components import load_component_from_file
 from kfp.pipeline_spec import pipeline_spec_pb2 as kfp_pb2
 
-import pipeline.local.runner  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
+import pipeline.pipeline  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
 from components.data_gate import ANOMALIES_FILE, BLESSED_PROPERTY
 from pipeline.kubeflow import entrypoint as kfe
 from pipeline.kubeflow import compiler as kfr

@@ -71,7 +71,7 @@ def test_the_readme_stays_a_users_page_under_300_lines():
 
 
 def test_the_table_is_the_one_the_declarations_generate():
-    from pipeline.settings_reference import BEGIN, END, render
+    from pipeline.cli.settings_reference import BEGIN, END, render
 
     with open(README, encoding="utf-8") as handle:
         text = handle.read()
@@ -81,6 +81,6 @@ def test_the_table_is_the_one_the_declarations_generate():
 
 
 def test_every_setting_has_a_docstring_under_its_field():
-    from pipeline.settings_reference import field_docs
+    from pipeline.cli.settings_reference import field_docs
 
     assert sorted(f.name for f in dataclasses.fields(PipelineConfig) if not field_docs().get(f.name)) == []

@@ -1,6 +1,6 @@
 """Reads TFX's ML Metadata store (SQLite) read-only: a run's components and their executions.
 
-Shared by the live progress display and the run summary.
+Shared by the local progress display, the run record of both runners, and the rehearsal's summary.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from google.protobuf import json_format
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from pipeline.kubeflow.entrypoint import unwrap_kfp_value
+from pipeline.run_record.kfp_values import unwrap_kfp_value
 
 # TFX's Artifact stores a JSON value that is not a dict as the struct {"__value__": value}
 # (tfx/types/artifact.py, _encode_struct_value).

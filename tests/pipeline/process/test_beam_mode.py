@@ -1,4 +1,4 @@
-"""pipeline/local/beam_mode.py: small data runs in-process, large data spreads over worker processes."""
+"""pipeline/process/beam_mode.py: small data runs in-process, large data spreads over worker processes."""
 import tempfile
 
 import pytest
@@ -6,9 +6,8 @@ from tfx.components.statistics_gen.executor import Executor as StatisticsGenExec
 from tfx.dsl.components.base.base_beam_executor import BaseBeamExecutor
 from tfx.utils import dependency_utils
 
-from pipeline.local.beam_mode import (IN_MEMORY_MAX_BYTES, IN_MEMORY_MAX_IMAGES, choose_beam_args, folder_bytes,
-                                package_code_for_remote_runners_only, runs_locally)
-from pipeline.config import build_config
+from pipeline.process.beam_mode import (IN_MEMORY_MAX_BYTES, IN_MEMORY_MAX_IMAGES, choose_beam_args, folder_bytes,
+                                        package_code_for_remote_runners_only, runs_locally)
 
 
 def test_small_image_sets_run_in_process_and_say_why():
@@ -31,19 +30,6 @@ def test_tfrecords_are_judged_by_their_size(tmp_path):
     assert folder_bytes(str(tmp_path)) == 1000
     assert choose_beam_args(None, 1000)[0][0] == "--direct_running_mode=in_memory"
     assert choose_beam_args(None, IN_MEMORY_MAX_BYTES + 1, cpus=2)[0][0] == "--direct_running_mode=multi_processing"
-
-
-def test_the_default_is_chosen_at_run_time_and_a_setting_wins(tmp_path):
-    from pipeline.local.runner import _with_beam_args
-
-    said = []
-    assert build_config().beam_args == []  # nothing is fixed when the config is read
-    small, large = _with_beam_args(build_config(), 915, said.append), _with_beam_args(build_config(), 10**6, said.append)
-    assert small.beam_args == choose_beam_args(915, 0)[0] and large.beam_args == choose_beam_args(10**6, 0)[0]
-    assert small.beam_args != large.beam_args  # chosen by the data the run finds
-    setting = ["--direct_running_mode=multi_threading"]
-    assert _with_beam_args(build_config(beam_args=setting), 10**6, said.append).beam_args == setting
-    assert said[-1] == "beam: --direct_running_mode=multi_threading (as configured)"
 
 
 def test_the_direct_runner_in_any_mode_runs_locally_and_dataflow_does_not():
@@ -92,7 +78,7 @@ def test_without_the_state_cache_side_inputs_are_read_and_never_weighed(monkeypa
     from apache_beam.runners.portability.fn_api_runner import worker_handlers
     from apache_beam.runners.worker import statecache
 
-    from pipeline.local.beam_mode import IN_MEMORY_ARGS, disable_beam_state_cache
+    from pipeline.process.beam_mode import IN_MEMORY_ARGS, disable_beam_state_cache
 
     weighed = []
     real = statecache.get_deep_size
@@ -111,7 +97,7 @@ def test_pipelines_that_name_no_runner_are_never_offered_to_prism(monkeypatch):
     from apache_beam.options.pipeline_options import StandardOptions
     from apache_beam.runners.portability import prism_runner
 
-    from pipeline.local.beam_mode import IN_MEMORY_ARGS, run_beam_on_fn_api_runner
+    from pipeline.process.beam_mode import IN_MEMORY_ARGS, run_beam_on_fn_api_runner
 
     offered = []
 

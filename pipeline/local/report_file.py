@@ -8,13 +8,10 @@ from typing import List, Optional
 from pipeline.config import ConfigError, PipelineConfig
 from pipeline.report.builder import RunArtifacts, build_report
 from pipeline.report.render import write_report
-from pipeline.local.run_summary import build_summary, collect_executions
+from pipeline.local.run_summary import build_summary
+from pipeline.run_record.artifacts import collect_executions, first_uri
 
 REPORT_FILE = "report.html"
-
-
-def _first_uri(rows: List[dict], key: str) -> Optional[str]:
-    return next((row["outputs"][key][0].uri for row in rows if row["outputs"].get(key)), None)
 
 
 def _trainer_settings(rows: List[dict]) -> Optional[dict]:
@@ -29,10 +26,10 @@ def _trainer_settings(rows: List[dict]) -> Optional[dict]:
 def run_artifacts(metadata_path: str, pipeline_name: str) -> RunArtifacts:
     rows = collect_executions(metadata_path, pipeline_name)
     return RunArtifacts(
-        examples=_first_uri(rows, "examples"),
-        model=_first_uri(rows, "model"),
-        model_run=_first_uri(rows, "model_run"),
-        evaluation=_first_uri(rows, "evaluation"),
+        examples=first_uri(rows, "examples"),
+        model=first_uri(rows, "model"),
+        model_run=first_uri(rows, "model_run"),
+        evaluation=first_uri(rows, "evaluation"),
         trainer_settings=_trainer_settings(rows),
     )
 

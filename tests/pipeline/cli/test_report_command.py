@@ -1,4 +1,4 @@
-"""`transfer-pipeline report OUTPUT_DIR` (pipeline/report/local.py): rewrites report.html from what a run left."""
+"""`transfer-pipeline report OUTPUT_DIR` (pipeline/local/report_file.py): rewrites report.html from what a run left."""
 import json
 
 import lxml.html

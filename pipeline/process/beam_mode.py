@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from typing import List, Optional, Tuple
 
-# In-process measured faster in every Beam component at 915 images (README, Figures); the bound itself
+# In-process measured faster in every Beam component at 915 images (docs/benchmarks.md); the bound itself
 # is a judgement: the scaling runs ran 2,000 images in-process and 8,000 multi-process, never both
 # modes at one size.
 IN_MEMORY_MAX_IMAGES = 3000

@@ -1,7 +1,7 @@
 """README's settings table, derived from the declarations: each setting's name, flag, default and
 the docstring under its field (`make settings-doc` writes it; tests/test_readme_settings.py checks it).
 
-    python -m pipeline.settings_reference [--write README.md]
+    python -m pipeline.cli.settings_reference [--write README.md]
 """
 from __future__ import annotations
 
