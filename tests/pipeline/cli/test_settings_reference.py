@@ -6,7 +6,7 @@ import re
 from pipeline.cli.main import build_parser
 from pipeline.config import PipelineConfig
 
-README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+README = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))), "README.md")
 # Defaults the README states in words, because they are found at run time (None or empty here).
 FOUND_AT_RUN_TIME = {"data_dir", "schema_path", "weights_cache_dir", "serving_dir", "beam_args", "force_push_reason"}
 
