@@ -149,10 +149,3 @@ def read_record(evaluation_uri: Optional[str]) -> Optional[dict]:
 
 def checks_by_slice(record: Optional[dict]) -> Dict[str, dict]:
     return {check["slice"]: check for check in (record or {}).get("checks", [])}
-
-
-def interval_text(check: Optional[dict]) -> str:
-    """'0.976 (95% interval 0.93–1.0, 41 images)'."""
-    if not check:
-        return ""
-    return f"{check['value']:.3f} (95% interval {check['lower']:.3f}–{check['upper']:.3f}, {check['examples']} images)"
