@@ -1,7 +1,10 @@
 """Installs the pipeline (pipeline/, components/) and the `transfer-pipeline` command.
 
-Exact versions of everything live in requirements.lock; install with
-`pip install -c requirements.lock .` (the Makefile does).
+`make install` never lets pip resolve: it installs every package, transitive ones and the test tools
+included, from requirements.lock (`pip install --no-deps -r requirements.lock`), then this project
+editable and without its dependencies (`pip install --no-deps --no-build-isolation -e .`), then runs
+`pip check`; kubernetes/Dockerfile repeats these steps. So install_requires below is what `pip check` holds the lock to, not what gets
+installed; exact versions live in requirements.lock alone.
 """
 from setuptools import find_packages, setup
 
@@ -21,6 +24,6 @@ setup(
         "psutil",  # stops the Beam worker processes of an interrupted run
         "jinja2",  # the run report's page
     ],
-    extras_require={"test": ["pytest", "lxml"]},
+    extras_require={"test": ["pytest", "lxml"]},  # also pinned in requirements.lock, which make install installs
     entry_points={"console_scripts": ["transfer-pipeline=pipeline.cli.main:console_main"]},
 )

@@ -18,9 +18,10 @@ from __future__ import annotations
 import os
 from typing import List, Optional, Tuple
 
-# In-process measured faster in every Beam component at 915 images (docs/benchmarks.md); the bound itself
-# is a judgement: the scaling runs ran 2,000 images in-process and 8,000 multi-process, never both
-# modes at one size.
+# In-process was faster in every Beam component at 915 images: ExampleGen, StatisticsGen, Transform and
+# Evaluator (docs/benchmarks.md, "Horse-or-human: the pipeline next to the plain script", its first two
+# columns). The bound itself is a judgement: the scaling runs ("How cost grows with the data") ran
+# 2,000 images in-process and 8,000 multi-process, never both modes at one size.
 IN_MEMORY_MAX_IMAGES = 3000
 # The same bound for ready TFRecords, whose image count is unknown before reading them.
 IN_MEMORY_MAX_BYTES = 512 * 1024 * 1024
