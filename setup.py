@@ -3,8 +3,8 @@
 `make install` never lets pip resolve: it installs every package, transitive ones and the test tools
 included, from requirements.lock (`pip install --no-deps -r requirements.lock`), then this project
 editable and without its dependencies (`pip install --no-deps --no-build-isolation -e .`), then runs
-`pip check`; kubernetes/Dockerfile repeats these steps. So install_requires below is what `pip check` holds the lock to, not what gets
-installed; exact versions live in requirements.lock alone.
+`pip check`; kubernetes/Dockerfile repeats these steps. So install_requires below is what `pip check`
+holds the lock to, not what gets installed; exact versions live in requirements.lock alone.
 """
 from setuptools import find_packages, setup
 
