@@ -1,11 +1,14 @@
 """pipeline/kubeflow/entrypoint.py: a task's compiled command, given what KFP's driver and launcher hand it.
 
-The DataValidationGate task runs its exact command from the committed spec (kubernetes/pipeline.yaml),
-with an executor input built as KFP builds it (rehearsal/: provisionOutputs, the ML Metadata round
-trip of its inputs, the placeholders) and the launcher's local folders under a temporary root.
+Each test takes a task's command from the committed spec (kubernetes/pipeline.yaml, which
+test_kubeflow_compile.py holds to what this checkout compiles) and runs it with the launcher's local
+folders under a temporary root. The DataValidationGate task runs as its pod runs it, with an executor
+input built as KFP builds it (rehearsal/: provisionOutputs, the ML Metadata round trip of its inputs,
+the placeholders).
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -14,14 +17,17 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2 as kfp_pb2
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
-from components.data_gate import ANOMALIES_FILE
+from components.data_gate import ANOMALIES_FILE, BLESSED_PROPERTY
 from pipeline.config import REPO_ROOT
 from pipeline.kubeflow import compiler
-from pipeline.kubeflow.entrypoint import leave_to_launcher, take_declared_outputs
+from pipeline.kubeflow.entrypoint import (
+    leave_to_launcher, localize_executor_input, restore_remote_uris, run_component, take_declared_outputs,
+)
 from pipeline.kubeflow.launcher_paths import local_path_for_uri
 from rehearsal import driver, launcher, mlmd_conversion
 
 COMMITTED_SPEC = os.path.join(REPO_ROOT, "kubernetes", "pipeline.yaml")
+SCHEMA = os.path.join(REPO_ROOT, "schemas", "horse_or_human", "schema.pbtxt")
 RUN_ROOT = "minio://mlpipeline/v2/artifacts/transfer-pipeline/run-1"
 # Runs the entrypoint as its __main__ does, with the launcher's folders under a temporary root.
 ENTRYPOINT = """
@@ -64,7 +70,7 @@ def _gate_inputs(local_root, anomalies_found=False):
             handle.write(anomalies.SerializeToString())
     schema_folder = os.path.join(local_root, local_path_for_uri(schema_uri).lstrip("/"))
     os.makedirs(schema_folder)
-    with open(os.path.join(REPO_ROOT, "schemas", "horse_or_human", "schema.pbtxt")) as source:
+    with open(SCHEMA) as source:
         open(os.path.join(schema_folder, "schema.pbtxt"), "w").write(source.read())
     inputs = kfp_pb2.ExecutorInput.Inputs()
     inputs.artifacts["anomalies"].artifacts.add().CopyFrom(_recorded(
@@ -119,25 +125,129 @@ def test_the_data_gates_compiled_command_refuses_anomalies_with_the_schema_fix_i
     assert "Unexpected string values: zebras" in ran.stderr and "update the schema in schemas/" in ran.stderr
 
 
-def test_a_pod_runs_beam_in_process_for_small_data_multi_process_for_large_and_as_compiled_when_told(tmp_path, monkeypatch):
-    from pipeline.kubeflow import pod_beam
+SCHEMA_TYPE = {"instanceSchema": "title: tfx.Schema\ntype: object\n"}
 
-    images = tmp_path / "images" / "horses"
-    images.mkdir(parents=True)
-    for n in range(3):
-        (images / f"horse{n}-0.png").write_bytes(b"png")
-    examples = tmp_path / "examples" / "Split-train"
-    examples.mkdir(parents=True)
-    (examples / "data.gz").write_bytes(b"x" * 1000)
-    monkeypatch.setattr(pod_beam, "pod_cpus", lambda: 4)
 
-    small, why = pod_beam.beam_args_for_pod([], {"inputs": {"parameterValues": {"input_base": str(tmp_path / "images")}}})
-    assert small == ["--direct_running_mode=in_memory", "--direct_num_workers=1"] and "3 images" in why
-    from_examples, _ = pod_beam.beam_args_for_pod([], {"inputs": {"artifacts": {"examples": {"artifacts": [{"uri": str(tmp_path / "examples")}]}}}})
-    assert from_examples == small
-    monkeypatch.setattr(pod_beam, "choose_beam_args", lambda images, size, cpus: (
-        ["--direct_running_mode=multi_processing", f"--direct_num_workers={cpus}"], "large"))
-    large, _ = pod_beam.beam_args_for_pod([], {"inputs": {"parameterValues": {"input_base": str(tmp_path / "images")}}})
-    assert large == ["--direct_running_mode=multi_processing", "--direct_num_workers=4"]  # the pod's CPUs, not the node's
-    assert pod_beam.beam_args_for_pod(["--runner=DataflowRunner"], {})[0] == []
-    assert pod_beam.beam_args_for_pod([], {"inputs": {}})[0] == []
+def _argv(label, executor_input):
+    """The executor's compiled args, the executor input in place of its placeholder."""
+    args = compiler.read_spec(COMMITTED_SPEC)[0]["deploymentSpec"]["executors"][label]["container"]["args"]
+    return [json.dumps(executor_input) if arg == "{{$}}" else arg for arg in args]
+
+
+def _output_uris(output_file):
+    output = json.load(open(output_file))
+    return {name: listing["artifacts"][0]["uri"] for name, listing in output["artifacts"].items()}
+
+
+def test_a_component_writes_its_output_where_the_launcher_uploads_from(tmp_path):
+    output_file = tmp_path / "kfp_outputs" / "output_metadata.json"
+    output_file.parent.mkdir()
+    remote = "minio://mlpipeline/v2/artifacts/run-1/ImportSchemaGen/schema"
+    executor_input = {
+        "inputs": {"parameterValues": {"schema_file": SCHEMA}},
+        "outputs": {"artifacts": {"schema": {"artifacts": [{"name": "", "type": SCHEMA_TYPE, "uri": remote}]}},
+                    "outputFile": str(output_file)},
+    }
+
+    run_component(_argv("ImportSchemaGen_executor", executor_input), local_root=str(tmp_path))
+
+    written = tmp_path / "minio" / "mlpipeline" / "v2" / "artifacts" / "run-1" / "ImportSchemaGen" / "schema" / "schema.pbtxt"
+    assert written.read_text() == open(SCHEMA).read()
+    assert _output_uris(output_file) == {"schema": remote}  # what the launcher records in ML Metadata
+
+
+def test_the_data_gate_reads_inputs_that_arrive_without_a_type(tmp_path):
+    # KFP's driver may hand inputs over without their artifact type (tensorflow/tfx#7768);
+    # the entrypoint takes it from the compiled component spec.
+    base = "minio://mlpipeline/v2/artifacts/run-1"
+    local = tmp_path / "minio" / "mlpipeline" / "v2" / "artifacts" / "run-1"
+    (local / "ImportSchemaGen" / "schema").mkdir(parents=True)
+    shutil.copy(SCHEMA, local / "ImportSchemaGen" / "schema" / "schema.pbtxt")
+    for split in ("train", "eval"):  # what ExampleValidator writes for data without anomalies
+        (local / "ExampleValidator" / "anomalies" / f"Split-{split}").mkdir(parents=True)
+        (local / "ExampleValidator" / "anomalies" / f"Split-{split}" / ANOMALIES_FILE).write_bytes(b"")
+    output_file = tmp_path / "kfp_outputs" / "output_metadata.json"
+    output_file.parent.mkdir()
+    executor_input = {
+        "inputs": {"artifacts": {
+            "schema": {"artifacts": [{"name": "41", "uri": f"{base}/ImportSchemaGen/schema"}]},
+            "anomalies": {"artifacts": [{"name": "42", "uri": f"{base}/ExampleValidator/anomalies",
+                                         "metadata": {"split_names": '["train","eval"]',
+                                                      BLESSED_PROPERTY: {"train": 1, "eval": 1}}}]},
+        }},
+        "outputs": {"artifacts": {"validated_schema": {"artifacts": [
+            {"name": "", "type": SCHEMA_TYPE, "uri": f"{base}/DataValidationGate/validated_schema"}]}},
+            "outputFile": str(output_file)},
+    }
+
+    run_component(_argv("DataValidationGate_executor", executor_input), local_root=str(tmp_path))
+
+    assert (local / "DataValidationGate" / "validated_schema" / "schema.pbtxt").read_text() == open(SCHEMA).read()
+    assert _output_uris(output_file) == {"validated_schema": f"{base}/DataValidationGate/validated_schema"}
+
+
+def test_the_data_gate_passes_clean_data_whose_blessing_took_kfps_metadata_round_trip(tmp_path, kfp_round_trip):
+    # KFP's launcher stores ExampleValidator's per-split `blessed` dict as {"struct": {...}} and the
+    # gate's driver hands it over that way (converter.go); unread, it blesses no split and every run stops here.
+    round_trip = kfp_round_trip
+    base = "minio://mlpipeline/v2/artifacts/run-1"
+    local = tmp_path / "minio" / "mlpipeline" / "v2" / "artifacts" / "run-1"
+    (local / "ImportSchemaGen" / "schema").mkdir(parents=True)
+    shutil.copy(SCHEMA, local / "ImportSchemaGen" / "schema" / "schema.pbtxt")
+    for split in ("train", "eval"):
+        (local / "ExampleValidator" / "anomalies" / f"Split-{split}").mkdir(parents=True)
+        (local / "ExampleValidator" / "anomalies" / f"Split-{split}" / ANOMALIES_FILE).write_bytes(b"")
+    anomalies = round_trip({"split_names": '["train","eval"]', BLESSED_PROPERTY: {"train": 1, "eval": 1}}, artifact_id=42)
+    assert anomalies["metadata"][BLESSED_PROPERTY] == {"struct": {"train": 1.0, "eval": 1.0}}
+    output_file = tmp_path / "kfp_outputs" / "output_metadata.json"
+    output_file.parent.mkdir()
+    executor_input = {
+        "inputs": {"artifacts": {
+            "schema": {"artifacts": [dict(round_trip({}, artifact_id=41), uri=f"{base}/ImportSchemaGen/schema")]},
+            "anomalies": {"artifacts": [dict(anomalies, uri=f"{base}/ExampleValidator/anomalies")]},
+        }},
+        "outputs": {"artifacts": {"validated_schema": {"artifacts": [
+            {"name": "", "type": SCHEMA_TYPE, "uri": f"{base}/DataValidationGate/validated_schema"}]}},
+            "outputFile": str(output_file)},
+    }
+
+    run_component(_argv("DataValidationGate_executor", executor_input), local_root=str(tmp_path))
+
+    assert (local / "DataValidationGate" / "validated_schema" / "schema.pbtxt").read_text() == open(SCHEMA).read()
+
+
+def test_the_run_reports_kfp_html_output_type_is_one_tfx_can_import():
+    # TFX's entrypoint imports an output's type by its schema title; `system.HTML` (what KFP's UI shows
+    # as a page) would be imported as a module named `system`, and RunReport could never start.
+    from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils as tfx_utils
+
+    from pipeline.report.component import HtmlPage
+
+    spec, _ = compiler.read_spec(COMMITTED_SPEC)
+    declared = spec["components"]["RunReport"]["outputDefinitions"]["artifacts"]["report"]["artifactType"]
+    executor_input = {"outputs": {"artifacts": {"report": {"artifacts": [
+        {"name": "", "type": declared, "uri": "minio://mlpipeline/v2/artifacts/run-1/RunReport/report"}]}}}}
+
+    localize_executor_input(executor_input, None, local_root="/nonexistent-root-for-test")
+    parsed = kfp_pb2.ExecutorInput()
+    json_format.ParseDict(executor_input, parsed)
+    [report] = tfx_utils.parse_raw_artifact_dict(parsed.outputs.artifacts, {})["report"]
+
+    assert isinstance(report, HtmlPage) and report.type_name == "system.HTML"
+
+
+def test_metadata_naming_a_local_copy_is_handed_back_as_its_remote_uri(tmp_path):
+    # TFX's Evaluator records the judged model's URI as the blessing's `current_model`: inside the pod
+    # that is the launcher's local copy, a folder no other pod or reader can open.
+    local, remote = "/minio/mlpipeline/v2/artifacts/run-1/Trainer/u/model", "minio://mlpipeline/v2/artifacts/run-1/Trainer/u/model"
+    output_file = tmp_path / "output_metadata.json"
+    output_file.write_text(json.dumps({"artifacts": {"blessing": {"artifacts": [{
+        "uri": "/minio/mlpipeline/v2/artifacts/run-1/Evaluator/u/blessing",
+        "metadata": {"current_model": local, "blessed": 1, "note": "/serving/3"}}]}}}))
+
+    restore_remote_uris(str(output_file), {local: remote, "/minio/mlpipeline/v2/artifacts/run-1/Evaluator/u/blessing":
+                                               "minio://mlpipeline/v2/artifacts/run-1/Evaluator/u/blessing"})
+
+    [blessing] = json.loads(output_file.read_text())["artifacts"]["blessing"]["artifacts"]
+    assert blessing["uri"] == "minio://mlpipeline/v2/artifacts/run-1/Evaluator/u/blessing"
+    assert blessing["metadata"] == {"current_model": remote, "blessed": 1, "note": "/serving/3"}

@@ -1,4 +1,6 @@
-"""pipeline/kubeflow/compiler.py, kubeflow_entrypoint.py and kubeflow_cli.py: the Kubeflow spec, submit's refusals, the pod entrypoint.
+"""pipeline/kubeflow/compiler.py and pipeline/cli/kubeflow.py: the Kubeflow spec, compile-kubeflow and submit's refusals.
+
+The pod entrypoint's tests are in test_entrypoint.py.
 
 Offline: specs are compiled into tmp_path and read back with the KFP SDK's own
 loaders; `submit` is only ever pointed at a closed port on 127.0.0.1.
@@ -9,7 +11,6 @@ import importlib
 import io
 import json
 import os
-import shutil
 import socket
 import sys
 
@@ -21,8 +22,6 @@ from kfp.components import load_component_from_file
 from kfp.pipeline_spec import pipeline_spec_pb2 as kfp_pb2
 
 import pipeline.pipeline  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
-from components.data_gate import ANOMALIES_FILE, BLESSED_PROPERTY
-from pipeline.kubeflow import entrypoint as kfe
 from pipeline.kubeflow import compiler as kfr
 from pipeline.config import REPO_ROOT, ConfigError, build_config
 from pipeline.cli.kubeflow import DEFAULT_SCHEMA, register
@@ -93,6 +92,26 @@ def test_spec_holds_every_component_of_the_local_pipeline_running_in_the_image(c
         assert executor["container"]["image"] == IMAGE, label
         expected = kfr.FINGERPRINT_COMMAND if label == f"{kfr.FINGERPRINT_TASK}_executor" else kfr.CONTAINER_COMMAND
         assert executor["container"]["command"] == list(expected), label
+
+
+def node_ids_of_every_pipeline_shape(tmp_path):
+    """The node ids of the pipeline as it is built for images and for TFRecords, with its report node."""
+    return {component.id for input_format in ("images", "tfrecord") for component in create_pipeline(build_config(
+        schema_path=DEFAULT_SCHEMA, data_dir=str(tmp_path), input_format=input_format, report_component=True)).components}
+
+
+def test_every_task_the_compilers_tables_name_is_a_node_of_the_pipeline(tmp_path):
+    # A node renamed in pipeline/pipeline.py and not in the tables would silently lose its memory request,
+    # its cache rule or its volume.
+    assert kfr.named_tasks() - node_ids_of_every_pipeline_shape(tmp_path) == set()
+    assert {kfr.node_ids.TRAINER, kfr.node_ids.PUSHER, kfr.node_ids.IMPORT_SCHEMA_GEN} <= kfr.named_tasks()
+
+
+def test_every_declared_node_id_names_a_node_and_every_node_has_one(tmp_path):
+    from components import node_ids
+
+    declared = {value for name, value in vars(node_ids).items() if name.isupper()}
+    assert declared == node_ids_of_every_pipeline_shape(tmp_path)
 
 
 def test_the_run_report_is_an_html_output_that_the_kfp_ui_shows_after_the_push(compiled):
@@ -294,128 +313,6 @@ def test_submit_refuses_a_hand_edited_spec(compiled, tmp_path, capsys):
     assert "edited after it was compiled" in one_error_line(capsys)
 
 
-# --- The pod entrypoint: TFX executors on the KFP launcher's local artifact copies ---
-
-SCHEMA_TYPE = {"instanceSchema": "title: tfx.Schema\ntype: object\n"}
-
-
-def _argv(spec_path, label, executor_input):
-    args = kfr.read_spec(spec_path)[0]["deploymentSpec"]["executors"][label]["container"]["args"]
-    return [json.dumps(executor_input) if arg == "{{$}}" else arg for arg in args]
-
-
-def _output_uris(output_file):
-    output = json.load(open(output_file))
-    return {name: listing["artifacts"][0]["uri"] for name, listing in output["artifacts"].items()}
-
-
-@pytest.mark.parametrize("uri, local", [
-    ("minio://mlpipeline/v2/a/b", "/minio/mlpipeline/v2/a/b"),
-    ("gs://bucket/a", "/gcs/bucket/a"),
-    ("s3://bucket/a", "/s3/bucket/a"),
-    ("/already/local", None),
-])
-def test_artifact_uris_map_to_the_launchers_local_folders(uri, local):
-    assert kfe._local_path(uri, "/") == local
-
-
-def test_a_component_writes_its_output_where_the_launcher_uploads_from(compiled, tmp_path):
-    output_file = tmp_path / "kfp_outputs" / "output_metadata.json"
-    output_file.parent.mkdir()
-    remote = "minio://mlpipeline/v2/artifacts/run-1/ImportSchemaGen/schema"
-    executor_input = {
-        "inputs": {"parameterValues": {"schema_file": DEFAULT_SCHEMA}},
-        "outputs": {"artifacts": {"schema": {"artifacts": [{"name": "", "type": SCHEMA_TYPE, "uri": remote}]}},
-                    "outputFile": str(output_file)},
-    }
-
-    kfe.run_component(_argv(compiled, "ImportSchemaGen_executor", executor_input), local_root=str(tmp_path))
-
-    written = tmp_path / "minio" / "mlpipeline" / "v2" / "artifacts" / "run-1" / "ImportSchemaGen" / "schema" / "schema.pbtxt"
-    assert written.read_text() == open(DEFAULT_SCHEMA).read()
-    assert _output_uris(output_file) == {"schema": remote}  # what the launcher records in ML Metadata
-
-
-def test_the_data_gate_reads_inputs_that_arrive_without_a_type(compiled, tmp_path):
-    # KFP's driver may hand inputs over without their artifact type (tensorflow/tfx#7768);
-    # the entrypoint takes it from the compiled component spec.
-    base = "minio://mlpipeline/v2/artifacts/run-1"
-    local = tmp_path / "minio" / "mlpipeline" / "v2" / "artifacts" / "run-1"
-    (local / "ImportSchemaGen" / "schema").mkdir(parents=True)
-    shutil.copy(DEFAULT_SCHEMA, local / "ImportSchemaGen" / "schema" / "schema.pbtxt")
-    for split in ("train", "eval"):  # what ExampleValidator writes for data without anomalies
-        (local / "ExampleValidator" / "anomalies" / f"Split-{split}").mkdir(parents=True)
-        (local / "ExampleValidator" / "anomalies" / f"Split-{split}" / ANOMALIES_FILE).write_bytes(b"")
-    output_file = tmp_path / "kfp_outputs" / "output_metadata.json"
-    output_file.parent.mkdir()
-    executor_input = {
-        "inputs": {"artifacts": {
-            "schema": {"artifacts": [{"name": "41", "uri": f"{base}/ImportSchemaGen/schema"}]},
-            "anomalies": {"artifacts": [{"name": "42", "uri": f"{base}/ExampleValidator/anomalies",
-                                         "metadata": {"split_names": '["train","eval"]',
-                                                      BLESSED_PROPERTY: {"train": 1, "eval": 1}}}]},
-        }},
-        "outputs": {"artifacts": {"validated_schema": {"artifacts": [
-            {"name": "", "type": SCHEMA_TYPE, "uri": f"{base}/DataValidationGate/validated_schema"}]}},
-            "outputFile": str(output_file)},
-    }
-
-    kfe.run_component(_argv(compiled, "DataValidationGate_executor", executor_input), local_root=str(tmp_path))
-
-    assert (local / "DataValidationGate" / "validated_schema" / "schema.pbtxt").read_text() == open(DEFAULT_SCHEMA).read()
-    assert _output_uris(output_file) == {"validated_schema": f"{base}/DataValidationGate/validated_schema"}
-
-
-def test_the_data_gate_passes_clean_data_whose_blessing_took_kfps_metadata_round_trip(compiled, tmp_path, kfp_round_trip):
-    # KFP's launcher stores ExampleValidator's per-split `blessed` dict as {"struct": {...}} and the
-    # gate's driver hands it over that way (converter.go); unread, it blesses no split and every run stops here.
-    round_trip = kfp_round_trip
-    base = "minio://mlpipeline/v2/artifacts/run-1"
-    local = tmp_path / "minio" / "mlpipeline" / "v2" / "artifacts" / "run-1"
-    (local / "ImportSchemaGen" / "schema").mkdir(parents=True)
-    shutil.copy(DEFAULT_SCHEMA, local / "ImportSchemaGen" / "schema" / "schema.pbtxt")
-    for split in ("train", "eval"):
-        (local / "ExampleValidator" / "anomalies" / f"Split-{split}").mkdir(parents=True)
-        (local / "ExampleValidator" / "anomalies" / f"Split-{split}" / ANOMALIES_FILE).write_bytes(b"")
-    anomalies = round_trip({"split_names": '["train","eval"]', BLESSED_PROPERTY: {"train": 1, "eval": 1}}, artifact_id=42)
-    assert anomalies["metadata"][BLESSED_PROPERTY] == {"struct": {"train": 1.0, "eval": 1.0}}
-    output_file = tmp_path / "kfp_outputs" / "output_metadata.json"
-    output_file.parent.mkdir()
-    executor_input = {
-        "inputs": {"artifacts": {
-            "schema": {"artifacts": [dict(round_trip({}, artifact_id=41), uri=f"{base}/ImportSchemaGen/schema")]},
-            "anomalies": {"artifacts": [dict(anomalies, uri=f"{base}/ExampleValidator/anomalies")]},
-        }},
-        "outputs": {"artifacts": {"validated_schema": {"artifacts": [
-            {"name": "", "type": SCHEMA_TYPE, "uri": f"{base}/DataValidationGate/validated_schema"}]}},
-            "outputFile": str(output_file)},
-    }
-
-    kfe.run_component(_argv(compiled, "DataValidationGate_executor", executor_input), local_root=str(tmp_path))
-
-    assert (local / "DataValidationGate" / "validated_schema" / "schema.pbtxt").read_text() == open(DEFAULT_SCHEMA).read()
-
-
-def test_the_run_reports_kfp_html_output_type_is_one_tfx_can_import(compiled):
-    # TFX's entrypoint imports an output's type by its schema title; `system.HTML` (what KFP's UI shows
-    # as a page) would be imported as a module named `system`, and RunReport could never start.
-    from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils as tfx_utils
-
-    from pipeline.report.component import HtmlPage
-
-    spec, _ = kfr.read_spec(compiled)
-    declared = spec["components"]["RunReport"]["outputDefinitions"]["artifacts"]["report"]["artifactType"]
-    executor_input = {"outputs": {"artifacts": {"report": {"artifacts": [
-        {"name": "", "type": declared, "uri": "minio://mlpipeline/v2/artifacts/run-1/RunReport/report"}]}}}}
-
-    kfe.localize_executor_input(executor_input, None, local_root="/nonexistent-root-for-test")
-    parsed = kfp_pb2.ExecutorInput()
-    json_format.ParseDict(executor_input, parsed)
-    [report] = tfx_utils.parse_raw_artifact_dict(parsed.outputs.artifacts, {})["report"]
-
-    assert isinstance(report, HtmlPage) and report.type_name == "system.HTML"
-
-
 def test_new_images_or_an_edited_schema_change_the_cache_key_of_the_tasks_that_read_them(compiled):
     # KFP keys its cache on parameters, never on what a volume holds: the never-cached InputFingerprints
     # task hands ingestion and the schema import a fingerprint of what they read.
@@ -444,45 +341,3 @@ def test_new_images_or_an_edited_schema_change_the_cache_key_of_the_tasks_that_r
 
         assert key("12 files:sha256:aa") == key("12 files:sha256:aa")
         assert key("12 files:sha256:aa") != key("13 files:sha256:bb")
-
-
-def test_the_input_fingerprints_move_with_an_added_image_and_a_schema_edit_only(tmp_path):
-    from pipeline.kubeflow import input_fingerprints
-
-    data = tmp_path / "images"
-    (data / "horses").mkdir(parents=True)
-    (data / "horses" / "horse01-0.png").write_bytes(b"png")
-    schema = tmp_path / "schema.pbtxt"
-    schema.write_text(open(DEFAULT_SCHEMA).read())
-
-    def fingerprints():
-        output = tmp_path / "out" / "output_metadata.json"
-        executor_input = {"inputs": {"parameterValues": {"data_dir": str(data), "schema_file": str(schema)}},
-                          "outputs": {"outputFile": str(output)}}
-        assert input_fingerprints.main(["--executor_input", json.dumps(executor_input)]) == 0
-        return json.load(open(output))["parameterValues"]
-
-    first = fingerprints()
-    assert fingerprints() == first
-    (data / "horses" / "horse02-0.png").write_bytes(b"png")
-    second = fingerprints()
-    assert second["data_fingerprint"] != first["data_fingerprint"] and second["schema_fingerprint"] == first["schema_fingerprint"]
-    schema.write_text(schema.read_text() + "\n")
-    assert fingerprints()["schema_fingerprint"] != second["schema_fingerprint"]
-
-
-def test_metadata_naming_a_local_copy_is_handed_back_as_its_remote_uri(tmp_path):
-    # TFX's Evaluator records the judged model's URI as the blessing's `current_model`: inside the pod
-    # that is the launcher's local copy, a folder no other pod or reader can open.
-    local, remote = "/minio/mlpipeline/v2/artifacts/run-1/Trainer/u/model", "minio://mlpipeline/v2/artifacts/run-1/Trainer/u/model"
-    output_file = tmp_path / "output_metadata.json"
-    output_file.write_text(json.dumps({"artifacts": {"blessing": {"artifacts": [{
-        "uri": "/minio/mlpipeline/v2/artifacts/run-1/Evaluator/u/blessing",
-        "metadata": {"current_model": local, "blessed": 1, "note": "/serving/3"}}]}}}))
-
-    kfe.restore_remote_uris(str(output_file), {local: remote, "/minio/mlpipeline/v2/artifacts/run-1/Evaluator/u/blessing":
-                                               "minio://mlpipeline/v2/artifacts/run-1/Evaluator/u/blessing"})
-
-    [blessing] = json.loads(output_file.read_text())["artifacts"]["blessing"]["artifacts"]
-    assert blessing["uri"] == "minio://mlpipeline/v2/artifacts/run-1/Evaluator/u/blessing"
-    assert blessing["metadata"] == {"current_model": remote, "blessed": 1, "note": "/serving/3"}

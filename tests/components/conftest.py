@@ -1,4 +1,5 @@
-"""Serving-dir fixtures: tiny real SavedModels, and versions pushed the way the Pusher pushes them."""
+"""Serving-dir fixtures for the gate's tests (promotion/) and the serving dir's (serving/): tiny real
+SavedModels, and versions pushed the way the Pusher pushes them."""
 import os
 
 import pytest
