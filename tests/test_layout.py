@@ -134,3 +134,23 @@ def test_only_the_command_line_imports_the_local_run():
     outside = sorted(f"{name} -> {target}" for name, path in known.items() for target in imported_modules(path, known)
                      if target.startswith("pipeline.local") and _room(name)[0] not in ("pipeline.local", "pipeline.cli"))
     assert outside == []
+
+
+# Test folders that mirror no package, and why.
+UNMIRRORED_TEST_FOLDERS = {
+    "e2e": "whole pipelines, across every package",
+    "kubernetes": "kubernetes/'s manifests and Dockerfile: no Python there to mirror",
+}
+
+
+def test_every_test_folder_mirrors_a_package_of_the_code():
+    # tests/components/serving/ tests components/serving/: a test in the wrong folder is found by nobody.
+    tests = os.path.join(REPO, "tests")
+    misplaced = []
+    for root, dirs, files in os.walk(tests):
+        dirs[:] = [d for d in dirs if d != "__pycache__" and not (root == tests and d in UNMIRRORED_TEST_FOLDERS)]
+        folder = os.path.relpath(root, tests)
+        if folder != "." and any(name.endswith(".py") for name in files) and not os.path.isfile(
+                os.path.join(REPO, folder, "__init__.py")):
+            misplaced.append(f"tests/{folder}/")
+    assert misplaced == []
