@@ -27,6 +27,8 @@ import yaml
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLI = os.path.join(os.path.dirname(sys.executable), "transfer-pipeline")
+sys.path.insert(0, REPO_ROOT)
+from pipeline.run_record.record import RunRecord  # noqa: E402
 
 
 def commit_measured() -> str:
@@ -50,18 +52,17 @@ def run_once(data_dir: str, config: dict, fold: int, seed: int, work_dir: str) -
                             "--no-cache"], check=False, stdout=log, stderr=subprocess.STDOUT)
         with open(os.path.join(out, "wall_seconds"), "w") as handle:
             handle.write(f"{time.monotonic() - started:.0f}")
-    with open(summary_path) as handle:
-        summary = json.load(handle)
-    if summary["status"] != "succeeded":
-        raise SystemExit(f"fold {fold}, seed {seed}: the run {summary['status']}: {summary.get('error')} "
+    summary = RunRecord.read(summary_path)
+    if summary.status != "succeeded":
+        raise SystemExit(f"fold {fold}, seed {seed}: the run {summary.status}: {summary.error} "
                          f"(log: {out}/run.log; remove {out} to run it again)")
     return {
         "fold": fold,
         "seed": seed,
-        "eval_accuracy": summary["metrics"]["candidate"]["overall"]["accuracy"],
-        "eval_images": sum(values["examples"] for values in summary["per_class"].values()),
-        "recall": {name: values["recall"] for name, values in summary["per_class"].items()},
-        "blessed": summary["blessed"],
+        "eval_accuracy": summary.model.accuracy,
+        "eval_images": sum(values["examples"] for values in summary.model.per_class.values()),
+        "recall": {name: values["recall"] for name, values in summary.model.per_class.items()},
+        "blessed": summary.gate.blessed,
         "seconds": int(open(os.path.join(out, "wall_seconds")).read()),
     }
 

@@ -31,6 +31,7 @@ from PIL import Image
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
+from pipeline.run_record.record import RunRecord  # noqa: E402
 GROUPING_KEYS = ("group_pattern", "groups_span_classes", "stratify_by_source_kind", "eval_fraction")
 # Re-encoded copies for the scaling sets: (scale, crop box as fractions of width and height).
 VARIANTS = [(1.0, (0, 0, 1, 1)), (0.7, (0, 0, 1, 1)), (1.4, (0, 0, 1, 1)), (1.0, (0.05, 0.05, 0.95, 0.95)),
@@ -66,8 +67,7 @@ def run_pipeline(data_dir, output_dir, flags, log_path):
     command = [sys.executable, "-m", "pipeline", "run", "--data-dir", data_dir, "--output-dir", output_dir, *flags]
     code, seconds, peak = measure(command, log_path)
     check(code, log_path, "the pipeline")
-    with open(os.path.join(output_dir, "run_summary.json")) as handle:
-        return json.load(handle), seconds, peak
+    return RunRecord.read(os.path.join(output_dir, "run_summary.json")), seconds, peak
 
 
 def run_plain(data_dir, epochs, settings_file, log_path, autograph_rules="project"):
@@ -82,17 +82,17 @@ def run_plain(data_dir, epochs, settings_file, log_path, autograph_rules="projec
 
 
 def image_count(summary):
-    return sum(sum(counts.values()) for counts in summary.get("examples", {}).values())
+    return sum(sum(counts.values()) for counts in summary.data.examples.values())
 
 
 def print_components(summary, images):
     print(f"  {'component':<24} {'state':<7} {'seconds':>8} {'ms/image':>9}")
-    for row in summary["components"]:
-        print(f"  {row['component']:<24} {row['state']:<7} {row['seconds']:>8.1f} {1000 * row['seconds'] / images:>9.1f}")
+    for row in summary.components:
+        print(f"  {row.component:<24} {row.state:<7} {row.seconds:>8.1f} {1000 * row.seconds / images:>9.1f}")
 
 
 def accuracy_of(summary):
-    return summary.get("metrics", {}).get("candidate", {}).get("overall", {}).get("accuracy")
+    return summary.model.accuracy
 
 
 def grouping_settings(config_path, folder):
@@ -150,7 +150,7 @@ def compare_with_plain(args, scratch, settings_file, common_flags):
     log = os.path.join(scratch, "pipeline.log")
     summary, seconds, peak = run_pipeline(args.data_dir, os.path.join(scratch, "run"), common_flags, log)
     print(f"pipeline: {seconds:.0f} s wall, peak RSS {peak:.0f} MB, eval accuracy {accuracy_of(summary)}, "
-          f"epochs {epoch_seconds(log)} s; blessed {summary.get('blessed')}")
+          f"epochs {epoch_seconds(log)} s; blessed {summary.gate.blessed}")
     if not args.skip_baseline:
         print(f"ratio pipeline / plain: wall {seconds / plain_seconds:.2f}x (goal <= 1.3x), "
               f"peak RSS {peak / plain_peak:.2f}x (goal <= 1.25x)")
@@ -171,12 +171,12 @@ def scaling(args, scratch, settings_file, common_flags):
         print(f"\n{written} images: {seconds:.0f} s wall ({1000 * seconds / written:.0f} ms/image), peak RSS {peak:.0f} MB",
               flush=True)
         print_components(summary, written)
-    names = [row["component"] for row in rows[0][1]["components"]]
+    names = [row.component for row in rows[0][1].components]
     print("\nms per image by data size\n  " + f"{'component':<24}" + "".join(f"{n:>9}" for n, *_ in rows))
     for name in names:
         cells = []
         for written, summary, _, _ in rows:
-            seconds = next((r["seconds"] for r in summary["components"] if r["component"] == name), 0.0)
+            seconds = next((r.seconds for r in summary.components if r.component == name), 0.0)
             cells.append(f"{1000 * seconds / written:>9.1f}")
         print(f"  {name:<24}" + "".join(cells))
     print(f"  {'peak RSS (MB)':<24}" + "".join(f"{peak:>9.0f}" for *_, peak in rows))
@@ -213,7 +213,7 @@ def main():
                                                                             os.path.join(scratch, "serving-random")],
                 os.path.join(scratch, "random.log"))
             print(f"\nrandom frozen base, same split: {seconds:.0f} s wall, eval accuracy {accuracy_of(summary)}, "
-                  f"blessed {summary.get('blessed')}")
+                  f"blessed {summary.gate.blessed}")
 
 
 if __name__ == "__main__":

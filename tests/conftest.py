@@ -11,6 +11,7 @@ start([])
 
 import copy  # noqa: E402
 import io  # noqa: E402
+import json  # noqa: E402
 import shutil  # noqa: E402
 import struct  # noqa: E402
 import zlib  # noqa: E402
@@ -237,9 +238,10 @@ def kfp_round_trip():
     return kfp_metadata_round_trip
 
 
-# A realistic run summary: every key a local run writes, with the figures of a real horse-or-human run.
+# A realistic run summary as the release before the typed run record wrote it (schema version 1: one flat
+# mapping), with every key a local run wrote and the figures of a real horse-or-human run.
 CLASSES = ["horses", "humans"]
-SUMMARY = {
+SUMMARY_V1 = {
     "status": "succeeded",
     "error": None,
     "data": {"source": "given", "data_dir": "/data/horse-or-human"},
@@ -286,5 +288,13 @@ SUMMARY = {
 
 
 @pytest.fixture
-def summary():
-    return copy.deepcopy(SUMMARY)
+def summary_v1():
+    return copy.deepcopy(SUMMARY_V1)
+
+
+@pytest.fixture
+def record(summary_v1):
+    """That run as the typed record (pipeline/run_record/record.py), loaded as a current release loads the file."""
+    from pipeline.run_record.record import RunRecord
+
+    return RunRecord.from_json(json.dumps(summary_v1))

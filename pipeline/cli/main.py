@@ -12,6 +12,8 @@ import shlex
 import sys
 from typing import List, Optional
 
+from pipeline.run_record.record import ModelRecord, RunRecord
+
 
 def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="folder with one sub-folder of images per class (default: $DATA_DIR, "
@@ -72,47 +74,45 @@ def _config_from(args: argparse.Namespace):
     return build_config(args.config, **overrides)
 
 
-def _print_run_summary(summary: dict) -> None:
+def _print_run_summary(record: RunRecord, summary_path: str) -> None:
     print("\nSummary")
-    for row in summary.get("components", []):
-        print(f"  {row['component']:<24} {row['state']:<7} {row['seconds']:>7.1f}s")
-    for split, counts in summary.get("examples", {}).items():
+    for row in record.components:
+        print(f"  {row.component:<24} {row.state:<7} {row.seconds:>7.1f}s")
+    for split, counts in record.data.examples.items():
         print(f"  {split:<6} examples: {sum(counts.values())} ({', '.join(f'{k} {v}' for k, v in counts.items())})")
-    if summary.get("rejected_files"):
-        print(f"  rejected files: {len(summary['rejected_files'])} (see {summary.get('rejected_files_csv')})")
-    overall = summary.get("metrics", {}).get("candidate", {}).get("overall", {})
-    if overall:
+    if record.data.rejected_files:
+        print(f"  rejected files: {len(record.data.rejected_files)} (see {record.data.rejected_files_csv})")
+    if record.model.overall():
         from components.promotion.noise_gate import checks_by_slice
 
-        interval = checks_by_slice(summary.get("gate_noise")).get("overall")
+        interval = checks_by_slice(record.gate.noise).get("overall")
         spread = f" (95% interval {interval['lower']:.3f}–{interval['upper']:.3f}, {interval['examples']} images)" if interval else ""
-        print(f"  eval accuracy: {overall.get('accuracy')}{spread}  ({summary.get('baseline')})")
+        print(f"  eval accuracy: {record.model.accuracy}{spread}  ({record.gate.baseline})")
         change = (interval or {}).get("change")
         if change and "lower" in change:
             print(f"  change vs the serving model: {change['value']:+.4f} (95% interval {change['lower']:+.4f} to "
-                  f"{change['upper']:+.4f}: {change['verdict']}; policy {summary['gate_noise']['policy']})")
-        for warning in (summary.get("gate_noise") or {}).get("warnings", []):
+                  f"{change['upper']:+.4f}: {change['verdict']}; policy {record.gate.noise['policy']})")
+        for warning in record.gate.noise_warnings:
             print(f"  warning: {warning}")
-    for line in _confusion_lines(summary):
+    for line in _confusion_lines(record.model):
         print(f"  {line}")
-    if "blessed" in summary:
-        print(f"  blessed: {'yes' if summary['blessed'] else 'no'} ({summary['blessed_why']})")
-        print(f"  {summary.get('push_note') or summary.get('pushed')}")
-    print(f"  run summary: {summary.get('summary_path')}")
-    print(f"  report: {summary.get('report_path') or 'not written (see the warning above)'}")
+    if record.gate.blessed is not None:
+        print(f"  blessed: {'yes' if record.gate.blessed else 'no'} ({record.gate.why})")
+        print(f"  {record.gate.push_note or record.gate.pushed}")
+    print(f"  run summary: {summary_path}")
+    print(f"  report: {record.report_path or 'not written (see the warning above)'}")
 
 
-def _confusion_lines(summary: dict) -> List[str]:
+def _confusion_lines(model: ModelRecord) -> List[str]:
     """The candidate's confusion matrix (rows: true class) with each class's recall and precision."""
-    matrix, scores = summary.get("confusion_matrix"), summary.get("per_class", {})
+    matrix = model.confusion_matrix
     if not matrix:
         return []
-    names = matrix["classes"]
-    width = max(8, *(len(name) for name in names))
+    width = max(8, *(len(name) for name in matrix.classes))
     lines = ["confusion matrix (rows: true class, columns: predicted):",
-             " " * (width + 2) + " ".join(f"{name:>{width}}" for name in names) + "   recall precision"]
-    for name, row in zip(names, matrix["counts"]):
-        score = scores.get(name, {})
+             " " * (width + 2) + " ".join(f"{name:>{width}}" for name in matrix.classes) + "   recall precision"]
+    for name, row in zip(matrix.classes, matrix.counts):
+        score = model.per_class.get(name, {})
         lines.append(f"  {name:<{width}}" + " ".join(f"{count:>{width}}" for count in row)
                      + f"   {_fraction(score.get('recall'))} {_fraction(score.get('precision'))}")
     return lines
@@ -126,9 +126,8 @@ def _cmd_run(args) -> int:
     from pipeline.local.runner import run_pipeline
 
     config = _config_from(args)
-    summary = run_pipeline(config, verbose=args.verbose)
-    summary["summary_path"] = config.absolute().summary_path
-    _print_run_summary(summary)
+    record = run_pipeline(config, verbose=args.verbose)
+    _print_run_summary(record, config.absolute().summary_path)
     return 0
 
 

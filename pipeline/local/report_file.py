@@ -8,8 +8,9 @@ from typing import List, Optional
 from pipeline.config import ConfigError, PipelineConfig
 from pipeline.report.builder import RunArtifacts, build_report
 from pipeline.report.render import write_report
-from pipeline.local.run_summary import build_summary
+from pipeline.local.run_summary import build_record
 from pipeline.run_record.artifacts import collect_executions, first_uri
+from pipeline.run_record.record import RunRecord
 
 REPORT_FILE = "report.html"
 
@@ -34,10 +35,10 @@ def run_artifacts(metadata_path: str, pipeline_name: str) -> RunArtifacts:
     )
 
 
-def write_run_report(config: PipelineConfig, summary: dict) -> str:
-    """Writes OUTPUT/report.html for the run `summary` describes; returns its path."""
+def write_run_report(config: PipelineConfig, record: RunRecord) -> str:
+    """Writes OUTPUT/report.html for the run `record` describes; returns its path."""
     artifacts = run_artifacts(config.metadata_path, config.pipeline_name)
-    return write_report(build_report(summary, artifacts), os.path.join(config.output_dir, REPORT_FILE))
+    return write_report(build_report(record, artifacts), os.path.join(config.output_dir, REPORT_FILE))
 
 
 def regenerate_report(output_dir: str) -> str:
@@ -49,8 +50,7 @@ def regenerate_report(output_dir: str) -> str:
             f"{os.path.basename(config.summary_path)}); pass the --output-dir of a `transfer-pipeline run`"
         )
     if os.path.exists(config.summary_path):
-        with open(config.summary_path) as handle:
-            summary = json.load(handle)
+        record = RunRecord.read(config.summary_path)
     else:  # the run was killed before it wrote its summary: rebuild what ML Metadata knows
-        summary = build_summary(config, "unknown (no run_summary.json)", None, {})
-    return write_run_report(config, summary)
+        record = build_record(config, "unknown (no run_summary.json)", None, {})
+    return write_run_report(config, record)

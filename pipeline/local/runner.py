@@ -12,7 +12,7 @@ import dataclasses
 import os
 import sys
 import time
-from typing import Callable, Optional
+from typing import Callable, Dict, List, Optional
 
 from tfx.orchestration import metadata as tfx_metadata
 from tfx.orchestration.local.local_dag_runner import LocalDagRunner
@@ -33,7 +33,8 @@ from pipeline.local.interrupts import InterruptGuard, RunInterrupted
 from pipeline.pipeline import create_pipeline
 from pipeline.local.progress import ComponentProgress
 from pipeline.local.run_lock import RunLock
-from pipeline.local.run_summary import build_summary, write_summary
+from pipeline.local.run_summary import build_record
+from pipeline.run_record.record import DataRecord, RunRecord
 
 
 class PipelineRunError(RuntimeError):
@@ -84,22 +85,37 @@ def _ensure_weights(config: PipelineConfig, log: Callable[[str], None]) -> None:
     log(f"weights: {resolved or 'random initialisation (weights=none)'}")
 
 
-def _write_report(config: PipelineConfig, summary: dict, log: Callable[[str], None]):
+def _write_report(config: PipelineConfig, record: RunRecord, log: Callable[[str], None]) -> Optional[str]:
     """OUTPUT/report.html, whatever the outcome; a report failure is told, never raised over the run's own."""
     try:
         from pipeline.local.report_file import write_run_report
 
-        return write_run_report(config, summary)
+        return write_run_report(config, record)
     except Exception as err:  # noqa: BLE001
         log(f"warning: the run report was not written ({type(err).__name__}: {err})")
         return None
 
 
-def _execute(config: PipelineConfig, log: Callable[[str], None], verbose: bool, run: dict) -> None:
-    """Preflight, then the DAG. Records in `run` what the summary needs, as soon as it is known."""
-    data_dir, run["data_source"] = resolve_data_dir(config.data_dir, config.output_dir, log)
+@dataclasses.dataclass
+class _RunSoFar:
+    """What the run knows of itself as it goes: its record is built from it whatever the outcome."""
+
+    started: str = dataclasses.field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    started_ms: int = dataclasses.field(default_factory=lambda: int(time.time() * 1000))
+    monotonic: float = dataclasses.field(default_factory=time.monotonic)
+    pid: int = dataclasses.field(default_factory=os.getpid)
+    data_source: Optional[dict] = None
+    beam_args: Optional[List[str]] = None
+    planned_components: List[str] = dataclasses.field(default_factory=list)
+    component_seconds: Dict[str, float] = dataclasses.field(default_factory=dict)
+    """Wall time per component as the progress display measured it (more exact than ML Metadata's)."""
+
+
+def _execute(config: PipelineConfig, log: Callable[[str], None], verbose: bool, run: _RunSoFar) -> None:
+    """Preflight, then the DAG. Records in `run` what the record needs, as soon as it is known."""
+    data_dir, run.data_source = resolve_data_dir(config.data_dir, config.output_dir, log)
     config = _preflight(dataclasses.replace(config, data_dir=os.path.abspath(data_dir)), log)
-    run["beam_args"] = config.beam_args
+    run.beam_args = config.beam_args
     _ensure_weights(config, log)
 
     metadata = tfx_metadata.sqlite_metadata_connection_config(config.metadata_path)
@@ -107,26 +123,20 @@ def _execute(config: PipelineConfig, log: Callable[[str], None], verbose: bool, 
     prepare_local_beam()
     runner = LocalDagRunner() if config.runner == "local" else BeamDagRunner()
     node_ids = [component.id for component in pipeline.components]
-    run["planned_components"] = node_ids
+    run.planned_components = node_ids
     log(f"running {len(node_ids)} components with {type(runner).__name__}; outputs in {config.output_dir}")
     progress = ComponentProgress(node_ids, config.metadata_path, log, verbose=verbose)
-    run["seconds"] = progress.seconds
+    run.component_seconds = progress.seconds
     with progress:
         runner.run(pipeline)
 
 
-def _new_run() -> dict:
-    return {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "started_ms": int(time.time() * 1000),
-            "monotonic": time.monotonic(), "pid": os.getpid(), "data_source": None, "seconds": {}}
-
-
-def _start(config: PipelineConfig, lock: RunLock, run: dict, log: Callable[[str], None]) -> None:
+def _start(config: PipelineConfig, lock: RunLock, run: _RunSoFar, log: Callable[[str], None]) -> None:
     """What a run does before anything else, so no earlier run's outputs look like this one's."""
     if lock.recovered:
         log(f"note: the previous run in {config.output_dir} ({lock.recovered}) was killed or crashed; "
             "what it completed is reused from the cache")
-    write_summary({"status": "running", "error": None, "started": run["started"], "pid": run["pid"],
-                   "output_dir": config.output_dir}, config.summary_path)
+    RunRecord(status="running", started=run.started, pid=run.pid, output_dir=config.output_dir).write(config.summary_path)
     with contextlib.suppress(FileNotFoundError):
         os.remove(os.path.join(config.output_dir, REJECTED_FILES_CSV))
     if "://" not in config.serving_path and os.path.isdir(config.serving_path):
@@ -144,31 +154,38 @@ def _remove_orphaned_staging(serving_dir: str, log: Callable[[str], None]) -> No
         log(f"note: staging folders not checked now ({err})")
 
 
-def _finish(config: PipelineConfig, run: dict, status: str, error: Optional[str], log: Callable[[str], None]) -> dict:
+def _finish(config: PipelineConfig, run: _RunSoFar, status: str, error: Optional[str],
+            log: Callable[[str], None]) -> RunRecord:
     """Writes run_summary.json and report.html; a failure here is recorded, never allowed to hide the run's own error."""
     try:
-        summary = build_summary(config, status, error, run["data_source"], run["seconds"], since_ms=run["started_ms"])
-    except Exception as err:  # noqa: BLE001 (the summary must still be written)
-        summary = {"status": status, "error": error, "data": run["data_source"],
-                   "summary_error": f"{type(err).__name__}: {err}"}
-    summary["started"] = run["started"]
-    summary["seconds"] = round(time.monotonic() - run["monotonic"], 1)
-    summary["planned_components"] = run.get("planned_components", [])
-    summary["beam_args"] = run.get("beam_args")
+        record = build_record(config, status, error, run.data_source, run.component_seconds, since_ms=run.started_ms)
+    except Exception as err:  # noqa: BLE001 (the record must still be written)
+        record = RunRecord(status=status, error=error, data=DataRecord(source=run.data_source or {}),
+                           record_error=f"{type(err).__name__}: {err}")
+    record.started = run.started
+    record.seconds = round(time.monotonic() - run.monotonic, 1)
+    record.planned_components = run.planned_components
+    record.beam_args = run.beam_args
+    _write_record(record, config.summary_path)
+    record.report_path = _write_report(config, record, log)
+    if record.report_path:
+        _write_record(record, config.summary_path)
+    return record
+
+
+def _write_record(record: RunRecord, path: str) -> None:
     try:
-        write_summary(summary, config.summary_path)
+        record.write(path)
     except OSError as err:
-        print(f"warning: cannot write {config.summary_path}: {err}", file=sys.stderr)
-    summary["report_path"] = _write_report(config, summary, log)
-    return summary
+        print(f"warning: cannot write {path}: {err}", file=sys.stderr)
 
 
-def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print, verbose: bool = False) -> dict:
+def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print, verbose: bool = False) -> RunRecord:
     """Runs the pipeline once. Raises RunLockedError (another run holds the output dir), DataError/ConfigError/
     WeightsError (preflight), PipelineRunError (a component failed) or RunInterrupted (SIGINT/SIGTERM)."""
     config = config.absolute()
     with RunLock(config.output_dir) as lock, InterruptGuard() as interrupts:
-        run = _new_run()
+        run = _RunSoFar()
         try:
             _start(config, lock, run, log)
             _execute(config, log, verbose, run)
@@ -189,7 +206,7 @@ def run_pipeline(config: PipelineConfig, log: Callable[[str], None] = print, ver
             else:
                 raise
         interrupts.stopping()  # from here a further signal cannot cut the summary short
-        summary = _finish(config, run, status, error, log)
+        record = _finish(config, run, status, error, log)
     if raised is not None:
         raise raised
-    return summary
+    return record

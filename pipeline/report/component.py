@@ -17,7 +17,8 @@ from tfx.types import artifact, standard_artifacts
 
 from pipeline.report.builder import RunArtifacts, build_report
 from pipeline.report.render import render_report
-from pipeline.run_record.artifacts import artifact_summary
+from pipeline.run_record.artifacts import read_data, read_model_and_gate
+from pipeline.run_record.record import RunRecord
 
 ORCHESTRATOR_NOTE = "Kubeflow Pipelines: component states and times are in the run's graph"
 
@@ -31,7 +32,9 @@ class HtmlPage(artifact.Artifact):
 def report_page(inputs: dict, trainer_settings: dict, path: str) -> str:
     """Writes the report of the artifacts in `inputs` ({output key: ML Metadata Artifact}) to the file `path`."""
     rows = [{"component": key, "state": "ran", "outputs": {key: [a]}} for key, a in inputs.items()]
-    summary = dict(artifact_summary(rows), status="succeeded", run_note=ORCHESTRATOR_NOTE)
+    data = read_data(rows)
+    model, gate = read_model_and_gate(rows, data.classes)
+    record = RunRecord(status="succeeded", note=ORCHESTRATOR_NOTE, data=data, model=model, gate=gate)
     artifacts = RunArtifacts(
         examples=inputs["examples"].uri,
         model=inputs["model"].uri,
@@ -39,7 +42,7 @@ def report_page(inputs: dict, trainer_settings: dict, path: str) -> str:
         evaluation=inputs["evaluation"].uri,
         trainer_settings=trainer_settings,
     )
-    html = render_report(build_report(summary, artifacts))
+    html = render_report(build_report(record, artifacts))
     if os.path.isdir(path):  # the launcher made the output a folder; the UI wants a file at the URI
         os.rmdir(path)
     with open(path, "w", encoding="utf-8") as handle:

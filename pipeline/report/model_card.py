@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
+from components import constants
+from components.model.settings import TrainerSettings
 from components.promotion import noise_gate
 from components.promotion.noise_gate import wilson_interval
+from pipeline.run_record.record import RunRecord
 
 _WEIGHTS = {
     "pretrained": "Google's ImageNet weights (inception-2015-12-05 release), converted offline",
@@ -17,64 +20,62 @@ _WEIGHTS = {
 }
 
 
-def _accuracy_interval(summary: dict, accuracy: Optional[float], evaluated: int) -> Optional[Tuple[float, float]]:
+def _accuracy_interval(record: RunRecord, evaluated: int) -> Optional[Tuple[float, float]]:
     """The gate's 95% interval of eval accuracy (noise_gate.py), else Wilson's on the counts."""
-    overall = noise_gate.checks_by_slice(summary.get("gate_noise")).get("overall")
+    overall = noise_gate.checks_by_slice(record.gate.noise).get("overall")
     if overall:
         return round(overall["lower"], 3), round(overall["upper"], 3)
+    accuracy = record.model.accuracy
     if accuracy is None or not evaluated:
         return None
     return tuple(round(bound, 3) for bound in wilson_interval(accuracy * evaluated, evaluated))
 
 
-def _head(settings: dict, classes: List[str]) -> str:
+def _head(settings: TrainerSettings, classes: List[str]) -> str:
     return (
-        f"Flatten → Dense({settings.get('head_units', '?')}, relu) → Dropout({settings.get('dropout', '?')}) → "
+        f"Flatten → Dense({settings.head_units}, relu) → Dropout({settings.dropout}) → "
         f"output over the {len(classes)} classes"
     )
 
 
-def _training(settings: dict) -> str:
+def _training(settings: TrainerSettings) -> str:
     text = (
-        f"{settings.get('epochs', '?')} epoch(s) of the head on the frozen base, batch size {settings.get('batch_size', '?')}, "
-        f"learning rate {settings.get('learning_rate', '?')}, augmentation {'on' if settings.get('augment', True) else 'off'}"
+        f"{settings.epochs} epoch(s) of the head on the frozen base, batch size {settings.batch_size}, "
+        f"learning rate {settings.learning_rate}, augmentation {'on' if settings.augment else 'off'}"
     )
-    if settings.get("fine_tune_blocks"):
+    if settings.fine_tune_blocks:
         text += (
-            f"; then {settings.get('fine_tune_epochs')} epoch(s) fine-tuning the top {settings['fine_tune_blocks']} "
-            f"block(s) below the cut at learning rate {settings.get('fine_tune_learning_rate')}"
+            f"; then {settings.fine_tune_epochs} epoch(s) fine-tuning the top {settings.fine_tune_blocks} "
+            f"block(s) below the cut at learning rate {settings.fine_tune_learning_rate}"
         )
     return text
 
 
-def build_model_card(summary: dict, settings: Optional[dict], ingestion: dict, accuracy: Optional[float]) -> dict:
-    """Facts (label, text) and the intended use and limitations, from the summary, the Trainer's settings and
-    the ingestion report (data folder, licence)."""
-    settings = settings or {}
+def build_model_card(record: RunRecord, trainer_config: Optional[dict], ingestion: dict) -> dict:
+    """Facts (label, text) and the intended use and limitations, from the run record, the Trainer's settings
+    (its custom_config: a run from before a setting existed trained at that setting's default) and the
+    ingestion report (data folder, licence)."""
+    settings = TrainerSettings.from_dict(trainer_config or {})
     licence = ingestion.get("licence")
-    classes = summary.get("classes") or []
-    examples = summary.get("examples") or {}
-    train = sum((examples.get("train") or {}).values())
-    evaluated = sum((examples.get("eval") or {}).values())
-    weights = settings.get("weights", "pretrained")
-    # TrainerSettings.image_size, written out: importing `components` here would load TensorFlow (6 s) into the
-    # report; runs from before image_size was a setting trained at 150.
-    size = settings.get("image_size", 150)
-    data_dir = (summary.get("data") or {}).get("data_dir") or ingestion.get("data_dir") or "the data folder"
+    classes = record.data.classes
+    train, evaluated = record.data.images(constants.TRAIN_SPLIT), record.data.images(constants.EVAL_SPLIT)
+    size = settings.image_size
+    data_dir = record.data.source.get("data_dir") or ingestion.get("data_dir") or "the data folder"
+    weights = _WEIGHTS.get(settings.weights, f"weights from {settings.weights}")
     facts = [
-        ("Base model", f"InceptionV3 (Keras, {size}x{size}x3 input), {_WEIGHTS.get(weights, f'weights from {weights}')}"),
-        ("Cut layer", f"{settings.get('cut_layer', 'mixed7')} (everything above it removed; the base is frozen)"),
-        ("Head", _head(settings, classes)),
-        ("Training", _training(settings) if settings else "settings not available"),
+        ("Base model", f"InceptionV3 (Keras, {size}x{size}x3 input), {weights}"),
+        ("Cut layer", f"{settings.cut_layer} (everything above it removed; the base is frozen)"),
+        ("Head", _head(settings, classes) if trainer_config else "settings not available"),
+        ("Training", _training(settings) if trainer_config else "settings not available"),
         ("Class names", ", ".join(f"{i}: {name}" for i, name in enumerate(classes)) or "not available"),
         ("Training data", f"{train} images for training and {evaluated} for evaluation from {data_dir}, "
                           "split by subject so that views of one subject never straddle the split"),
         ("Data licence", licence or "not stated in the data folder (add a README or LICENSE naming it)"),
-        ("Model", summary.get("model") or "not trained in this run"),
+        ("Model", record.model.uri or "not trained in this run"),
     ]
-    interval = _accuracy_interval(summary, accuracy, evaluated)
+    interval = _accuracy_interval(record, evaluated)
     measured = (
-        f"Eval accuracy {accuracy:.3f} on {evaluated} images (95% interval {interval[0]}–{interval[1]})"
+        f"Eval accuracy {record.model.accuracy:.3f} on {evaluated} images (95% interval {interval[0]}–{interval[1]})"
         if interval else "Eval accuracy not available"
     )
     intended = [

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ml_metadata.proto import metadata_store_pb2
 
@@ -13,6 +13,7 @@ from components.ingestion.report import read_report
 from components.promotion import noise_gate
 from components.promotion.evaluation_report import per_class_scores, read_evaluation
 from pipeline.run_record.metadata import execution_seconds, executions_by_node, open_readonly, property_value
+from pipeline.run_record.record import ComponentRun, ConfusionMatrix, DataRecord, GateRecord, ModelRecord, RunRecord
 
 _STATES = {
     metadata_store_pb2.Execution.COMPLETE: "ran",
@@ -84,42 +85,38 @@ def _square(counts: List[List[int]], size: int) -> List[List[int]]:
     return [[(counts[i][j] if i < len(counts) and j < len(counts[i]) else 0) for j in range(size)] for i in range(size)]
 
 
-def model_summary(rows: List[dict], class_names: Optional[List[str]] = None) -> dict:
+def read_model_and_gate(rows: List[dict], class_names: Optional[List[str]] = None) -> Tuple[ModelRecord, GateRecord]:
     """Candidate and baseline metrics, confusion matrix, the blessing and why, and where the model went."""
-    summary = {"model": first_uri(rows, "model")}
+    model, gate = ModelRecord(uri=first_uri(rows, "model")), GateRecord()
     baseline = _first_artifact(rows, "baseline_model")
     if baseline is not None:
-        summary["baseline"] = _custom(baseline, "baseline_note")
+        gate.baseline = _custom(baseline, "baseline_note")
     evaluation_uri = first_uri(rows, "evaluation")
     if evaluation_uri and os.path.exists(os.path.join(evaluation_uri, "eval_config.json")):
         evaluation = read_evaluation(evaluation_uri)
-        summary["metrics"] = evaluation["models"]
-        summary["blessing_failures"] = evaluation["failures"]
+        model.metrics = evaluation["models"]
+        gate.failures = evaluation["failures"]
         counts = evaluation["confusion"].get("candidate")
         if counts is not None and class_names:
-            matrix = _square(counts, len(class_names))
-            summary["confusion_matrix"] = {"classes": class_names, "counts": matrix}
-            summary["per_class"] = per_class_scores(matrix, class_names)
+            model.confusion_matrix = ConfusionMatrix(class_names, _square(counts, len(class_names)))
+            model.per_class = per_class_scores(model.confusion_matrix.counts, class_names)
         if evaluation["noise"]:
-            summary["gate_noise"] = evaluation["noise"]
+            gate.noise = evaluation["noise"]
             checks = noise_gate.checks_by_slice(evaluation["noise"])
-            for name, scores in summary.get("per_class", {}).items():
+            for name, scores in model.per_class.items():
                 check = checks.get(f"{constants.CLASS_NAME_KEY}={name}")
                 if check:
                     scores["recall_interval"] = [check["lower"], check["upper"]]
     blessing = _first_artifact(rows, "blessing")
     if blessing is not None:
-        summary["blessed"] = bool(_custom(blessing, "blessed", 0))
-        summary["blessed_why"] = (
-            "meets every threshold" if summary["blessed"] else "; ".join(summary.get("blessing_failures", [])) or "not blessed"
-        )
+        gate.blessed = bool(_custom(blessing, "blessed", 0))
+        gate.why = "meets every threshold" if gate.blessed else "; ".join(gate.failures) or "not blessed"
     pushed = _first_artifact(rows, "pushed_model")
     if pushed is not None:
-        summary["pushed"] = _custom(pushed, "pushed_destination") if _custom(pushed, "pushed", 0) else "not pushed"
-        summary["push_note"] = _custom(pushed, "push_note")
-        if _custom(pushed, "force_push_reason"):
-            summary["force_push_reason"] = _custom(pushed, "force_push_reason")
-    return summary
+        gate.pushed = _custom(pushed, "pushed_destination") if _custom(pushed, "pushed", 0) else "not pushed"
+        gate.push_note = _custom(pushed, "push_note")
+        gate.force_push_reason = _custom(pushed, "force_push_reason") or None
+    return model, gate
 
 
 def counts_from_statistics(statistics_uri: str) -> Dict[str, Dict[str, int]]:
@@ -141,34 +138,41 @@ def counts_from_statistics(statistics_uri: str) -> Dict[str, Dict[str, int]]:
     return counts
 
 
-def artifact_summary(rows: List[dict]) -> dict:
-    """What the artifacts of `rows` say: data (classes, counts, subjects, files, anomalies), model and gate."""
-    summary = {}
+def read_data(rows: List[dict]) -> DataRecord:
+    """What the artifacts of `rows` say of the data: classes, counts, subjects, files turned away, anomalies."""
+    data = DataRecord()
     examples_uri = first_uri(rows, "examples")
     report = read_report(examples_uri) if examples_uri else {}
     if report:
-        summary["classes"] = report["class_names"]
-        summary["examples"] = report["counts"]
-        summary["total_examples"] = report["total_examples"]
-        summary["groups_per_split"] = report["groups_per_split"]
-        summary["groups_in_both_splits"] = report["groups_in_both_splits"]
-        summary["ungrouped_files_per_split"] = report.get("ungrouped_files_per_split", {})
-        summary["images_per_source_kind"] = report.get("images_per_source_kind", {})
-        summary["rejected_files"] = report["rejected"]
-        summary["converted_files"] = report["converted"]
-        summary["warnings"] = report["warnings"]
+        data.classes = report["class_names"]
+        data.examples = report["counts"]
+        data.total_examples = report["total_examples"]
+        data.groups_per_split = report["groups_per_split"]
+        data.groups_in_both_splits = report["groups_in_both_splits"]
+        data.ungrouped_files_per_split = report.get("ungrouped_files_per_split", {})
+        data.images_per_source_kind = report.get("images_per_source_kind", {})
+        data.rejected_files = report["rejected"]
+        data.converted_files = report["converted"]
+        data.warnings = report["warnings"]
     elif first_uri(rows, "statistics"):
-        summary["examples"] = counts_from_statistics(first_uri(rows, "statistics"))
-        summary["total_examples"] = sum(sum(c.values()) for c in summary["examples"].values())
+        data.examples = counts_from_statistics(first_uri(rows, "statistics"))
+        data.total_examples = sum(sum(counts.values()) for counts in data.examples.values())
     anomalies_uri = first_uri(rows, "anomalies")
     if anomalies_uri:
         try:
-            summary["anomalies"] = read_anomalies(anomalies_uri, [constants.TRAIN_SPLIT, constants.EVAL_SPLIT])
+            data.anomalies = read_anomalies(anomalies_uri, [constants.TRAIN_SPLIT, constants.EVAL_SPLIT])
         except DataValidationError as err:
-            summary["anomalies"] = {"unreadable": [str(err)]}
-    summary["transform_graph"] = first_uri(rows, "transform_graph")
+            data.anomalies = {"unreadable": [str(err)]}
+    data.transform_graph = first_uri(rows, "transform_graph")
     schema_uri = first_uri(rows, "validated_schema")
-    if "classes" not in summary and schema_uri and os.path.exists(os.path.join(schema_uri, "schema.pbtxt")):
-        summary["classes"] = class_names_of(load_schema(os.path.join(schema_uri, "schema.pbtxt")))
-    summary.update(model_summary(rows, summary.get("classes")))
-    return summary
+    if not data.classes and schema_uri and os.path.exists(os.path.join(schema_uri, "schema.pbtxt")):
+        data.classes = class_names_of(load_schema(os.path.join(schema_uri, "schema.pbtxt")))
+    return data
+
+
+def read_run(rows: List[dict], status: str, **run: Any) -> RunRecord:
+    """The record of the run whose components are `rows`: `run` holds what the runner knows of itself."""
+    data = read_data(rows)
+    model, gate = read_model_and_gate(rows, data.classes)
+    components = [ComponentRun(row["component"], row["state"], row.get("seconds")) for row in rows]
+    return RunRecord(status=status, components=components, data=data, model=model, gate=gate, **run)

@@ -2,10 +2,11 @@
 
 Imported by the test files of this folder (pytest puts it on sys.path); fixtures live in conftest.py.
 """
-import json
 import os
 import subprocess
 import sys
+
+from pipeline.run_record.record import RunRecord
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONSOLE_SCRIPT = os.path.join(os.path.dirname(sys.executable), "transfer-pipeline")
@@ -26,12 +27,12 @@ def run_cli(*args, console_script=False, env=None, check=False):
 
 
 def summary_of(output_dir):
-    with open(os.path.join(output_dir, "run_summary.json")) as handle:
-        return json.load(handle)
+    """The run record the run left in output_dir."""
+    return RunRecord.read(os.path.join(output_dir, "run_summary.json"))
 
 
 def run_pipeline(data_dir, output_dir, *flags, **how):
-    """(run_summary.json, the finished process) of `run` on data_dir into output_dir."""
+    """(the run record, the finished process) of `run` on data_dir into output_dir."""
     result = run_cli("run", "--data-dir", str(data_dir), "--output-dir", str(output_dir), *flags, **how)
     return summary_of(output_dir), result
 
@@ -43,4 +44,4 @@ def versions(serving_dir):
 
 def states(summary):
     """{component: ran | cached | ...} of a local run's summary."""
-    return {row["component"]: row["state"] for row in summary["components"]}
+    return {row.component: row.state for row in summary.components}

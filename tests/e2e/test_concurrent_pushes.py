@@ -90,16 +90,16 @@ def test_two_concurrent_runs_push_exactly_one_model_and_the_other_says_why_not(t
     _, root, summaries = two_runs
     [version] = scan(str(root / "serving"))
 
-    pushed = [s for s in summaries if s["pushed"] != "not pushed"]
-    refused = [s for s in summaries if s["pushed"] == "not pushed"]
+    pushed = [s for s in summaries if s.gate.pushed != "not pushed"]
+    refused = [s for s in summaries if s.gate.pushed == "not pushed"]
     assert len(pushed) == 1 and len(refused) == 1
-    assert pushed[0]["pushed"] == version.path
-    assert refused[0]["blessed"] is True  # judged fine on its own, refused for the race alone
-    assert refused[0]["push_note"] == (
+    assert pushed[0].gate.pushed == version.path
+    assert refused[0].gate.blessed is True  # judged fine on its own, refused for the race alone
+    assert refused[0].gate.push_note == (
         f"not pushed: another run pushed version {version.version} in between (this run's ServingBaseline "
         f"compared against an empty serving dir); the next run compares against version {version.version}"
     )
-    assert all(s["status"] == "succeeded" and s["baseline"].startswith("nothing is serving") for s in summaries)
+    assert all(s.status == "succeeded" and s.gate.baseline.startswith("nothing is serving") for s in summaries)
     assert not [name for name in os.listdir(root / "serving") if name.startswith(".staging")]
 
 
@@ -114,13 +114,13 @@ def test_the_push_record_knows_classes_accuracy_and_data(two_runs):
 def test_rollback_and_list_on_models_the_pipeline_pushed(two_runs):
     data, root, summaries = two_runs
     [first] = scan(str(root / "serving"))
-    loser = "a" if summaries[0]["pushed"] == "not pushed" else "b"
+    loser = "a" if summaries[0].gate.pushed == "not pushed" else "b"
     # The losing run again, as "the next run": it now compares against the winner's version.
     # (Cached up to the Trainer; any drop tolerated, so its different model is pushed.)
     rerun = cli(*run_flags(data, root, loser, {"a": 1, "b": 2}[loser], "--max-accuracy-drop", "1",
                           "--max-class-recall-drop", "1"))
     assert rerun.returncode == 0, rerun.stderr[-4000:]
-    assert summary_of(root / loser)["baseline"] == f"serving version {first.version} from {root / 'serving'}"
+    assert summary_of(root / loser).gate.baseline == f"serving version {first.version} from {root / 'serving'}"
     [_, second] = scan(str(root / "serving"))
 
     rolled = cli("serving", "rollback", "--serving-dir", str(root / "serving"))

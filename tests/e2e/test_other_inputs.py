@@ -41,9 +41,9 @@ def test_data_that_breaks_the_schema_stops_the_run_before_transform(shapes, tmp_
     assert result.returncode == 1, result.stderr[-2000:]
     assert "class_name" in result.stderr and "schema" in result.stderr
     summary = summary_of(tmp_path)
-    assert summary["status"] == "failed" and "DataValidationError" in summary["error"]
-    assert "class_name" in json.dumps(summary["anomalies"])
-    ran = {row["component"] for row in summary["components"]}
+    assert summary.status == "failed" and "DataValidationError" in summary.error
+    assert "class_name" in json.dumps(summary.data.anomalies)
+    ran = {row.component for row in summary.components}
     assert "ExampleValidator" in ran and not ran & {"Transform", "Trainer", "Pusher"}
 
 
@@ -65,11 +65,11 @@ def test_ready_tfrecords_run_through_import_example_gen_on_local_dag_runner(shap
 
     assert result.returncode == 0, result.stderr[-3000:]
     summary = summary_of(output)
-    states = {row["component"]: row["state"] for row in summary["components"]}
+    states = {row.component: row.state for row in summary.components}
     assert states["ImportExampleGen"] == "ran" and states["Pusher"] == "ran"
-    assert sum(sum(by_class.values()) for by_class in summary["examples"].values()) == len(scan.candidates)
-    assert summary["metrics"]["candidate"]["overall"]["example_count"] > 0
-    assert summary["blessed"] is True and os.path.isdir(summary["pushed"])
+    assert sum(sum(by_class.values()) for by_class in summary.data.examples.values()) == len(scan.candidates)
+    assert summary.model.metrics["candidate"]["overall"]["example_count"] > 0
+    assert summary.gate.blessed is True and os.path.isdir(summary.gate.pushed)
 
 
 def test_image_size_and_test_time_flip_reach_the_transform_the_model_and_both_signatures(shapes, tmp_path):
@@ -84,10 +84,10 @@ def test_image_size_and_test_time_flip_reach_the_transform_the_model_and_both_si
 
     assert result.returncode == 0, result.stderr[-3000:]
     summary = summary_of(output)
-    assert summary["blessed"] is True, summary["blessed_why"]
-    spec = tft.TFTransformOutput(summary["transform_graph"]).transformed_feature_spec()
+    assert summary.gate.blessed is True, summary.gate.why
+    spec = tft.TFTransformOutput(summary.data.transform_graph).transformed_feature_spec()
     assert list(spec["image"].shape) == [96, 96, 3]
-    model = tf.saved_model.load(summary["pushed"])
+    model = tf.saved_model.load(summary.gate.pushed)
     # An image and its mirror image get the same answer: each is the mean of the model's answers for both views.
     first = sorted(c.path for c in scan_image_folder(shapes, DEFAULT_GROUP_PATTERN).candidates)[0]
     picture = tf.io.decode_png(tf.io.read_file(first), channels=3)

@@ -66,24 +66,24 @@ def first_run(horse_or_human_dir, workspace, run_temp_dir):
 def test_first_run_ingests_every_image_split_by_subject(first_run, horse_or_human_dir):
     summary, result = first_run
     scan = scan_image_folder(str(horse_or_human_dir), DEFAULT_GROUP_PATTERN)  # whatever this copy holds
-    assert summary["status"] == "succeeded", summary["error"]
-    assert summary["classes"] == ["horses", "humans"]
-    assert summary["total_examples"] == len(scan.candidates)
-    assert sum(sum(by_class.values()) for by_class in summary["examples"].values()) == len(scan.candidates)
-    assert set(summary["examples"]) == {"train", "eval"}
-    assert summary["groups_in_both_splits"] == []
-    assert summary["anomalies"] == {}
-    assert [row["file"] for row in summary["rejected_files"]] == [r.path for r in scan.rejected]
+    assert summary.status == "succeeded", summary.error
+    assert summary.data.classes == ["horses", "humans"]
+    assert summary.data.total_examples == len(scan.candidates)
+    assert sum(sum(by_class.values()) for by_class in summary.data.examples.values()) == len(scan.candidates)
+    assert set(summary.data.examples) == {"train", "eval"}
+    assert summary.data.groups_in_both_splits == []
+    assert summary.data.anomalies == {}
+    assert [row["file"] for row in summary.data.rejected_files] == [r.path for r in scan.rejected]
     assert "[1/10]" in result.stdout and "[10/10]" in result.stdout  # component n of m progress
     # A data set this size runs every component's Beam work in-process, and the run says so.
     assert f"beam: in-process (in_memory): {len(scan.candidates)} images" in result.stdout
-    assert summary["beam_args"] == ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
+    assert summary.beam_args == ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
 
 
 def test_no_beam_component_packages_code_into_the_temp_dir(first_run, run_temp_dir):
     # TFX would copy its install (49 MB) and build an sdist of it for every Beam component, and Beam
     # copy that again to stage it, never removing either; a local runner needs none of it.
-    assert first_run[0]["status"] == "succeeded"
+    assert first_run[0].status == "succeeded"
     assert [str(path) for path in run_temp_dir.rglob("*.tar.gz")] == []
     assert [str(path) for path in run_temp_dir.rglob("tfx_ephemeral*")] == []
     # Nor is any pipeline first offered to Beam's Prism runner, whose failed download left a folder each time.
@@ -98,23 +98,23 @@ def test_a_normal_run_prints_progress_and_summary_and_nothing_that_looks_like_an
 
 def test_first_run_without_baseline_is_blessed_and_pushed(first_run, workspace):
     summary, _ = first_run
-    assert summary["baseline"].startswith("nothing is serving")
-    accuracy = summary["metrics"]["candidate"]["overall"]["accuracy"]
+    assert summary.gate.baseline.startswith("nothing is serving")
+    accuracy = summary.model.metrics["candidate"]["overall"]["accuracy"]
     assert accuracy >= 0.95, f"eval accuracy {accuracy} on the subject-wise split"
-    assert summary["blessed"] is True
-    assert versions(workspace / "serving") == [os.path.basename(summary["pushed"])]
+    assert summary.gate.blessed is True
+    assert versions(workspace / "serving") == [os.path.basename(summary.gate.pushed)]
     # Every gated figure with its 95% interval and the images behind it, in the summary and the push record.
-    overall = next(c for c in summary["gate_noise"]["checks"] if c["slice"] == "overall")
-    assert overall["examples"] == sum(summary["examples"]["eval"].values())
+    overall = next(c for c in summary.gate.noise["checks"] if c["slice"] == "overall")
+    assert overall["examples"] == sum(summary.data.examples["eval"].values())
     assert overall["lower"] <= accuracy <= overall["upper"] <= 1.0 and overall["change"] is None
-    assert all(len(scores["recall_interval"]) == 2 for scores in summary["per_class"].values())
+    assert all(len(scores["recall_interval"]) == 2 for scores in summary.model.per_class.values())
     record = json.loads((workspace / "serving" / versions(workspace / "serving")[0] / "push_record.json").read_text())
     assert record["eval_figures"]["overall"] == {k: overall[k] for k in ("value", "lower", "upper", "examples")}
 
 
 def test_pushed_model_has_both_signatures_and_agrees_with_predict(first_run, workspace, horse_or_human_dir, tmp_path):
     summary, _ = first_run
-    model_dir = summary["pushed"]
+    model_dir = summary.gate.pushed
     shown = subprocess.run([SAVED_MODEL_CLI, "show", "--dir", model_dir, "--all"], capture_output=True, text=True, check=True)
     assert "signature_def['serving_default']" in shown.stdout
     assert "signature_def['serving_images']" in shown.stdout
@@ -143,8 +143,8 @@ def test_unchanged_rerun_hits_the_cache_and_pushes_nothing(first_run, horse_or_h
     ran = states(summary)
     for component in ("ImageFolderExampleGen", "StatisticsGen", "Transform", "Trainer"):
         assert ran[component] == "cached", ran
-    assert "already serving" in summary["baseline"]  # never compared with itself
-    assert summary["pushed"] == "not pushed" and "already serving" in summary["push_note"]
+    assert "already serving" in summary.gate.baseline  # never compared with itself
+    assert summary.gate.pushed == "not pushed" and "already serving" in summary.gate.push_note
     assert len(versions(workspace / "serving")) == 1
 
 
@@ -155,13 +155,13 @@ def test_worse_candidate_is_not_blessed_and_serving_keeps_the_first_model(first_
     summary, _ = run_pipeline(
         horse_or_human_dir, workspace, "--epochs", "0", "--accuracy-threshold", "0", "--class-recall-threshold", "0"
     )
-    assert summary["baseline"].startswith("serving version")
-    assert summary["blessed"] is False
-    assert any("accuracy" in failure and "change" in failure for failure in summary["blessing_failures"])
-    assert summary["pushed"] == "not pushed"
+    assert summary.gate.baseline.startswith("serving version")
+    assert summary.gate.blessed is False
+    assert any("accuracy" in failure and "change" in failure for failure in summary.gate.failures)
+    assert summary.gate.pushed == "not pushed"
     assert versions(workspace / "serving") == first_version
-    baseline_accuracy = summary["metrics"]["baseline"]["overall"]["accuracy"]
-    assert summary["metrics"]["candidate"]["overall"]["accuracy"] < baseline_accuracy
+    baseline_accuracy = summary.model.metrics["baseline"]["overall"]["accuracy"]
+    assert summary.model.metrics["candidate"]["overall"]["accuracy"] < baseline_accuracy
 
 
 def test_a_candidate_worse_beyond_noise_is_refused_even_within_the_tolerated_drop(first_run, horse_or_human_dir,
@@ -173,19 +173,19 @@ def test_a_candidate_worse_beyond_noise_is_refused_even_within_the_tolerated_dro
         horse_or_human_dir, workspace, "--epochs", "0", "--accuracy-threshold", "0", "--class-recall-threshold", "0",
         "--max-accuracy-drop", "1", "--max-class-recall-drop", "1",
     )
-    assert summary["blessed"] is False and summary["pushed"] == "not pushed"
-    assert summary["gate_noise"]["policy"] == "not_worse"
-    overall = next(c for c in summary["gate_noise"]["checks"] if c["slice"] == "overall")
+    assert summary.gate.blessed is False and summary.gate.pushed == "not pushed"
+    assert summary.gate.noise["policy"] == "not_worse"
+    overall = next(c for c in summary.gate.noise["checks"] if c["slice"] == "overall")
     assert overall["change"]["verdict"] == "worse beyond noise" and overall["change"]["upper"] < 0
-    assert any("worse than the serving model's beyond noise" in failure for failure in summary["blessing_failures"])
+    assert any("worse than the serving model's beyond noise" in failure for failure in summary.gate.failures)
     assert versions(workspace / "serving") == first_version
 
 
 def test_candidate_below_absolute_threshold_is_not_pushed(first_run, horse_or_human_dir, workspace):
     fresh_serving = workspace / "serving-empty"
     summary, _ = run_pipeline(horse_or_human_dir, workspace, "--epochs", "0", "--serving-dir", str(fresh_serving))
-    assert summary["baseline"].startswith("nothing is serving")
-    assert summary["blessed"] is False
-    assert any("accuracy" in failure for failure in summary["blessing_failures"])
-    assert summary["pushed"] == "not pushed"
+    assert summary.gate.baseline.startswith("nothing is serving")
+    assert summary.gate.blessed is False
+    assert any("accuracy" in failure for failure in summary.gate.failures)
+    assert summary.gate.pushed == "not pushed"
     assert versions(fresh_serving) == []

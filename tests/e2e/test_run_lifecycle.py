@@ -139,7 +139,7 @@ def test_a_second_run_on_the_same_output_dir_is_refused_naming_the_first(sample,
     assert second.returncode == 2, second.stderr[-2000:]
     assert f"pid {first.process.pid} on " in second.stderr and "started 20" in second.stderr
     assert first.process.poll() is None, "the first run must be untouched"
-    assert summary_of(output)["pid"] == first.process.pid  # its summary is not overwritten by the refused run
+    assert summary_of(output).pid == first.process.pid  # its summary is not overwritten by the refused run
     print(f"second run refused after {time.monotonic() - started:.1f}s: {second.stderr.strip()}")
     os.kill(first.process.pid, signal.SIGINT)
     assert first.finish() == 130
@@ -163,7 +163,7 @@ def test_a_signal_stops_the_run_with_its_exit_code_and_no_leftovers(
     run = start_run(sample, shared_output, tmp_path / "run.log", *flags)
     run.wait_for(STARTS[component])
     children = run.wait_for_beam_workers(component) if component == "Transform" else run.children()
-    assert summary_of(shared_output)["status"] == "running"
+    assert summary_of(shared_output).status == "running"
 
     sent, said_before = time.monotonic(), len(run.output())
     (os.killpg if to_group else os.kill)(run.process.pid, signum)
@@ -172,8 +172,8 @@ def test_a_signal_stops_the_run_with_its_exit_code_and_no_leftovers(
 
     assert code == exit_code, run.output()[-3000:]
     summary = summary_of(shared_output)
-    assert summary["status"] == "interrupted" and signal.Signals(signum).name in summary["error"]
-    states = {row["component"]: row["state"] for row in summary["components"]}
+    assert summary.status == "interrupted" and signal.Signals(signum).name in summary.error
+    states = {row.component: row.state for row in summary.components}
     assert "Pusher" not in states and versions(os.path.join(shared_output, "serving")) == before
     assert alive(children) == [], f"left running: {[p.pid for p in alive(children)]}"
     if not to_group:  # (Ctrl-C also reaches Beam's worker processes, which may print their own KeyboardInterrupt)
@@ -196,10 +196,10 @@ def test_a_run_killed_in_the_trainer_resumes_from_the_cache_and_pushes_once(samp
 
     assert "was killed" in rerun.output()  # the lock it left was recovered, and said so
     summary = summary_of(shared_output)
-    states = {row["component"]: row["state"] for row in summary["components"]}
+    states = {row.component: row.state for row in summary.components}
     for cached in ("ImageFolderExampleGen", "StatisticsGen", "Transform"):
         assert states[cached] == "cached", states
     assert states["Trainer"] == "ran"
-    assert summary["status"] == "succeeded" and summary["blessed"] is True
+    assert summary.status == "succeeded" and summary.gate.blessed is True
     assert len(versions(os.path.join(shared_output, "serving"))) == len(before) + 1
-    print(f"rerun after SIGKILL in the Trainer: {states}; pushed: {summary['pushed']}")
+    print(f"rerun after SIGKILL in the Trainer: {states}; pushed: {summary.gate.pushed}")

@@ -37,10 +37,10 @@ def rows(document, table_id):
 def gate_rows_match_the_summary(document, summary):
     checks = rows(document, "gate-checks")
     assert checks, "no gate checks listed"
-    intervals = {check["slice"]: check for check in summary["gate_noise"]["checks"]}
+    intervals = {check["slice"]: check for check in summary.gate.noise["checks"]}
     for slice_name, metric, kind, threshold, measured, interval, result in checks:
         if kind == "value":
-            assert float(measured) == pytest.approx(summary["metrics"]["candidate"][slice_name][metric], abs=1e-4)
+            assert float(measured) == pytest.approx(summary.model.metrics["candidate"][slice_name][metric], abs=1e-4)
             figure = intervals[slice_name]  # the same 95% interval and image count as the summary's
             assert interval == f"{figure['lower']:.3f}–{figure['upper']:.3f} ({figure['examples']} images)"
     return checks
@@ -80,15 +80,15 @@ def test_a_blessed_run_prints_its_report_and_shows_every_section(blessed_run, wo
     for section in SECTIONS:
         assert document.get_element_by_id(section) is not None, section
     counts = rows(document, "examples")
-    assert {r[0]: int(r[-2]) for r in counts} == {s: sum(c.values()) for s, c in summary["examples"].items()}
+    assert {r[0]: int(r[-2]) for r in counts} == {s: sum(c.values()) for s, c in summary.data.examples.items()}
     charts = {svg.get("aria-label") for svg in document.iter("svg")}
     assert {"images per class and split", "image sizes per split", "head loss per epoch", "confusion matrix"} <= charts
     assert document.get_element_by_id("gallery") is not None or "0 of" in document.text_content()
     matrix = [int(c.text_content()) for c in document.get_element_by_id("confusion-matrix").find_class("cell")]
-    assert sum(matrix) == sum(summary["examples"]["eval"].values())
+    assert sum(matrix) == sum(summary.data.examples["eval"].values())
     gate_rows_match_the_summary(document, summary)
     verdict = document.get_element_by_id("verdict").text_content()
-    assert "Blessed: yes" in verdict and os.path.basename(summary["pushed"]) in verdict
+    assert "Blessed: yes" in verdict and os.path.basename(summary.gate.pushed) in verdict
     card = {r.find("th").text_content(): r.find("td").text_content() for r in document.get_element_by_id("model-facts").findall(".//tr")}
     assert card["Cut layer"].startswith("mixed7") and card["Class names"] == "0: horses, 1: humans"
     assert card["Data licence"].startswith("README.md: ") and "CC BY 2.0" in card["Data licence"]
@@ -100,7 +100,7 @@ def test_a_blessed_run_prints_its_report_and_shows_every_section(blessed_run, wo
 def test_a_refused_candidate_report_names_the_failed_checks(refused_run, workspace, chromium):
     summary, result = refused_run
     assert result.returncode == 0, result.stderr[-3000:]
-    assert summary["blessed"] is False
+    assert summary.gate.blessed is False
     document = page(workspace / "report.html")
     checks = gate_rows_match_the_summary(document, summary)
     assert any(r[6] == "FAIL" and r[3] == "≥ 1" for r in checks)  # columns: ..., measured, 95% interval, result
@@ -108,7 +108,7 @@ def test_a_refused_candidate_report_names_the_failed_checks(refused_run, workspa
     assert "not reached" not in document.get_element_by_id("components").text_content()
     assert "Not available: no epoch was trained" in document.text_content()  # --epochs 0
     # The gallery is the Evaluator's own mistakes: as many as its confusion matrix has off the diagonal.
-    counts = summary["confusion_matrix"]["counts"]
+    counts = summary.model.confusion_matrix.counts
     wrong = sum(counts[t][p] for t in range(len(counts)) for p in range(len(counts)) if t != p)
     assert wrong > 0 and f"{wrong} of {sum(map(sum, counts))} eval images misclassified" in document.text_content()
     figures = document.get_element_by_id("gallery").findall(".//figure")
@@ -165,7 +165,7 @@ def test_a_run_that_stops_part_way_still_writes_a_report_saying_where(tmp_path_f
 
     summary, result = run_pipeline(shapes, tmp_path, "--schema", wrong_schema)
 
-    assert result.returncode == 1 and summary["status"] == "failed"
+    assert result.returncode == 1 and summary.status == "failed"
     assert f"report: {tmp_path / 'report.html'}" in result.stderr
     document = page(tmp_path / "report.html")
     assert "Stopped at DataValidationGate." in document.get_element_by_id("stopped").text_content()

@@ -70,41 +70,41 @@ def first_run(clips, workspace, first_config):
 
 def test_three_classes_are_ingested_with_whole_clips_in_one_split(first_run):
     summary, result = first_run
-    assert summary["status"] == "succeeded", summary["error"]
-    assert summary["classes"] == list(RPS_CLASSES)
-    assert summary["total_examples"] == 300
-    assert summary["groups_per_split"] == {"eval": 1, "train": 4}  # groups are clips, across classes
-    assert summary["groups_in_both_splits"] == []
-    assert summary["ungrouped_files_per_split"] == {"eval": 0, "train": 0}
-    assert all(summary["examples"][split][name] > 0 for split in ("train", "eval") for name in RPS_CLASSES)
+    assert summary.status == "succeeded", summary.error
+    assert summary.data.classes == list(RPS_CLASSES)
+    assert summary.data.total_examples == 300
+    assert summary.data.groups_per_split == {"eval": 1, "train": 4}  # groups are clips, across classes
+    assert summary.data.groups_in_both_splits == []
+    assert summary.data.ungrouped_files_per_split == {"eval": 0, "train": 0}
+    assert all(summary.data.examples[split][name] > 0 for split in ("train", "eval") for name in RPS_CLASSES)
     assert "confusion matrix" in result.stdout
 
 
 def test_confusion_matrix_and_per_class_scores_cover_the_eval_split(first_run):
     summary, _ = first_run
-    matrix = summary["confusion_matrix"]
-    assert matrix["classes"] == list(RPS_CLASSES)
-    counts = np.array(matrix["counts"])
+    matrix = summary.model.confusion_matrix
+    assert matrix.classes == list(RPS_CLASSES)
+    counts = np.array(matrix.counts)
     assert counts.shape == (3, 3)
-    assert list(counts.sum(axis=1)) == [summary["examples"]["eval"][name] for name in RPS_CLASSES]
-    accuracy = summary["metrics"]["candidate"]["overall"]["accuracy"]
+    assert list(counts.sum(axis=1)) == [summary.data.examples["eval"][name] for name in RPS_CLASSES]
+    accuracy = summary.model.metrics["candidate"]["overall"]["accuracy"]
     assert accuracy == pytest.approx(np.trace(counts) / counts.sum(), abs=1e-3)
     for index, name in enumerate(RPS_CLASSES):
-        recall = summary["metrics"]["candidate"][f"class_name={name}"]["accuracy"]  # the slice's accuracy
-        assert summary["per_class"][name]["recall"] == pytest.approx(recall, abs=1e-3)
-        assert summary["per_class"][name]["recall"] == pytest.approx(counts[index, index] / counts[index].sum(), abs=1e-3)
+        recall = summary.model.metrics["candidate"][f"class_name={name}"]["accuracy"]  # the slice's accuracy
+        assert summary.model.per_class[name]["recall"] == pytest.approx(recall, abs=1e-3)
+        assert summary.model.per_class[name]["recall"] == pytest.approx(counts[index, index] / counts[index].sum(), abs=1e-3)
 
 
 def test_first_model_is_blessed_pushed_and_answers_with_three_probabilities(first_run, workspace, clips, tmp_path):
     summary, _ = first_run
-    assert summary["blessed"] is True, summary["blessed_why"]
-    assert versions(workspace / "out" / "serving") == [os.path.basename(summary["pushed"])]
+    assert summary.gate.blessed is True, summary.gate.why
+    assert versions(workspace / "out" / "serving") == [os.path.basename(summary.gate.pushed)]
 
     image = next((clips / "scissors").glob("*.jpg"))
     batch = tmp_path / "image_bytes.npy"
     np.save(batch, np.array([image.read_bytes()], dtype=object), allow_pickle=True)
     ran = subprocess.run(
-        [SAVED_MODEL_CLI, "run", "--dir", summary["pushed"], "--tag_set", "serve", "--signature_def",
+        [SAVED_MODEL_CLI, "run", "--dir", summary.gate.pushed, "--tag_set", "serve", "--signature_def",
          "serving_images", "--inputs", f"image_bytes={batch}"],
         capture_output=True, text=True, check=True,
     )
@@ -113,7 +113,7 @@ def test_first_model_is_blessed_pushed_and_answers_with_three_probabilities(firs
     assert len(probabilities) == 3 and sum(probabilities) == pytest.approx(1.0, abs=1e-5)
     assert "[[b'paper' b'rock' b'scissors']]" in ran.stdout.replace("\n", "")
 
-    predicted = json.loads(run_cli("predict", "--model-dir", summary["pushed"], str(image)).stdout.strip())
+    predicted = json.loads(run_cli("predict", "--model-dir", summary.gate.pushed, str(image)).stdout.strip())
     assert list(predicted["probabilities"]) == list(RPS_CLASSES)
     assert predicted["probabilities"] == pytest.approx(dict(zip(RPS_CLASSES, probabilities)), abs=1e-5)
     assert predicted["probability"] == pytest.approx(max(probabilities), abs=1e-5)
@@ -142,12 +142,12 @@ def test_candidate_that_gives_up_one_class_is_refused_by_the_per_class_gate(firs
         "--comparison-policy", "point",
     )
 
-    assert summary["baseline"].startswith("serving version")
-    baseline_scissors = summary["metrics"]["baseline"]["class_name=scissors"]["accuracy"]
-    assert summary["per_class"]["scissors"]["recall"] < baseline_scissors
-    assert summary["blessed"] is False
-    failures = summary["blessing_failures"]
+    assert summary.gate.baseline.startswith("serving version")
+    baseline_scissors = summary.model.metrics["baseline"]["class_name=scissors"]["accuracy"]
+    assert summary.model.per_class["scissors"]["recall"] < baseline_scissors
+    assert summary.gate.blessed is False
+    failures = summary.gate.failures
     assert any(failure.startswith("[class_name=scissors] accuracy") and "change" in failure for failure in failures)
     assert not any(failure.startswith("[overall]") for failure in failures)  # the overall bars were off
-    assert summary["pushed"] == "not pushed"
-    assert versions(workspace / "out" / "serving") == [os.path.basename(first["pushed"])]
+    assert summary.gate.pushed == "not pushed"
+    assert versions(workspace / "out" / "serving") == [os.path.basename(first.gate.pushed)]

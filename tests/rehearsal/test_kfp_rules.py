@@ -140,22 +140,6 @@ def test_placeholders_fill_the_executor_input_and_typed_parameters():
     assert launcher.fill_placeholders(command, [], executor_input, NEW) == command  # 2.17 fills only {{$}} there
 
 
-def test_a_run_summary_of_kfp_run_artifacts_reads_an_unblessed_model_as_unblessed():
-    # On Kubeflow, RunReport gets its inputs' properties as TFX's entrypoint hands them over: structs.
-    # Read as the message itself, a struct is always truthy, so a refused model read as blessed.
-    from pipeline.run_record.artifacts import model_summary
-
-    blessing, pushed = mlmd_pb2.Artifact(), mlmd_pb2.Artifact()
-    blessing.custom_properties["blessed"].struct_value.update({"__value__": 0.0})
-    pushed.custom_properties["pushed"].struct_value.update({"__value__": 0.0})
-    pushed.custom_properties["push_note"].struct_value.update({"__value__": "not pushed: the model was not blessed"})
-
-    summary = model_summary([{"outputs": {"blessing": [blessing], "pushed_model": [pushed]}}])
-
-    assert summary["blessed"] is False and summary["pushed"] == "not pushed"
-    assert summary["push_note"] == "not pushed: the model was not blessed"
-
-
 def test_a_rehearsal_without_podman_stops_in_one_line_naming_the_make_target(tmp_path, monkeypatch, capsys):
     from rehearsal.cli import main
 

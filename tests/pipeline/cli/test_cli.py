@@ -6,6 +6,7 @@ import pytest
 import pipeline.local.runner  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
 from components.schema_contract import schema_text
 from pipeline.cli.main import main
+from pipeline.run_record.record import RunRecord
 
 
 @pytest.fixture(autouse=True)
@@ -62,8 +63,8 @@ def test_a_preflight_error_replaces_the_previous_runs_summary_and_rejected_list(
     assert main(["run", "--data-dir", str(missing), "--output-dir", str(out)]) == 2
 
     assert "does not exist" in one_error_line(capsys)
-    summary = json.loads((out / "run_summary.json").read_text())
-    assert summary["status"] == "failed" and str(missing) in summary["error"] and "DataError" in summary["error"]
+    record = RunRecord.read(str(out / "run_summary.json"))
+    assert record.status == "failed" and str(missing) in record.error and "DataError" in record.error
     assert not (out / "rejected_files.csv").exists()
 
 
@@ -75,9 +76,9 @@ def test_a_summary_that_cannot_be_built_does_not_hide_the_runs_error(tmp_path, c
     assert main(["run", "--data-dir", str(missing), "--output-dir", str(out)]) == 2
 
     assert str(missing) in one_error_line(capsys)
-    summary = json.loads((out / "run_summary.json").read_text())
-    assert summary["status"] == "failed" and str(missing) in summary["error"]
-    assert summary["summary_error"]
+    record = RunRecord.read(str(out / "run_summary.json"))
+    assert record.status == "failed" and str(missing) in record.error
+    assert record.record_error
 
 
 def test_run_with_a_bad_flag_value_exits_2(small_image_set, tmp_path, capsys):

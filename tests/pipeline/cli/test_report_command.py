@@ -1,5 +1,4 @@
 """`transfer-pipeline report OUTPUT_DIR` (pipeline/local/report_file.py): rewrites report.html from what a run left."""
-import json
 
 import lxml.html
 
@@ -15,10 +14,10 @@ def test_report_of_a_folder_without_a_run_exits_2_naming_it(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith(f"error: {tmp_path}: no run here")
 
 
-def test_report_is_rewritten_from_the_run_summary_alone(tmp_path, capsys, summary):
-    summary.update(status="failed", error="RuntimeError: Trainer ran out of memory")
-    summary["components"][1]["state"] = "failed"
-    (tmp_path / "run_summary.json").write_text(json.dumps(summary))
+def test_report_is_rewritten_from_the_run_summary_alone(tmp_path, capsys, record):
+    record.status, record.error = "failed", "RuntimeError: Trainer ran out of memory"
+    record.components[1].state = "failed"
+    record.write(str(tmp_path / "run_summary.json"))
 
     assert main(["report", str(tmp_path)]) == 0
 

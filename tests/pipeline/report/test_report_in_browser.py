@@ -13,9 +13,9 @@ def drawn_share(png_path, box=None) -> float:
     return float((pixels.min(axis=2) < 235).mean())
 
 
-def test_report_renders_in_chromium_with_charts_and_the_runs_numbers(chromium, summary, model_run_dir, tmp_path,
+def test_report_renders_in_chromium_with_charts_and_the_runs_numbers(chromium, record, model_run_dir, tmp_path,
                                                                      write_evaluation, trainer_settings):
-    report = build_report(summary, RunArtifacts(model_run=model_run_dir, evaluation=write_evaluation(tmp_path / "ev"),
+    report = build_report(record, RunArtifacts(model_run=model_run_dir, evaluation=write_evaluation(tmp_path / "ev"),
                                                 trainer_settings=trainer_settings))
     path = write_report(report, str(tmp_path / "report.html"))
 

@@ -1,6 +1,7 @@
 """pipeline/report/builder.py and render.py: the page carries the run's numbers in the right places,
 and says what is missing when the run stopped early."""
 import copy
+import dataclasses
 import json
 
 import lxml.html
@@ -9,10 +10,11 @@ import pytest
 from components.promotion import noise_gate
 from pipeline.report.builder import RunArtifacts, build_report
 from pipeline.report.render import render_report
+from pipeline.run_record.record import ComponentRun, DataRecord, RunRecord
 
 
-def page_of(summary, **artifacts):
-    return lxml.html.fromstring(render_report(build_report(summary, RunArtifacts(**artifacts))))
+def page_of(record, **artifacts):
+    return lxml.html.fromstring(render_report(build_report(record, RunArtifacts(**artifacts))))
 
 
 def table(page, table_id):
@@ -38,9 +40,9 @@ def section_text(page, section_id):
     return " ".join(" ".join(parts).split())
 
 
-def test_data_training_and_evaluation_numbers_land_in_their_cells(summary, model_run_dir, tmp_path, write_evaluation,
+def test_data_training_and_evaluation_numbers_land_in_their_cells(record, model_run_dir, tmp_path, write_evaluation,
                                                                  trainer_settings):
-    page = page_of(summary, model_run=model_run_dir, evaluation=write_evaluation(tmp_path / "evaluation"),
+    page = page_of(record, model_run=model_run_dir, evaluation=write_evaluation(tmp_path / "evaluation"),
                    trainer_settings=trainer_settings)
 
     assert table(page, "examples")[1:] == [["train", "360", "372", "732", "48"], ["eval", "90", "93", "183", "12"]]
@@ -79,10 +81,10 @@ FIGURES = {
 }
 
 
-def test_gate_table_lists_every_check_with_threshold_measured_value_interval_and_result(summary, tmp_path,
+def test_gate_table_lists_every_check_with_threshold_measured_value_interval_and_result(record, tmp_path,
                                                                                       write_evaluation):
     evaluation = write_evaluation(tmp_path / "evaluation", figures=FIGURES)
-    page = page_of(summary, evaluation=evaluation)
+    page = page_of(record, evaluation=evaluation)
 
     rows = table(page, "gate-checks")
     assert rows[0] == ["Slice", "Metric", "Check", "Threshold", "Measured", "95% interval", "Result"]
@@ -102,13 +104,13 @@ def test_gate_table_lists_every_check_with_threshold_measured_value_interval_and
     assert "Blessed: yes" in verdict and "version 1700000100 to /runs/1/serving/1700000100" in verdict
 
 
-def test_a_refused_candidate_shows_the_failed_check_and_why(summary, tmp_path, write_evaluation):
-    summary["metrics"]["candidate"]["class_name=humans"]["accuracy"] = 0.88
-    summary.update(blessed=False, pushed="not pushed", push_note="not blessed: nothing pushed",
-                   blessed_why="[class_name=humans] accuracy (candidate) = 0.8800: below 0.9")
+def test_a_refused_candidate_shows_the_failed_check_and_why(record, tmp_path, write_evaluation):
+    record.model.metrics["candidate"]["class_name=humans"]["accuracy"] = 0.88
+    record.gate = dataclasses.replace(record.gate, blessed=False, pushed="not pushed", push_note="not blessed: nothing pushed",
+                                      why="[class_name=humans] accuracy (candidate) = 0.8800: below 0.9")
     evaluation = write_evaluation(tmp_path / "evaluation", failures=[("humans", "accuracy", False),
                                                                     ("humans", "accuracy", True)])
-    page = page_of(summary, evaluation=evaluation)
+    page = page_of(record, evaluation=evaluation)
 
     rows = {(r[0], r[2]): r for r in table(page, "gate-checks")[1:]}
     assert rows[("class_name=humans", "value")][4:] == ["0.88", "", "FAIL"]
@@ -119,19 +121,19 @@ def test_a_refused_candidate_shows_the_failed_check_and_why(summary, tmp_path, w
     assert "Blessed: no" in verdict and "below 0.9" in verdict and "Pushed: no (not blessed: nothing pushed)" in verdict
 
 
-def test_without_a_serving_model_the_change_checks_are_marked_not_applied(summary, tmp_path, write_evaluation):
-    del summary["metrics"]["baseline"]
-    page = page_of(summary, evaluation=write_evaluation(tmp_path / "evaluation"))
+def test_without_a_serving_model_the_change_checks_are_marked_not_applied(record, tmp_path, write_evaluation):
+    del record.model.metrics["baseline"]
+    page = page_of(record, evaluation=write_evaluation(tmp_path / "evaluation"))
     change_rows = [r for r in table(page, "gate-checks")[1:] if r[2] == "change vs serving model"]
     assert change_rows and all(r[4:] == ["—", "", "not applied"] for r in change_rows)
 
 
-def test_a_candidate_worse_beyond_noise_fails_the_policy_row_and_small_sets_are_warned_of(summary, tmp_path,
+def test_a_candidate_worse_beyond_noise_fails_the_policy_row_and_small_sets_are_warned_of(record, tmp_path,
                                                                                         write_evaluation):
     figures = copy.deepcopy(FIGURES)
     figures["change"]["class_name=humans"]["accuracy"] = {"value": -0.008, "lower": -0.015, "upper": -0.001}
-    summary["gate_noise"] = noise_gate.judge(figures, 0.01, 0.01, "not_worse")
-    page = page_of(summary, evaluation=write_evaluation(tmp_path / "evaluation", figures=figures))
+    record.gate.noise = noise_gate.judge(figures, 0.01, 0.01, "not_worse")
+    page = page_of(record, evaluation=write_evaluation(tmp_path / "evaluation", figures=figures))
 
     rows = {(r[0], r[2]): r for r in table(page, "gate-checks")[1:]}
     assert rows[("class_name=humans", "change beyond noise (policy not_worse)")][4:] == [
@@ -141,20 +143,19 @@ def test_a_candidate_worse_beyond_noise_fails_the_policy_row_and_small_sets_are_
     assert "one image moves the recall of horses by 0.011 (90 eval images)" in warnings
 
 
-def test_a_run_that_stopped_part_way_says_where_and_what_did_not_run(summary):
-    failed = {
-        "status": "failed",
-        "error": "DataValidationError: the examples do not match the curated schema",
-        "components": [
-            {"component": "ImageFolderExampleGen", "state": "ran", "seconds": 20.0},
-            {"component": "ExampleValidator", "state": "ran", "seconds": 3.0},
-            {"component": "DataValidationGate", "state": "failed", "seconds": 0.2},
+def test_a_run_that_stopped_part_way_says_where_and_what_did_not_run(record):
+    failed = RunRecord(
+        status="failed",
+        error="DataValidationError: the examples do not match the curated schema",
+        components=[
+            ComponentRun("ImageFolderExampleGen", "ran", 20.0),
+            ComponentRun("ExampleValidator", "ran", 3.0),
+            ComponentRun("DataValidationGate", "failed", 0.2),
         ],
-        "planned_components": ["ImageFolderExampleGen", "ExampleValidator", "DataValidationGate", "Transform", "Trainer"],
-        "classes": summary["classes"],
-        "examples": summary["examples"],
-        "anomalies": {"eval": ["class_name: Unexpected string values"]},
-    }
+        planned_components=["ImageFolderExampleGen", "ExampleValidator", "DataValidationGate", "Transform", "Trainer"],
+        data=DataRecord(classes=record.data.classes, examples=record.data.examples,
+                        anomalies={"eval": ["class_name: Unexpected string values"]}),
+    )
     page = page_of(failed)
 
     assert "Stopped at DataValidationGate." in page.get_element_by_id("stopped").text_content()
@@ -167,24 +168,24 @@ def test_a_run_that_stopped_part_way_says_where_and_what_did_not_run(summary):
         assert "Not available" in section_text(page, section) or "not decided" in section_text(page, section), section
 
 
-def test_before_the_n_class_summary_per_class_metrics_come_from_the_class_slices(summary):
-    del summary["per_class"], summary["confusion_matrix"]
-    page = page_of(summary)
+def test_before_the_n_class_summary_per_class_metrics_come_from_the_class_slices(record):
+    record.model.per_class, record.model.confusion_matrix = {}, None
+    page = page_of(record)
     assert table(page, "per-class")[1:] == [["horses", "0.9667", "90"], ["humans", "0.957", "93"]]
     assert "Not available" in section_text(page, "evaluation")
 
 
-def test_model_card_is_drawn_from_the_trainer_settings_and_the_measured_accuracy(summary, trainer_settings):
-    card = dict(table(page_of(summary, trainer_settings=trainer_settings), "model-facts"))
+def test_model_card_is_drawn_from_the_trainer_settings_and_the_measured_accuracy(record, trainer_settings):
+    card = dict(table(page_of(record, trainer_settings=trainer_settings), "model-facts"))
     assert card["Cut layer"].startswith("mixed7")
     assert card["Head"].startswith("Flatten → Dense(1024, relu) → Dropout(0.2)")
     assert card["Class names"] == "0: horses, 1: humans"
     assert card["Training data"].startswith("732 images for training and 183 for evaluation from /data/horse-or-human")
 
 
-def test_model_card_states_the_input_size_the_model_was_trained_at(summary, trainer_settings):
-    default = dict(table(page_of(summary, trainer_settings=trainer_settings), "model-facts"))
-    larger = page_of(summary, trainer_settings=dict(trainer_settings, image_size=224))
+def test_model_card_states_the_input_size_the_model_was_trained_at(record, trainer_settings):
+    default = dict(table(page_of(record, trainer_settings=trainer_settings), "model-facts"))
+    larger = page_of(record, trainer_settings=dict(trainer_settings, image_size=224))
 
     assert "150x150x3 input" in default["Base model"]
     assert "224x224x3 input" in dict(table(larger, "model-facts"))["Base model"]
@@ -192,20 +193,20 @@ def test_model_card_states_the_input_size_the_model_was_trained_at(summary, trai
 
 
 @pytest.mark.parametrize("hostile", ["<script>alert(1)</script>", "a&b"])
-def test_names_from_the_data_are_escaped_in_tables_and_charts(summary, hostile):
-    summary["classes"] = ["horses", hostile]
-    summary["examples"] = {"train": {"horses": 3, hostile: 4}}
-    html = render_report(build_report(summary, RunArtifacts()))
+def test_names_from_the_data_are_escaped_in_tables_and_charts(record, hostile):
+    record.data.classes = ["horses", hostile]
+    record.data.examples = {"train": {"horses": 3, hostile: 4}}
+    html = render_report(build_report(record, RunArtifacts()))
     assert "<script" not in html
     assert lxml.html.fromstring(html).findall(".//script") == []
 
 
-def test_epochs_without_eval_metrics_are_shown_with_dashes(summary, tmp_path):
+def test_epochs_without_eval_metrics_are_shown_with_dashes(record, tmp_path):
     # A data set whose every group went to train: Keras logs no val_* figures, and the page still renders.
     history = {"stages": [{"name": "head", "best_epoch": 1, "epochs": [{"epoch": 1, "loss": 0.7679, "accuracy": 0.5}]}]}
     (tmp_path / "training_history.json").write_text(json.dumps(history))
 
-    page = page_of(summary, model_run=str(tmp_path))
+    page = page_of(record, model_run=str(tmp_path))
 
     [epochs] = page.find_class("epochs")
     assert [[td.text_content() for td in row.findall("td")] for row in epochs.findall(".//tr")[1:]] == [

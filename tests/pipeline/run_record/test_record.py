@@ -1,0 +1,62 @@
+"""pipeline/run_record/record.py: the run summary as one typed tree that round-trips, and older files still load."""
+import json
+
+from pipeline.run_record.record import (SCHEMA_VERSION, ComponentRun, ConfusionMatrix, DataRecord, GateRecord, ModelRecord,
+                                        RunRecord)
+
+
+def test_a_summary_of_the_release_before_the_record_loads_into_its_fields(summary_v1):
+    record = RunRecord.from_json(json.dumps(summary_v1))
+
+    assert record.schema_version == SCHEMA_VERSION and record.status == "succeeded"
+    assert record.components[1] == ComponentRun("Trainer", "ran", 111.0)
+    assert record.data.source == {"source": "given", "data_dir": "/data/horse-or-human"}
+    assert record.data.classes == ["horses", "humans"] and record.data.images("eval") == 183
+    assert record.data.rejected_files == [{"file": "README.md", "reason": "not an image file (.md); ignored"}]
+    assert record.model.uri == "/runs/1/pipeline_root/Trainer/model/7"
+    assert record.model.accuracy == 0.9617 and record.model.overall("baseline")["accuracy"] == 0.95
+    assert record.model.confusion_matrix == ConfusionMatrix(["horses", "humans"], [[87, 3], [4, 89]])
+    assert record.gate.blessed is True and record.gate.why == "meets every threshold"
+    assert record.gate.baseline == "serving version 1700000000 from /runs/1/serving"
+    assert record.gate.pushed == "/runs/1/serving/1700000100" and record.gate.failures == []
+    assert record.seconds == 231.0
+
+
+def test_the_first_file_of_a_running_run_and_a_failed_one_of_version_1_load():
+    running = RunRecord.from_json(json.dumps({"status": "running", "error": None, "started": "2026-11-30T10:00:00+0000",
+                                              "pid": 4242, "output_dir": "/runs/1"}))
+    failed = RunRecord.from_json(json.dumps({"status": "failed", "error": "DataError: no images",
+                                             "data": {"source": "given", "data_dir": "/d"},
+                                             "summary_error": "OperationalError: file is not a database"}))
+
+    assert (running.status, running.pid, running.output_dir) == ("running", 4242, "/runs/1")
+    assert running.gate == GateRecord() and running.model == ModelRecord()
+    assert failed.record_error == "OperationalError: file is not a database" and failed.data.source["data_dir"] == "/d"
+    assert failed.gate.blessed is None
+
+
+def test_a_record_written_is_the_record_read_back_with_its_version_in_the_file(record, tmp_path):
+    path = str(tmp_path / "run_summary.json")
+    record.write(path)
+
+    assert json.loads(open(path).read())["schema_version"] == SCHEMA_VERSION
+    assert RunRecord.read(path) == record
+    assert not (tmp_path / "run_summary.json.tmp").exists()
+
+
+def test_keys_a_later_release_adds_are_left_out_not_fatal(record):
+    later = json.loads(record.to_json())
+    later["drift"] = {"class_prior": 0.02}
+    later["data"]["spans"] = {"newest": "span-3"}
+
+    assert RunRecord.from_json(json.dumps(later)) == record
+
+
+def test_where_a_failed_run_stopped_and_what_it_never_reached():
+    record = RunRecord(status="failed", components=[ComponentRun("ImageFolderExampleGen", "ran", 2.0),
+                                                    ComponentRun("Trainer", "failed", 9.0)],
+                       planned_components=["ImageFolderExampleGen", "Trainer", "Evaluator", "Pusher"])
+
+    assert record.stopped_at == "Trainer" and record.not_reached == ["Evaluator", "Pusher"]
+    assert RunRecord(status="failed").stopped_at == "before the first component"
+    assert RunRecord(status="succeeded", data=DataRecord(examples={"eval": {"a": 2, "b": 3}})).stopped_at is None
