@@ -11,12 +11,72 @@ import json
 import os
 import shutil
 import tempfile
-from typing import Optional
+from typing import Dict, List, Optional
 
 from pipeline.run_record.metadata import property_value
+from pipeline.run_record.record import from_mapping
+from rehearsal.run import TaskResult
 
 SUMMARY_FILE = "rehearsal_summary.json"
 REPORT_FILE = "report.html"
+
+
+@dataclasses.dataclass
+class FailedTask:
+    name: str
+    exit_code: Optional[int]
+    reason: str
+    """As Kubernetes says it: OOMKilled, Error."""
+    log: str
+
+
+@dataclasses.dataclass
+class BaselineSeen:
+    """What ServingBaseline found serving when the run started."""
+
+    has_baseline: bool
+    version: Optional[float] = None
+    note: Optional[str] = None
+
+
+@dataclasses.dataclass
+class RehearsalRecord:
+    """OUTPUT/rehearsal_summary.json: one rehearsal, the only place its keys are spelled. The gate's and the
+    Pusher's fields are None where their task did not run."""
+
+    status: str
+    error: Optional[str]
+    run_id: str
+    seconds: float
+    images: int
+    pipeline_root: str
+    pipeline_root_source: str
+    publish_logs: bool
+    kfp_backend: str
+    tasks: List[TaskResult] = dataclasses.field(default_factory=list)
+    failed_task: Optional[FailedTask] = None
+    baseline: Optional[BaselineSeen] = None
+    blessed: Optional[bool] = None
+    eval_accuracy: Dict[str, Optional[float]] = dataclasses.field(default_factory=dict)
+    """{candidate or baseline: eval accuracy}."""
+    blessing_failures: List[str] = dataclasses.field(default_factory=list)
+    pushed: Optional[bool] = None
+    pushed_version: Optional[str] = None
+    push_note: Optional[str] = None
+    report: Optional[str] = None
+    """The RunReport page, copied out of the object store."""
+
+    @classmethod
+    def read(cls, path: str) -> "RehearsalRecord":
+        with open(path) as handle:
+            return from_mapping(cls, json.load(handle))
+
+    def states(self) -> Dict[str, str]:
+        """{task: ran | cached | failed | not run}."""
+        return {task.name: task.state for task in self.tasks}
+
+    def task(self, name: str) -> Optional[TaskResult]:
+        return next((task for task in self.tasks if task.name == name), None)
 
 
 def _property(artifact, key: str, default=None):
@@ -25,84 +85,73 @@ def _property(artifact, key: str, default=None):
     return property_value(artifact.custom_properties[key])
 
 
-def summarize(rehearsal, output: str, images: int, seconds: float, error: Optional[str]) -> dict:
-    tasks = [dataclasses.asdict(result) for result in rehearsal.results]
-    summary = {
-        "status": "failed" if error else "succeeded",
-        "error": error,
-        "run_id": rehearsal.run_id,
-        "seconds": round(seconds, 1),
-        "images": images,
-        "pipeline_root": rehearsal.pipeline_root,
-        "pipeline_root_source": rehearsal.pipeline_root_source,
-        "publish_logs": rehearsal.settings.publish_logs,
-        "kfp_backend": rehearsal.release.version,
-        "tasks": tasks,
-    }
-    failed = next((task for task in tasks if task["state"] == "failed"), None)
+def summarize(rehearsal, output: str, images: int, seconds: float, error: Optional[str]) -> RehearsalRecord:
+    record = RehearsalRecord(
+        status="failed" if error else "succeeded", error=error, run_id=rehearsal.run_id, seconds=round(seconds, 1),
+        images=images, pipeline_root=rehearsal.pipeline_root, pipeline_root_source=rehearsal.pipeline_root_source,
+        publish_logs=rehearsal.settings.publish_logs, kfp_backend=rehearsal.release.version,
+        tasks=list(rehearsal.results),
+    )
+    failed = next((task for task in record.tasks if task.state == "failed"), None)
     if failed:
-        summary["failed_task"] = {"name": failed["name"], "exit_code": failed["exit_code"], "reason": failed["reason"],
-                                  "log": failed["log"]}
+        record.failed_task = FailedTask(failed.name, failed.exit_code, failed.reason, failed.log)
     with tempfile.TemporaryDirectory() as scratch:
-        _gate_and_push(rehearsal, summary, output, scratch)
-    return summary
+        _gate_and_push(rehearsal, record, output, scratch)
+    return record
 
 
-def _gate_and_push(rehearsal, summary: dict, output: str, scratch: str) -> None:
+def _gate_and_push(rehearsal, record: RehearsalRecord, output: str, scratch: str) -> None:
     """What the gate decided and what was pushed, read from ML Metadata and from the object store as a reader gets it."""
     from components.promotion.evaluation_report import read_evaluation
 
     baseline = rehearsal.outputs_of("ServingBaseline").get("baseline_model")
     if baseline is not None:
-        summary["baseline"] = {
-            "has_baseline": bool(_property(baseline, "has_baseline", 0)),
-            "version": _property(baseline, "baseline_version"),
-            "note": _property(baseline, "baseline_note"),
-        }
+        record.baseline = BaselineSeen(bool(_property(baseline, "has_baseline", 0)), _property(baseline, "baseline_version"),
+                                       _property(baseline, "baseline_note"))
     evaluator = rehearsal.outputs_of("Evaluator")
     if "blessing" in evaluator:
-        summary["blessed"] = bool(_property(evaluator["blessing"], "blessed", 0))
+        record.blessed = bool(_property(evaluator["blessing"], "blessed", 0))
     evaluation_dir = rehearsal.download(evaluator["evaluation"].uri, os.path.join(scratch, "evaluation")) if "evaluation" in evaluator else None
     if evaluation_dir:
         evaluation = read_evaluation(evaluation_dir)
-        summary["eval_accuracy"] = {model: scores.get("overall", {}).get("accuracy") for model, scores in evaluation["models"].items()}
-        summary["blessing_failures"] = evaluation["failures"]
+        record.eval_accuracy = {model: scores.get("overall", {}).get("accuracy") for model, scores in evaluation["models"].items()}
+        record.blessing_failures = evaluation["failures"]
     pushed = rehearsal.outputs_of("Pusher").get("pushed_model")
     if pushed is not None:
-        summary["pushed"] = bool(_property(pushed, "pushed", 0))
-        summary["pushed_version"] = _property(pushed, "pushed_version") if summary["pushed"] else None
-        summary["push_note"] = _property(pushed, "push_note")
+        record.pushed = bool(_property(pushed, "pushed", 0))
+        record.pushed_version = _property(pushed, "pushed_version") if record.pushed else None
+        record.push_note = _property(pushed, "push_note")
     report = rehearsal.outputs_of("RunReport").get("report")
     page = rehearsal.download(report.uri, os.path.join(scratch, "report")) if report is not None else None
     if page and os.path.isfile(page):  # the KFP UI reads a system.HTML artifact's URI as one file
         shutil.copy(page, os.path.join(output, REPORT_FILE))
-        summary["report"] = os.path.join(output, REPORT_FILE)
+        record.report = os.path.join(output, REPORT_FILE)
 
 
-def write_summary(summary: dict, output: str) -> None:
+def write_summary(record: RehearsalRecord, output: str) -> None:
     path = os.path.join(output, SUMMARY_FILE)
     with open(path, "w") as handle:
-        json.dump(summary, handle, indent=1, sort_keys=True)
+        json.dump(dataclasses.asdict(record), handle, indent=1, sort_keys=True)
     print()
-    print(f"rehearsal {summary['status']} in {summary['seconds']:.0f} s (run {summary['run_id']}, {summary['images']} images)")
-    print(f"  as KFP {summary['kfp_backend']}'s backend; pipeline root: {summary['pipeline_root']} ({summary['pipeline_root_source']})")
-    for task in summary["tasks"]:
-        memory = f"  peak {task['peak_memory_mb'] / 1000:.2f} GB" if task.get("peak_memory_mb") else ""
-        when = f"{task['seconds']:6.0f} s" if task["state"] in ("ran", "failed") else " " * 8
-        ended = f"  exit {task['exit_code']}: {task['reason']}" if task["state"] == "failed" else ""
-        print(f"  {task['name']:<24} {task['state']:<8} {when}{memory}{ended}")
-    if "failed_task" in summary:
-        print(f"  failed: {summary['failed_task']['name']} (exit code {summary['failed_task']['exit_code']}, "
-              f"{summary['failed_task']['reason']}); its log: {summary['failed_task']['log']}")
-    if "baseline" in summary:
-        print(f"  baseline: {summary['baseline']['note']}")
-    if "blessed" in summary:
-        accuracy = summary.get("eval_accuracy", {}).get("candidate")
+    print(f"rehearsal {record.status} in {record.seconds:.0f} s (run {record.run_id}, {record.images} images)")
+    print(f"  as KFP {record.kfp_backend}'s backend; pipeline root: {record.pipeline_root} ({record.pipeline_root_source})")
+    for task in record.tasks:
+        memory = f"  peak {task.peak_memory_mb / 1000:.2f} GB" if task.peak_memory_mb else ""
+        when = f"{task.seconds:6.0f} s" if task.state in ("ran", "failed") else " " * 8
+        ended = f"  exit {task.exit_code}: {task.reason}" if task.state == "failed" else ""
+        print(f"  {task.name:<24} {task.state:<8} {when}{memory}{ended}")
+    if record.failed_task:
+        failed = record.failed_task
+        print(f"  failed: {failed.name} (exit code {failed.exit_code}, {failed.reason}); its log: {failed.log}")
+    if record.baseline:
+        print(f"  baseline: {record.baseline.note}")
+    if record.blessed is not None:
+        accuracy = record.eval_accuracy.get("candidate")
         shown = f" (eval accuracy {accuracy:.3f})" if accuracy is not None else ""
-        failures = "; ".join(summary.get("blessing_failures") or [])
-        print(f"  blessed: {'yes' if summary['blessed'] else 'no: ' + (failures or 'below the gate')}{shown}")
-    if "pushed" in summary:
-        print(f"  {summary['push_note']}")
-    if "report" in summary:
-        print(f"  report: {summary['report']}")
+        failures = "; ".join(record.blessing_failures)
+        print(f"  blessed: {'yes' if record.blessed else 'no: ' + (failures or 'below the gate')}{shown}")
+    if record.pushed is not None:
+        print(f"  {record.push_note}")
+    if record.report:
+        print(f"  report: {record.report}")
     print(f"  summary: {path}")

@@ -139,7 +139,7 @@ class RunRecord:
         values = json.loads(text)
         if values.get("schema_version", 1) == 1:
             values = _from_version_1(values)
-        return _build(cls, values)
+        return from_mapping(cls, values)
 
     def write(self, path: str) -> None:
         """Writes the record atomically: a reader never sees half a file."""
@@ -173,8 +173,9 @@ class RunRecord:
         return [name for name in self.planned_components if name not in ran]
 
 
-def _build(cls, values: Dict[str, Any]):
-    """An instance of the dataclass `cls` from its JSON mapping; keys a later release added are left out."""
+def from_mapping(cls, values: Dict[str, Any]):
+    """An instance of the dataclass `cls` from its JSON mapping, nested dataclasses included; keys a later
+    release added are left out."""
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for field in dataclasses.fields(cls):
@@ -188,9 +189,9 @@ def _typed(hint, value):
         return None
     target = next((a for a in typing.get_args(hint) if a is not type(None)), hint) if _is_optional(hint) else hint
     if dataclasses.is_dataclass(target):
-        return _build(target, value)
+        return from_mapping(target, value)
     if typing.get_origin(target) is list and dataclasses.is_dataclass(typing.get_args(target)[0]):
-        return [_build(typing.get_args(target)[0], item) for item in value]
+        return [from_mapping(typing.get_args(target)[0], item) for item in value]
     return value
 
 

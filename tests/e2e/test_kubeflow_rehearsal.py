@@ -9,7 +9,6 @@ below the gate's bar. The first goes through `make kubeflow-rehearsal`, which (r
 from this checkout; podman's layer cache makes that quick when only code changed. A second
 folder rehearses three classes (rock-paper-scissors) as KFP 2.5.0 with logs not published.
 """
-import json
 import os
 import re
 import shutil
@@ -23,6 +22,7 @@ import yaml
 from pipeline.config import DEFAULT_GROUP_PATTERN
 from pipeline_runs import REPO_ROOT, versions
 from rehearsal.data import chosen_images
+from rehearsal.summary import SUMMARY_FILE, RehearsalRecord
 
 pytestmark = pytest.mark.e2e
 
@@ -51,17 +51,16 @@ def workdir(tmp_path_factory):
 def rehearse(workdir, data_dir, *flags):
     result = subprocess.run([sys.executable, "-m", "rehearsal", "--output", str(workdir), "--data-dir", str(data_dir),
                              "--epochs", "1", *flags], cwd=REPO_ROOT, capture_output=True, text=True)
-    summary_path = workdir / "rehearsal_summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-    return result, summary
+    summary_path = workdir / SUMMARY_FILE
+    return result, RehearsalRecord.read(str(summary_path)) if summary_path.exists() else None
 
 
 def states(summary):
-    return {task["name"]: task["state"] for task in summary["tasks"]}
+    return summary.states()
 
 
 def executions(summary):
-    return {task["name"]: task["cached_from"] if task["state"] == "cached" else task["execution_id"] for task in summary["tasks"]}
+    return {task.name: task.cached_from if task.state == "cached" else task.execution_id for task in summary.tasks}
 
 
 def served(workdir):
@@ -77,22 +76,22 @@ def first(workdir, data_dir):
     result = subprocess.run(["make", "--no-print-directory", "kubeflow-rehearsal"], cwd=REPO_ROOT, env=env,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    return result, json.loads((workdir / "rehearsal_summary.json").read_text())
+    return result, RehearsalRecord.read(str(workdir / SUMMARY_FILE))
 
 
 def test_every_task_runs_in_the_image_as_a_stock_install_and_the_first_model_is_pushed(first, workdir):
     result, summary = first
-    assert summary["status"] == "succeeded"
+    assert summary.status == "succeeded"
     assert set(states(summary).values()) == {"ran"}, states(summary)
-    assert len(summary["tasks"]) == 12  # the local pipeline's 10, RunReport and InputFingerprints; no resolver
-    assert summary["kfp_backend"] == "2.17.0" and summary["publish_logs"] is True
+    assert len(summary.tasks) == 12  # the local pipeline's 10, RunReport and InputFingerprints; no resolver
+    assert summary.kfp_backend == "2.17.0" and summary.publish_logs is True
     # `submit` sends the spec's root as the run's pipeline_root, which KFP takes before anything else
-    assert summary["pipeline_root"] == "minio://mlpipeline/v2/artifacts"
-    assert summary["pipeline_root_source"] == "the run's runtime_config.pipeline_root"
-    assert summary["baseline"]["has_baseline"] is False
-    assert summary["blessed"] is True, summary.get("blessing_failures")
-    assert summary["pushed"] is True and served(workdir) == [summary["pushed_version"]]
-    pod_log = open(next(t["log"] for t in summary["tasks"] if t["name"] == "Trainer")).read()
+    assert summary.pipeline_root == "minio://mlpipeline/v2/artifacts"
+    assert summary.pipeline_root_source == "the run's runtime_config.pipeline_root"
+    assert summary.baseline.has_baseline is False
+    assert summary.blessed is True, summary.blessing_failures
+    assert summary.pushed is True and served(workdir) == [summary.pushed_version]
+    pod_log = open(summary.task("Trainer").log).read()
     assert "peak memory (MB): " in pod_log  # the pods' requests are sized from these lines
     assert "rehearsal succeeded" in result.stdout
 
@@ -104,7 +103,7 @@ def test_the_data_gate_passed_clean_data_beside_the_launchers_log_file_which_was
     task_logs = [key for key in object_keys(workdir) if "/DataValidationGate/" in key and key.endswith("/executor-logs-0")]
     assert len(task_logs) == 1, task_logs
     text = open(os.path.join(workdir, "object-store", "minio", "mlpipeline", task_logs[0])).read()
-    gate_log = open(next(t["log"] for t in summary["tasks"] if t["name"] == "DataValidationGate")).read()
+    gate_log = open(summary.task("DataValidationGate").log).read()
     assert text == gate_log and "peak memory (MB): " in text
 
 
@@ -127,7 +126,7 @@ def test_on_a_backend_before_kfp_2_3_the_image_user_can_create_the_launchers_fol
 
 def test_the_pushed_savedmodel_answers_saved_model_cli_on_a_png(first, workdir, data_dir, tmp_path):
     _, summary = first
-    model_dir = workdir / "serving" / MODEL_NAME / summary["pushed_version"]
+    model_dir = workdir / "serving" / MODEL_NAME / summary.pushed_version
     image = next((data_dir / "humans").iterdir())
     batch = tmp_path / "image_bytes.npy"
     np.save(batch, np.array([image.read_bytes()], dtype=object), allow_pickle=True)
@@ -139,8 +138,8 @@ def test_the_pushed_savedmodel_answers_saved_model_cli_on_a_png(first, workdir, 
 
 def test_the_report_is_written_by_the_report_task_as_one_html_page(first, workdir):
     _, summary = first
-    page = open(summary["report"]).read()
-    assert summary["report"] == str(workdir / "report.html")
+    page = open(summary.report).read()
+    assert summary.report == str(workdir / "report.html")
     assert page.lstrip().lower().startswith("<!doctype html") and "Kubeflow Pipelines" in page
 
 
@@ -152,9 +151,9 @@ def test_an_unchanged_rehearsal_reuses_the_cache_and_pushes_nothing(first, workd
     ran = states(summary)
     assert all(ran[task] == "cached" for task in TRAINING), ran
     assert ran["InputFingerprints"] == ran["ServingBaseline"] == "ran"  # never cached: they read volumes
-    assert summary["pushed"] is False and "already serving" in summary["push_note"]
-    assert served(workdir) == [first[1]["pushed_version"]]
-    assert "report" in summary
+    assert summary.pushed is False and "already serving" in summary.push_note
+    assert served(workdir) == [first[1].pushed_version]
+    assert summary.report is not None
 
 
 @pytest.fixture(scope="module")
@@ -175,30 +174,30 @@ def out_of_memory(workdir, data_dir, added_images):
 def test_a_trainer_over_its_memory_limit_fails_the_run_naming_the_task_its_status_and_its_log(first, workdir, out_of_memory):
     result, summary = out_of_memory
     assert result.returncode == 1
-    assert summary["status"] == "failed"
-    assert summary["failed_task"]["name"] == "Trainer" and summary["failed_task"]["exit_code"] == 137
-    assert summary["failed_task"]["reason"].startswith("OOMKilled"), summary["failed_task"]
+    assert summary.status == "failed"
+    assert summary.failed_task.name == "Trainer" and summary.failed_task.exit_code == 137
+    assert summary.failed_task.reason.startswith("OOMKilled"), summary.failed_task
     assert "error: rehearsal failed: Trainer: the pod exited with code 137" in result.stdout
     assert "its log (" in result.stdout and "ends:" in result.stdout
     ran = states(summary)
     assert all(ran[task] == "ran" for task in TRAINING[:-1]), ran  # the new images were ingested and transformed
     assert all(ran[task] == "not run" for task in AFTER_TRAINER), ran  # Argo starts a task only after its upstream succeeded
-    assert "pushed" not in summary and served(workdir) == [first[1]["pushed_version"]]
-    assert "report" not in summary and not (workdir / "report.html").exists()
+    assert summary.pushed is None and served(workdir) == [first[1].pushed_version]
+    assert summary.report is None and not (workdir / "report.html").exists()
 
 
 def test_the_rerun_with_the_limit_restored_reuses_what_completed_and_trains_on_the_added_images(
         first, workdir, data_dir, added_images, out_of_memory):
     result, summary = rehearse(workdir, data_dir)
     assert result.returncode == 0, result.stdout[-6000:]
-    assert summary["images"] == len(added_images)
+    assert summary.images == len(added_images)
     ran, failed_run = states(summary), executions(out_of_memory[1])
     for task in TRAINING[:-1]:  # KFP's cache: the failed run's completed tasks, reused as they were
         assert ran[task] == "cached" and executions(summary)[task] == failed_run[task], (task, ran)
     assert ran["Trainer"] == "ran"
-    assert summary["baseline"]["has_baseline"] is True
-    assert summary["baseline"]["version"] == float(first[1]["pushed_version"])
-    assert set(summary["eval_accuracy"]) == {"candidate", "baseline"}
+    assert summary.baseline.has_baseline is True
+    assert summary.baseline.version == float(first[1].pushed_version)
+    assert set(summary.eval_accuracy) == {"candidate", "baseline"}
 
 
 def test_a_class_the_schema_does_not_know_is_refused_by_the_data_gate_and_nothing_after_it_starts(
@@ -214,7 +213,7 @@ def test_a_class_the_schema_does_not_know_is_refused_by_the_data_gate_and_nothin
         shutil.rmtree(zebras)
 
     assert refused.returncode == 1
-    assert summary["failed_task"]["name"] == "DataValidationGate" and summary["failed_task"]["exit_code"] != 0
+    assert summary.failed_task.name == "DataValidationGate" and summary.failed_task.exit_code != 0
     assert "zebras" in refused.stdout and "update the schema in schemas/" in refused.stdout  # the log's last lines
     assert all(states(summary)[task] == "not run" for task in ("Transform", "Trainer") + AFTER_TRAINER)
     assert served(workdir) == before
@@ -229,9 +228,9 @@ def test_once_fixed_the_run_comes_from_the_cache_and_a_candidate_below_the_bar_i
     assert result.returncode == 0, result.stdout[-6000:]
     assert all(states(summary)[task] == "cached" for task in TRAINING[:-1]), states(summary)
     assert states(summary)["Trainer"] == "ran"
-    assert summary["blessed"] is False
-    assert any("accuracy" in failure for failure in summary["blessing_failures"]), summary["blessing_failures"]
-    assert summary["pushed"] is False
+    assert summary.blessed is False
+    assert any("accuracy" in failure for failure in summary.blessing_failures), summary.blessing_failures
+    assert summary.pushed is False
     assert served(workdir) == before
 
 
@@ -257,11 +256,11 @@ def three_classes(rps_clips, tmp_path_factory):
 def test_three_classes_run_every_task_as_kfp_2_5_and_push_a_three_class_model(three_classes, tmp_path):
     workdir, data, result, summary = three_classes
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    assert summary["kfp_backend"] == "2.5.0" and summary["publish_logs"] is False
+    assert summary.kfp_backend == "2.5.0" and summary.publish_logs is False
     assert set(states(summary).values()) == {"ran"}, states(summary)
     assert not [key for key in object_keys(workdir) if "executor-logs" in key]
-    assert summary["pushed"] is True
-    model_dir = workdir / "serving" / MODEL_NAME / summary["pushed_version"]
+    assert summary.pushed is True
+    model_dir = workdir / "serving" / MODEL_NAME / summary.pushed_version
     images = [next((data / name).iterdir()).read_bytes() for name in ("paper", "rock", "scissors")]
     batch = tmp_path / "image_bytes.npy"
     np.save(batch, np.array(images, dtype=object), allow_pickle=True)
