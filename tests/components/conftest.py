@@ -1,10 +1,80 @@
-"""Serving-dir fixtures for the gate's tests (promotion/) and the serving dir's (serving/): tiny real
-SavedModels, and versions pushed the way the Pusher pushes them."""
+"""Fixtures the components' tests share: the real sample images through ingestion and the Transform
+(transform/, trainer/); tiny real SavedModels, and versions pushed the way the Pusher pushes them
+(promotion/, serving/)."""
 import os
+import shutil
+from typing import NamedTuple
 
 import pytest
 
+from components import constants
+
 HORSES_HUMANS = ["horses", "humans"]
+
+
+class TransformRun(NamedTuple):
+    ingested: str  # the tf.Examples ImageFolderExampleGen wrote (Split-train/, Split-eval/)
+    examples: str  # the transformed examples' URI (Split-train/, Split-eval/)
+    graph: str  # the transform graph's URI, what the Trainer's run_fn reads as transform_output
+    schema: str  # the schema file the Transform was given
+
+
+def run_transform(data_dir, root, image_size) -> TransformRun:
+    """ImageFolderExampleGen's and the Transform's executors run for real on data_dir, as the pipeline
+    wires them (the horse-or-human schema, half the subjects in eval), writing under root."""
+    from tfx import v1 as tfx
+    from tfx.types import standard_artifacts, standard_component_specs
+    from tfx.types.artifact_utils import encode_split_names
+
+    from components.ingestion.component import image_folder_example_gen
+    from components.ingestion.executor import ImageFolderExecutor
+    from components.ingestion.settings import IngestionSettings
+    from components.transform.executor import UncompressedTransform, UncompressedTransformExecutor
+    from pipeline.config import DEFAULT_GROUP_PATTERN, DEFAULT_SCHEMA_DIR
+    from pipeline.pipeline import PREPROCESSING_FN
+
+    def artifact(kind, name):
+        made = kind()
+        made.uri = str(root / name)
+        os.makedirs(made.uri, exist_ok=True)
+        return made
+
+    examples = artifact(standard_artifacts.Examples, "examples")
+    gen = image_folder_example_gen(str(data_dir), IngestionSettings(DEFAULT_GROUP_PATTERN, 0.5, "test-seed", 4096 * 4096))
+    ImageFolderExecutor().Do({}, {standard_component_specs.EXAMPLES_KEY: [examples]},
+                             {k: v for k, v in gen.exec_properties.items() if v is not None})
+    examples.split_names = encode_split_names(["train", "eval"])
+    schema = artifact(standard_artifacts.Schema, "schema")
+    shutil.copy(os.path.join(DEFAULT_SCHEMA_DIR, "horse_or_human", "schema.pbtxt"), schema.uri)
+    outputs = {
+        standard_component_specs.TRANSFORM_GRAPH_KEY: [artifact(standard_artifacts.TransformGraph, "graph")],
+        standard_component_specs.TRANSFORMED_EXAMPLES_KEY: [artifact(standard_artifacts.Examples, "transformed")],
+        standard_component_specs.UPDATED_ANALYZER_CACHE_KEY: [artifact(standard_artifacts.TransformCache, "cache")],
+    }
+    schema_file = os.path.join(schema.uri, "schema.pbtxt")
+    component = UncompressedTransform(
+        examples=gen.outputs["examples"], schema=tfx.components.ImportSchemaGen(schema_file=schema_file).outputs["schema"],
+        preprocessing_fn=PREPROCESSING_FN, disable_statistics=True, custom_config={"image_size": image_size})
+    UncompressedTransformExecutor().Do(
+        {standard_component_specs.EXAMPLES_KEY: [examples], standard_component_specs.SCHEMA_KEY: [schema]},
+        outputs, {k: v for k, v in component.exec_properties.items() if v is not None})
+    return TransformRun(examples.uri, outputs[standard_component_specs.TRANSFORMED_EXAMPLES_KEY][0].uri,
+                        outputs[standard_component_specs.TRANSFORM_GRAPH_KEY][0].uri, schema_file)
+
+
+@pytest.fixture(scope="session")
+def transformed_sample(real_image_folder_factory, tmp_path_factory):
+    """Factory: transformed_sample(image_size=150) -> TransformRun of the real sample images (tests/conftest.py's
+    REAL_SAMPLE: five horses, five humans), run once per image size in the session."""
+    runs = {}
+
+    def run(image_size: int = constants.IMAGE_HEIGHT) -> TransformRun:
+        if image_size not in runs:
+            runs[image_size] = run_transform(real_image_folder_factory(), tmp_path_factory.mktemp(f"transform-{image_size}"),
+                                             image_size)
+        return runs[image_size]
+
+    return run
 
 
 def write_files_model(path, content=b"graph"):
