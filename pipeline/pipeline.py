@@ -1,7 +1,8 @@
 """The whole pipeline, top to bottom: read this file and you know the DAG.
 
-create_pipeline() takes every path and knob from the one PipelineConfig;
-runners (local Beam, Kubeflow) only resolve configuration and call it.
+create_pipeline() takes every path and knob from the one PipelineConfig; every
+node gets its id from components/node_ids.py, which the Kubeflow compiler's
+tables share. Runners (local Beam, Kubeflow) only resolve configuration and call it.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGe
 from tfx.orchestration import pipeline as tfx_pipeline
 from tfx.proto import example_gen_pb2, trainer_pb2
 
-from components import constants
+from components import constants, node_ids
 from components.code_fingerprint import code_fingerprint
 from components.data_gate import DataValidationGate
 from components.ingestion.component import image_folder_example_gen
@@ -58,9 +59,9 @@ def _example_gen(config: PipelineConfig):
                 partition_feature_name=constants.GROUP_KEY,
             )
         )
-        return ImportExampleGen(input_base=config.data_dir, output_config=output)
+        return ImportExampleGen(input_base=config.data_dir, output_config=output).with_id(node_ids.IMPORT_EXAMPLE_GEN)
     settings = IngestionSettings(**{f.name: getattr(config, f.name) for f in dataclasses.fields(IngestionSettings)})
-    return image_folder_example_gen(config.data_dir, settings)
+    return image_folder_example_gen(config.data_dir, settings).with_id(node_ids.IMAGE_FOLDER_EXAMPLE_GEN)
 
 
 def trainer_settings(config: PipelineConfig) -> TrainerSettings:
@@ -77,14 +78,14 @@ def gate_thresholds(config: PipelineConfig) -> GateThresholds:
 def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> tfx_pipeline.Pipeline:
     # Data: ingest, describe, hold against the curated schema, stop on anomalies.
     example_gen = _example_gen(config)
-    statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"])
-    schema_importer = ImportSchemaGen(schema_file=config.schema_path)
+    statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"]).with_id(node_ids.STATISTICS_GEN)
+    schema_importer = ImportSchemaGen(schema_file=config.schema_path).with_id(node_ids.IMPORT_SCHEMA_GEN)
     example_validator = ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_importer.outputs["schema"]
-    )
+    ).with_id(node_ids.EXAMPLE_VALIDATOR)
     data_gate = DataValidationGate(
         schema=schema_importer.outputs["schema"], anomalies=example_validator.outputs["anomalies"]
-    )
+    ).with_id(node_ids.DATA_VALIDATION_GATE)
     transform = UncompressedTransform(
         examples=example_gen.outputs["examples"],
         schema=data_gate.outputs["validated_schema"],
@@ -93,7 +94,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         # Its pre- and post-transform statistics (TFDV over every float of every image) have no reader:
         # StatisticsGen already describes the raw data, and the schema holds the raw features.
         disable_statistics=True,
-    ).with_id("Transform")
+    ).with_id(node_ids.TRANSFORM)
 
     # Model: train, find the bar in the serving dir, evaluate against both bars, push if blessed
     # and the serving dir is still what the bar was taken from.
@@ -105,7 +106,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         train_args=trainer_pb2.TrainArgs(splits=[constants.TRAIN_SPLIT]),
         eval_args=trainer_pb2.EvalArgs(splits=[constants.EVAL_SPLIT]),
         custom_config=dict(trainer_settings(config).to_dict(), code_fingerprint=code_fingerprint(RUN_FN)),
-    )
+    ).with_id(node_ids.TRAINER)
     baseline = ServingBaseline(
         model=trainer.outputs["model"],
         schema=data_gate.outputs["validated_schema"],
@@ -113,14 +114,14 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         baseline_policy=config.baseline_policy,
         comparison_policy=config.comparison_policy,
         serving_state=_serving_state(config.serving_path),
-    )
+    ).with_id(node_ids.SERVING_BASELINE)
     evaluator = GatedEvaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["baseline_model"],
         eval_config=build_eval_config(gate_thresholds(config)),
         example_splits=[constants.EVAL_SPLIT],
-    ).with_id("Evaluator")
+    ).with_id(node_ids.EVALUATOR)
     pusher = SafePusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
@@ -135,7 +136,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
             "data_dir": config.data_dir or "",
             "schema": config.schema_path or "",
         },
-    ).with_id("Pusher")
+    ).with_id(node_ids.PUSHER)
 
     components = [
         example_gen, statistics_gen, schema_importer, example_validator, data_gate, transform,
@@ -153,7 +154,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
             blessing=evaluator.outputs["blessing"],
             pushed_model=pusher.outputs["pushed_model"],
             trainer_settings=json.dumps(trainer_settings(config).to_dict(), sort_keys=True),
-        ))
+        ).with_id(node_ids.RUN_REPORT))
 
     return tfx_pipeline.Pipeline(
         pipeline_name=config.pipeline_name,

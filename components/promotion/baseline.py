@@ -21,6 +21,7 @@ from tfx.types import standard_artifacts
 from tfx.utils import io_utils, path_utils
 from tensorflow_metadata.proto.v0 import schema_pb2
 
+from components import node_ids
 from components.promotion import baseline_choice
 from components.serving import versions as serving_versions
 from components.serving.lock import serving_lock
@@ -56,7 +57,7 @@ def ServingBaseline(
     fingerprint = serving_versions.model_fingerprint(path_utils.serving_model_path(model.uri))
     class_names = candidate_class_names(schema.uri)
     # Under the lock: no Pusher prunes or renames while the bar is read and copied.
-    with serving_lock(serving_dir, "ServingBaseline"):
+    with serving_lock(serving_dir, node_ids.SERVING_BASELINE):
         folders = serving_versions.scan(serving_dir)
         decision = baseline_choice.decide(serving_dir, folders, fingerprint, class_names, baseline_policy)
         if decision.has_baseline:

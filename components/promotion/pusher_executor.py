@@ -23,6 +23,7 @@ from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, channel, standard_artifacts, standard_component_specs
 from tfx.types.component_spec import ChannelParameter, ComponentSpec
 
+from components import node_ids
 from components.promotion import baseline_choice, noise_gate
 from components.serving import publisher as version_publisher
 from components.serving import versions as serving_versions
@@ -113,7 +114,7 @@ class SafePusherExecutor(tfx_pusher.Executor):
 
         staging = version_publisher.stage_model(model_dir, serving_dir)
         try:
-            with serving_lock(serving_dir, "Pusher"):
+            with serving_lock(serving_dir, node_ids.PUSHER):
                 folders = serving_versions.scan(serving_dir)
                 changed = changed_since_lookup(decision, folders)
                 served = serving_versions.served_folder(folders)

@@ -18,6 +18,7 @@ from typing import List, Tuple
 
 import yaml
 
+from components import node_ids
 from pipeline.config import REPO_ROOT, ConfigError, PipelineConfig
 from pipeline.kubeflow.entrypoint import DECLARED_OUTPUTS_FLAG
 
@@ -37,8 +38,9 @@ COMPONENT_CPUS = 4
 # rehearsal of the full horse-or-human set (915 images, default settings; kubernetes/README.md, "What
 # a run needs"), with 18-31% to spare; the limit is twice the request. A task not named here is a
 # light one (ImportSchemaGen, the gates, ServingBaseline, Pusher, RunReport: 0.42-0.62 GB).
-TASK_MEMORY_GB = {"ImageFolderExampleGen": 4, "ImportExampleGen": 4, "StatisticsGen": 4, "Transform": 3.5,
-                  "Trainer": 3, "Evaluator": 4.5}
+# Every table below names tasks by components/node_ids.py, the ids pipeline/pipeline.py gives them.
+TASK_MEMORY_GB = {node_ids.IMAGE_FOLDER_EXAMPLE_GEN: 4, node_ids.IMPORT_EXAMPLE_GEN: 4, node_ids.STATISTICS_GEN: 4,
+                  node_ids.TRANSFORM: 3.5, node_ids.TRAINER: 3, node_ids.EVALUATOR: 4.5}
 LIGHT_TASK_MEMORY_GB = 1
 # Beam and TensorFlow tasks may use all their workers' CPUs; a request of one keeps them schedulable on small nodes.
 HEAVY_CPU_REQUEST, LIGHT_CPU_REQUEST, LIGHT_CPU_LIMIT = 1, 0.25, 1
@@ -46,10 +48,14 @@ CONTAINER_COMMAND = ("python", "-m", "pipeline.kubeflow.entrypoint")
 # The baseline is whatever serves now, and the inputs' fingerprints what the volume and image hold
 # now: never reuse a cached lookup of either.
 FINGERPRINT_TASK = "InputFingerprints"
-NEVER_CACHED = ("ServingBaseline", FINGERPRINT_TASK)
+NEVER_CACHED = (node_ids.SERVING_BASELINE, FINGERPRINT_TASK)
 # Which task's cache key takes which of InputFingerprints' outputs (pipeline/kubeflow/input_fingerprints.py).
-FINGERPRINTED_TASKS = {"ImageFolderExampleGen": "data_fingerprint", "ImportExampleGen": "data_fingerprint",
-                       "ImportSchemaGen": "schema_fingerprint"}
+FINGERPRINTED_TASKS = {node_ids.IMAGE_FOLDER_EXAMPLE_GEN: "data_fingerprint", node_ids.IMPORT_EXAMPLE_GEN: "data_fingerprint",
+                       node_ids.IMPORT_SCHEMA_GEN: "schema_fingerprint"}
+# The tasks that read the data volume (ingestion) and the serving volume (the gate), when the config's
+# paths lie on them.
+DATA_TASKS = (FINGERPRINT_TASK, node_ids.IMAGE_FOLDER_EXAMPLE_GEN, node_ids.IMPORT_EXAMPLE_GEN)
+SERVING_TASKS = (node_ids.SERVING_BASELINE, node_ids.PUSHER)
 FINGERPRINT_COMMAND = ("python", "-m", "pipeline.kubeflow.input_fingerprints")
 COMPILED_BY = "transfer-pipeline compile-kubeflow"
 # An image named by digest: immutable, so a node's copy is the right one. By tag, a node keeps whatever it
@@ -129,13 +135,8 @@ def _kubernetes_platform(spec: dict, config: PipelineConfig, target: KubeflowTar
     """
     policy = image_pull_policy(target.image)
     executors = {label: {"imagePullPolicy": policy} for label in spec["deploymentSpec"]["executors"]}
-    wanted = [
-        (FINGERPRINT_TASK, config.data_dir, target.data_pvc, DATA_MOUNT),
-        ("ImageFolderExampleGen", config.data_dir, target.data_pvc, DATA_MOUNT),
-        ("ImportExampleGen", config.data_dir, target.data_pvc, DATA_MOUNT),
-        ("ServingBaseline", config.serving_path, target.serving_pvc, SERVING_MOUNT),
-        ("Pusher", config.serving_path, target.serving_pvc, SERVING_MOUNT),
-    ]
+    wanted = [(task, config.data_dir, target.data_pvc, DATA_MOUNT) for task in DATA_TASKS]
+    wanted += [(task, config.serving_path, target.serving_pvc, SERVING_MOUNT) for task in SERVING_TASKS]
     for task, path, claim, mount in wanted:
         if task in spec["components"] and (path == mount or path.startswith(mount + "/")):
             label = spec["components"][task]["executorLabel"]
@@ -152,7 +153,7 @@ def _add_input_fingerprints(spec: dict, config: PipelineConfig, target: Kubeflow
     entrypoint reads, so the executor receives it as an unused exec property.
     """
     tasks, components = spec["root"]["dag"]["tasks"], spec["components"]
-    schema_file = tasks["ImportSchemaGen"]["inputs"]["parameters"]["schema_file"]["runtimeValue"]["constant"]
+    schema_file = tasks[node_ids.IMPORT_SCHEMA_GEN]["inputs"]["parameters"]["schema_file"]["runtimeValue"]["constant"]
     string = {"parameterType": "STRING"}
     components[FINGERPRINT_TASK] = {
         "executorLabel": f"{FINGERPRINT_TASK}_executor",
@@ -179,6 +180,12 @@ def _add_input_fingerprints(spec: dict, config: PipelineConfig, target: Kubeflow
         args = spec["deploymentSpec"]["executors"][component["executorLabel"]]["container"]["args"]
         position = args.index("--json_serialized_inputs_spec_args") + 1
         args[position] = json.dumps(component["inputDefinitions"], indent=2, sort_keys=True)
+
+
+def named_tasks() -> set:
+    """Every pipeline node the tables above name (the compiler's own InputFingerprints task left out)."""
+    named = set(TASK_MEMORY_GB) | set(NEVER_CACHED) | set(FINGERPRINTED_TASKS) | set(DATA_TASKS) | set(SERVING_TASKS)
+    return named - {FINGERPRINT_TASK}
 
 
 def task_resources(task: str) -> dict:

@@ -94,6 +94,26 @@ def test_spec_holds_every_component_of_the_local_pipeline_running_in_the_image(c
         assert executor["container"]["command"] == list(expected), label
 
 
+def node_ids_of_every_pipeline_shape(tmp_path):
+    """The node ids of the pipeline as it is built for images and for TFRecords, with its report node."""
+    return {component.id for input_format in ("images", "tfrecord") for component in create_pipeline(build_config(
+        schema_path=DEFAULT_SCHEMA, data_dir=str(tmp_path), input_format=input_format, report_component=True)).components}
+
+
+def test_every_task_the_compilers_tables_name_is_a_node_of_the_pipeline(tmp_path):
+    # A node renamed in pipeline/pipeline.py and not in the tables would silently lose its memory request,
+    # its cache rule or its volume.
+    assert kfr.named_tasks() - node_ids_of_every_pipeline_shape(tmp_path) == set()
+    assert {kfr.node_ids.TRAINER, kfr.node_ids.PUSHER, kfr.node_ids.IMPORT_SCHEMA_GEN} <= kfr.named_tasks()
+
+
+def test_every_declared_node_id_names_a_node_and_every_node_has_one(tmp_path):
+    from components import node_ids
+
+    declared = {value for name, value in vars(node_ids).items() if name.isupper()}
+    assert declared == node_ids_of_every_pipeline_shape(tmp_path)
+
+
 def test_the_run_report_is_an_html_output_that_the_kfp_ui_shows_after_the_push(compiled):
     spec = json_format.MessageToDict(load_component_from_file(compiled).pipeline_spec)
     task = spec["root"]["dag"]["tasks"]["RunReport"]
