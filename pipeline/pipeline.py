@@ -1,8 +1,9 @@
 """The whole pipeline, top to bottom: read this file and you know the DAG.
 
-create_pipeline() takes every path and knob from the one PipelineConfig; every
-node gets its id from components/node_ids.py, which the Kubeflow compiler's
-tables share. Runners (local Beam, Kubeflow) only resolve configuration and call it.
+create_pipeline() takes every path and knob from the one PipelineConfig, handing
+each component its settings group's share (Group.from_config); every node gets
+its id from components/node_ids.py, which the Kubeflow compiler's tables share.
+Runners (local Beam, Kubeflow) only resolve configuration and call it.
 """
 from __future__ import annotations
 
@@ -23,11 +24,14 @@ from components.ingestion.component import image_folder_example_gen
 from components.ingestion.settings import IngestionSettings
 from components.model.settings import TrainerSettings
 from components.promotion.baseline import ServingBaseline
-from components.promotion.eval_config import GateThresholds, build_eval_config
+from components.promotion.eval_config import build_eval_config
 from components.promotion.evaluator_executor import GatedEvaluator
 from components.promotion.pusher_executor import SafePusher
+from components.promotion.settings import PromotionSettings
+from components.promotion.thresholds import GateThresholds
 from components.serving.versions import serving_state
 from components.transform.executor import UncompressedTransform
+from components.transform.settings import TransformSettings
 from pipeline.config import PipelineConfig
 from pipeline.report.component import RunReport
 
@@ -60,19 +64,13 @@ def _example_gen(config: PipelineConfig):
             )
         )
         return ImportExampleGen(input_base=config.data_dir, output_config=output).with_id(node_ids.IMPORT_EXAMPLE_GEN)
-    settings = IngestionSettings(**{f.name: getattr(config, f.name) for f in dataclasses.fields(IngestionSettings)})
-    return image_folder_example_gen(config.data_dir, settings).with_id(node_ids.IMAGE_FOLDER_EXAMPLE_GEN)
+    return image_folder_example_gen(config.data_dir, IngestionSettings.from_config(config)).with_id(
+        node_ids.IMAGE_FOLDER_EXAMPLE_GEN)
 
 
-def trainer_settings(config: PipelineConfig) -> TrainerSettings:
-    """The Trainer's share of the config, field by field (same names)."""
-    values = {field.name: getattr(config, field.name) for field in dataclasses.fields(TrainerSettings)}
-    return TrainerSettings(**dict(values, weights_cache_dir=config.weights_cache_dir or ""))
-
-
-def gate_thresholds(config: PipelineConfig) -> GateThresholds:
-    """The gate's share of the config, field by field (same names)."""
-    return GateThresholds(**{field.name: getattr(config, field.name) for field in dataclasses.fields(GateThresholds)})
+def promotion_settings(config: PipelineConfig) -> PromotionSettings:
+    """Promotion's share of the config, with the serving dir resolved (its default is under the output dir)."""
+    return dataclasses.replace(PromotionSettings.from_config(config), serving_dir=config.serving_path)
 
 
 def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> tfx_pipeline.Pipeline:
@@ -90,7 +88,8 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         examples=example_gen.outputs["examples"],
         schema=data_gate.outputs["validated_schema"],
         preprocessing_fn=PREPROCESSING_FN,
-        custom_config={"image_size": config.image_size, "code_fingerprint": code_fingerprint(PREPROCESSING_FN, UncompressedTransform.__module__)},
+        custom_config=dict(TransformSettings.from_config(config).to_dict(),
+                           code_fingerprint=code_fingerprint(PREPROCESSING_FN, UncompressedTransform.__module__)),
         # Its pre- and post-transform statistics (TFDV over every float of every image) have no reader:
         # StatisticsGen already describes the raw data, and the schema holds the raw features.
         disable_statistics=True,
@@ -98,6 +97,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
 
     # Model: train, find the bar in the serving dir, evaluate against both bars, push if blessed
     # and the serving dir is still what the bar was taken from.
+    training, promotion = TrainerSettings.from_config(config), promotion_settings(config)
     trainer = Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
@@ -105,21 +105,21 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         schema=data_gate.outputs["validated_schema"],
         train_args=trainer_pb2.TrainArgs(splits=[constants.TRAIN_SPLIT]),
         eval_args=trainer_pb2.EvalArgs(splits=[constants.EVAL_SPLIT]),
-        custom_config=dict(trainer_settings(config).to_dict(), code_fingerprint=code_fingerprint(RUN_FN)),
+        custom_config=dict(training.to_dict(), code_fingerprint=code_fingerprint(RUN_FN)),
     ).with_id(node_ids.TRAINER)
     baseline = ServingBaseline(
         model=trainer.outputs["model"],
         schema=data_gate.outputs["validated_schema"],
-        serving_dir=config.serving_path,
-        baseline_policy=config.baseline_policy,
-        comparison_policy=config.comparison_policy,
-        serving_state=_serving_state(config.serving_path),
+        serving_dir=promotion.serving_dir,
+        baseline_policy=promotion.baseline_policy,
+        comparison_policy=promotion.comparison_policy,
+        serving_state=_serving_state(promotion.serving_dir),
     ).with_id(node_ids.SERVING_BASELINE)
     evaluator = GatedEvaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["baseline_model"],
-        eval_config=build_eval_config(gate_thresholds(config)),
+        eval_config=build_eval_config(GateThresholds.from_config(config)),
         example_splits=[constants.EVAL_SPLIT],
     ).with_id(node_ids.EVALUATOR)
     pusher = SafePusher(
@@ -127,15 +127,8 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         model_blessing=evaluator.outputs["blessing"],
         serving_baseline=baseline.outputs["baseline_model"],
         evaluation=evaluator.outputs["evaluation"],
-        serving_dir=config.serving_path,
-        custom_config={
-            "keep_versions": config.keep_versions,
-            "force_push": config.force_push,
-            "force_push_reason": config.force_push_reason,
-            "pipeline_name": config.pipeline_name,
-            "data_dir": config.data_dir or "",
-            "schema": config.schema_path or "",
-        },
+        settings=promotion,
+        provenance={"pipeline_name": config.pipeline_name, "data_dir": config.data_dir or "", "schema": config.schema_path or ""},
     ).with_id(node_ids.PUSHER)
 
     components = [
@@ -153,7 +146,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
             evaluation=evaluator.outputs["evaluation"],
             blessing=evaluator.outputs["blessing"],
             pushed_model=pusher.outputs["pushed_model"],
-            trainer_settings=json.dumps(trainer_settings(config).to_dict(), sort_keys=True),
+            trainer_settings=json.dumps(training.to_dict(), sort_keys=True),
         ).with_id(node_ids.RUN_REPORT))
 
     return tfx_pipeline.Pipeline(

@@ -2,41 +2,50 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+
+from components.settings_group import ConfigError, SettingsGroup
 
 # Matches the subject part of names like horse07-3.png / human12-04.png; files
 # that do not match form a group of their own.
 DEFAULT_GROUP_PATTERN = r"^([A-Za-z]+\d+)[-_]\d+$"
+MIN_MAX_IMAGE_PIXELS = 150 * 150
 
 
 @dataclasses.dataclass(frozen=True)
-class IngestionSettings:
+class IngestionSettings(SettingsGroup):
     """How images become train and eval examples: each field is a setting of the pipeline's config
     (pipeline/config.py: PipelineConfig), declared here once with its default."""
-    # Regex on the file name without extension; its first matching capture group is the subject,
-    # which keeps near-duplicates in one split.
     group_pattern: str = DEFAULT_GROUP_PATTERN
-    """Regex on the file name; its first matching capture group is the subject."""
-    eval_fraction: float = 0.2  # share of each class held out for eval, in whole groups
+    """Regex on the file name without extension; its first matching capture group is the subject, which keeps near-duplicates in one split."""
+    eval_fraction: float = 0.2
     """Share of each class held out for eval, in whole groups."""
-    split_seed: str = "transfer-pipeline"  # seed of the stable order groups go to eval in
+    split_seed: str = "transfer-pipeline"
     """Seed of the stable order groups go to eval in."""
-    # Images with more pixels than this are downscaled (not dropped) at ingestion.
     max_image_pixels: int = 4096 * 4096
-    """Larger images are downscaled at ingestion (at least 22500). Default: 4096x4096."""
-    # True when one source (a video clip) holds images of several classes: its
-    # group is then the subject alone, and all its images share one split.
+    """Larger images are downscaled (not dropped) at ingestion; at least 22500. Default: 4096x4096."""
     groups_span_classes: bool = False
-    """A group is the subject alone, across classes."""
-    # True: eval takes about eval_fraction of each naming scheme of group_pattern (each capture group
-    # of a pattern with alternatives: video clips, photo sessions, ...) rather than of each class alone.
+    """A group is the subject alone, across classes, so a source holding several classes (a video clip) lands in one split."""
     stratify_by_source_kind: bool = False
-    """Eval takes about `eval_fraction` of each naming scheme of the pattern too."""
-    # folds > 0: eval is fold eval_fold (0 .. folds - 1) of this many group-wise folds instead of
-    # eval_fraction of each class (the benchmark of a recipe's spread trains once per fold).
+    """Eval takes about `eval_fraction` of each naming scheme of the pattern too (each alternative: video clips, photo sessions)."""
     folds: int = 0
-    """At least 2: eval is one of this many group-wise folds instead of `eval_fraction`. Default: off."""
+    """At least 2: eval is one of this many group-wise folds instead of `eval_fraction` (a recipe's spread: one run per fold). Default: off."""
     eval_fold: int = 0
     """Which fold is eval, 0 to `folds` - 1."""
+
+    def validate(self) -> "IngestionSettings":
+        if not 0.0 < self.eval_fraction < 1.0:
+            raise ConfigError(f"eval_fraction must be between 0 and 1 (exclusive), got {self.eval_fraction}")
+        if self.folds < 0 or self.folds == 1 or not 0 <= self.eval_fold < max(self.folds, 1):
+            raise ConfigError(f"folds must be 0 (off) or at least 2, and eval_fold from 0 to folds - 1; got folds "
+                              f"{self.folds} and eval_fold {self.eval_fold}")
+        if self.max_image_pixels < MIN_MAX_IMAGE_PIXELS:
+            raise ConfigError(f"max_image_pixels must be at least {MIN_MAX_IMAGE_PIXELS}, got {self.max_image_pixels}")
+        try:
+            re.compile(self.group_pattern)
+        except re.error as err:
+            raise ConfigError(f"group_pattern {self.group_pattern!r} is not a valid regular expression: {err}") from None
+        return self
 
     def to_custom_config(self):
         """The settings as ExampleGen's CustomConfig (a Struct packed in an Any)."""
@@ -44,7 +53,7 @@ class IngestionSettings:
         from tfx.proto import example_gen_pb2
 
         packed = any_pb2.Any()
-        packed.Pack(json_format.ParseDict(dataclasses.asdict(self), struct_pb2.Struct()))
+        packed.Pack(json_format.ParseDict(self.to_dict(), struct_pb2.Struct()))
         return example_gen_pb2.CustomConfig(custom_config=packed)
 
     @classmethod
@@ -57,13 +66,6 @@ class IngestionSettings:
         values = struct_pb2.Struct()
         custom.custom_config.Unpack(values)
         raw = json_format.MessageToDict(values)
-        return cls(
-            group_pattern=raw["group_pattern"],
-            eval_fraction=float(raw["eval_fraction"]),
-            split_seed=raw["split_seed"],
-            max_image_pixels=int(raw["max_image_pixels"]),
-            groups_span_classes=bool(raw.get("groups_span_classes", False)),
-            stratify_by_source_kind=bool(raw.get("stratify_by_source_kind", False)),
-            folds=int(raw.get("folds", 0)),
-            eval_fold=int(raw.get("eval_fold", 0)),
-        )
+        # A Struct holds every number as a float.
+        whole = {field.name for field in dataclasses.fields(cls) if field.type == "int"}
+        return cls.from_dict({key: int(value) if key in whole else value for key, value in raw.items()})

@@ -4,7 +4,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-from components import constants
+from components.settings_group import ConfigError
+from components.transform.settings import TransformSettings
 
 LR_SCHEDULES = ("constant", "cosine")
 CLASS_WEIGHTINGS = ("none", "balanced")
@@ -22,70 +23,74 @@ class AugmentationSettings:
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainerSettings:
-    weights: str = "pretrained"  # pretrained | imagenet | none | PATH to a Keras InceptionV3 no-top file
+class TrainerSettings(TransformSettings):
+    """How the model is built and trained: each field is a setting of the pipeline's config
+    (pipeline/config.py: PipelineConfig), declared here once with its default; image_size is the
+    Transform's (components/transform/settings.py), which the model takes."""
+    weights: str = "pretrained"
     """`pretrained`: ImageNet InceptionV3 converted offline; `imagenet` (Keras download), `none` (random base), or PATH to a Keras InceptionV3 no-top file."""
-    weights_cache_dir: str = ""
+    weights_cache_dir: Optional[str] = None
+    """Where the converted weights are kept. Default: `$TRANSFER_PIPELINE_CACHE/weights`, else `~/.cache/transfer-pipeline/weights`."""
     cut_layer: str = "mixed7"
     """InceptionV3 layer the frozen base ends at."""
-    # The side, in pixels, the Transform resizes every image to (square): the model's input. Larger keeps
-    # finer detail (fingers across a room) at about (image_size / 150)^2 times the compute per image.
-    image_size: int = constants.IMAGE_HEIGHT
-    """Side in pixels images are resized to, 75 to 512; about (size / 150)² the compute."""
     head_units: int = 1024
     """Units of the head's Dense layer."""
     dropout: float = 0.2
     """Dropout before the softmax layer."""
     learning_rate: float = 1e-4
     """RMSprop learning rate of the head stage."""
-    # "cosine": the learning rate decays to 0 over the stage's epochs; "constant": the seed's recipe.
     lr_schedule: str = "constant"
     """`constant` or `cosine` (decays to 0 over each stage)."""
     epochs: int = 2
     """Epochs of the head stage (0: the head keeps its initial weights)."""
-    # Stop a stage when eval accuracy has not improved for this many epochs and keep
-    # its best epoch's weights (0: off, train every epoch).
     early_stopping_patience: int = 0
     """Stop a stage after N epochs without better eval accuracy; keep its best epoch. Default: off."""
     batch_size: int = 32
     """Training batch size."""
     augment: bool = True
     """Training-only flip, rotation, zoom and translation."""
-    # Scales the augmentation's rotation, zoom and translation (1.0: the seed's 0.1 / 0.2 / 0.1).
     augment_strength: float = 1.0
     """Scales rotation 0.1, zoom 0.2 and translation 0.1."""
-    # Random brightness and contrast jitter (0: off, the seed's augmentation; 0.2: +-20 %).
     augment_color: float = 0.0
     """Random brightness and contrast, ± this share (below 1). Default: off."""
-    # Random hue turn (up to +- this fraction of the colour wheel: 0.05 is 18 degrees) and saturation
-    # scaling (factor 1 +- augment_saturation), per image; 0: off, the seed's augmentation.
     augment_hue: float = 0.0
-    """Hue turned by up to this fraction of the colour wheel (at most 0.5). Default: off."""
+    """Hue turned by up to ± this fraction of the colour wheel (0.05: 18 degrees; at most 0.5), per image. Default: off."""
     augment_saturation: float = 0.0
-    """Saturation scaled by 1 ± this (below 1). Default: off."""
-    # Each training image turned by a random multiple of 90 degrees, for classes that do not depend
-    # on which way up the picture is; False: the seed's augmentation.
+    """Saturation scaled by 1 ± this (below 1), per image. Default: off."""
     augment_quarter_turns: bool = False
-    """Each image turned by a random multiple of 90 degrees."""
-    # "balanced": each class's loss weighted by total / (classes * class count), so a
-    # smaller class counts as much as a larger one; "none": every example weighs 1.
+    """Each image turned by a random multiple of 90 degrees, for classes that do not depend on which way up a picture is."""
     class_weighting: str = "none"
-    """`balanced`: each class's loss weighed by total / (N × count)."""
-    fine_tune_blocks: int = 0  # 0: no second stage
+    """`none` (every example weighs 1) or `balanced`: each class's loss weighed by total / (N × count), so a smaller class counts as much as a larger one."""
+    fine_tune_blocks: int = 0
     """Then fine-tune the top N Inception blocks below the cut (batch norms stay frozen). Default: off."""
     fine_tune_epochs: int = 2
     """Epochs of the fine-tuning stage."""
     fine_tune_learning_rate: float = 1e-5
     """Learning rate of the fine-tuning stage."""
-    # Serving (and so the Evaluator's gate) answers with the mean of the probabilities for the image and
-    # its mirror image: twice the compute per image. The Trainer's early stopping scores single views.
     test_time_flip: bool = False
-    """Serving (and so the gate) answers the mean over the image and its mirror image: twice the compute."""
+    """Serving (and so the gate) answers the mean over the image and its mirror image: twice the compute. Early stopping scores single views."""
     seed: int = 42
     """Training randomness: initial weights, shuffling, augmentation."""
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+    def validate(self) -> "TrainerSettings":
+        if self.epochs < 0 or self.batch_size < 1:
+            raise ConfigError(f"epochs must be >= 0 and batch_size >= 1, got {self.epochs} and {self.batch_size}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
+        if self.class_weighting not in CLASS_WEIGHTINGS:
+            raise ConfigError(f"class_weighting must be one of {', '.join(CLASS_WEIGHTINGS)}, got {self.class_weighting!r}")
+        if self.early_stopping_patience < 0 or self.augment_strength < 0 or not 0 <= self.augment_color < 1:
+            raise ConfigError(
+                f"early_stopping_patience and augment_strength must be >= 0 and augment_color within [0, 1), got "
+                f"{self.early_stopping_patience}, {self.augment_strength} and {self.augment_color}"
+            )
+        if not 0 <= self.augment_hue <= 0.5 or not 0 <= self.augment_saturation < 1:
+            raise ConfigError(
+                f"augment_hue must be within [0, 0.5] (a fraction of the colour wheel) and augment_saturation "
+                f"within [0, 1), got {self.augment_hue} and {self.augment_saturation}"
+            )
+        TransformSettings.validate(self)
+        return self
 
     @property
     def augmentation(self) -> Optional[AugmentationSettings]:
@@ -96,8 +101,3 @@ class TrainerSettings:
             strength=self.augment_strength, color=self.augment_color, hue=self.augment_hue,
             saturation=self.augment_saturation, quarter_turns=self.augment_quarter_turns,
         )
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "TrainerSettings":
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})

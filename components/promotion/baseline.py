@@ -49,10 +49,11 @@ def ServingBaseline(
     schema: InputArtifact[standard_artifacts.Schema],
     baseline_model: OutputArtifact[standard_artifacts.Model],
     serving_dir: Parameter[str],
-    baseline_policy: Parameter[str] = "best_kept",
+    baseline_policy: Parameter[str],
+    comparison_policy: Parameter[str],
     serving_state: Parameter[str] = "",
-    comparison_policy: Parameter[str] = "not_worse",
 ) -> None:
+    """serving_dir and the two policies are PromotionSettings' (settings.py), handed on by pipeline/pipeline.py."""
     del serving_state  # only keys the cache: a new push means a new lookup
     fingerprint = serving_versions.model_fingerprint(path_utils.serving_model_path(model.uri))
     class_names = candidate_class_names(schema.uri)

@@ -22,6 +22,7 @@ from tfx.utils import io_utils
 from components.promotion import noise_gate
 from components.promotion.baseline import BASELINE_NOTE, COMPARISON_POLICY, HAS_BASELINE
 from components.promotion.eval_config import gate_thresholds_of
+from components.promotion.settings import PromotionSettings
 
 
 class GatedEvaluatorExecutor(tfx_evaluator.Executor):
@@ -36,7 +37,7 @@ class GatedEvaluatorExecutor(tfx_evaluator.Executor):
         evaluation_uri = artifact_utils.get_single_uri(output_dict[standard_component_specs.EVALUATION_KEY])
         thresholds = gate_thresholds_of(exec_properties[standard_component_specs.EVAL_CONFIG_KEY])
         record = noise_gate.judge(noise_gate.read_figures(evaluation_uri), thresholds.max_accuracy_drop,
-                                  thresholds.max_class_recall_drop, policy or noise_gate.POLICIES[0])
+                                  thresholds.max_class_recall_drop, policy or PromotionSettings().comparison_policy)
         noise_gate.write_record(evaluation_uri, record)
         for warning in record["warnings"]:
             print(f"Evaluator: warning: {warning}", flush=True)

@@ -29,12 +29,15 @@ from components.serving import publisher as version_publisher
 from components.serving import versions as serving_versions
 from components.promotion.baseline_choice import BaselineDecision
 from components.promotion.evaluation_report import read_evaluation
+from components.promotion.settings import PromotionSettings
 from components.serving.lock import serving_lock
 
 SERVING_BASELINE_KEY = "serving_baseline"
 EVALUATION_KEY = "evaluation"
 PUSH_NOTE = "push_note"
 FORCE_PUSH_REASON = "force_push_reason"
+# What the push record tells of the run that pushed, beside the promotion settings in the custom_config.
+PROVENANCE = ("pipeline_name", "data_dir", "schema")
 # First found wins: the gate's accuracy metric under the names TFMA gives it.
 ACCURACY_METRICS = ("accuracy", "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy")
 
@@ -68,9 +71,9 @@ def changed_since_lookup(decision: BaselineDecision, folders) -> str:
 class SafePusherExecutor(tfx_pusher.Executor):
     def Do(self, input_dict, output_dict, exec_properties):
         model_push = artifact_utils.get_single_instance(output_dict[standard_component_specs.PUSHED_MODEL_KEY])
-        config = json.loads(exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY) or "{}")
-        serving_dir, keep = config["serving_dir"], int(config.get("keep_versions", 3))
-        force_reason = config.get("force_push_reason", "") if config.get("force_push") else ""
+        config = json.loads(exec_properties[standard_component_specs.CUSTOM_CONFIG_KEY])
+        settings = PromotionSettings.from_dict(config)
+        serving_dir, force_reason = settings.serving_dir, settings.force_reason
         decision = BaselineDecision.read(artifact_utils.get_single_instance(input_dict[SERVING_BASELINE_KEY]).uri)
 
         def not_pushed(why: str) -> None:
@@ -90,13 +93,13 @@ class SafePusherExecutor(tfx_pusher.Executor):
         model = artifact_utils.get_single_instance(input_dict[standard_component_specs.MODEL_KEY])
         record = {
             "pushed_by": "pipeline",
-            "pipeline_name": config.get("pipeline_name", ""),
+            "pipeline_name": config["pipeline_name"],
             "model_artifact_uri": model.uri,
             "model_artifact_id": model.id,
             "fingerprint": serving_versions.model_fingerprint(model_dir),
             "class_names": decision.candidate_class_names,
-            "data_dir": config.get("data_dir", ""),
-            "schema": config.get("schema", ""),
+            "data_dir": config["data_dir"],
+            "schema": config["schema"],
             "compared_with": decision.baseline_version,
             "baseline_policy": decision.policy,
             "host": socket.gethostname(),
@@ -125,7 +128,7 @@ class SafePusherExecutor(tfx_pusher.Executor):
                 pushed = version_publisher.publish_staged(staging, serving_dir, record)
                 bar = baseline_choice.reference_version(serving_versions.scan(serving_dir), decision.policy)
                 pruned = version_publisher.prune_versions(
-                    serving_dir, keep, protect=(decision.baseline_version, bar.version if bar else None)
+                    serving_dir, settings.keep_versions, protect=(decision.baseline_version, bar.version if bar else None)
                 )
                 cleaned = version_publisher.clean_orphaned_staging(serving_dir)
         finally:
@@ -158,8 +161,13 @@ class SafePusher(base_component.BaseComponent):
     SPEC_CLASS = SafePusherSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(SafePusherExecutor)
 
-    def __init__(self, model, model_blessing, serving_baseline, evaluation, serving_dir: str, custom_config: dict):
-        destination = pusher_pb2.PushDestination(filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=serving_dir))
+    def __init__(self, model, model_blessing, serving_baseline, evaluation, settings: PromotionSettings, provenance: dict):
+        """settings: the promotion settings, serving_dir resolved; provenance: the PROVENANCE of the run,
+        recorded with each pushed version. Both travel as the custom_config."""
+        if sorted(provenance) != sorted(PROVENANCE):
+            raise ValueError(f"provenance must hold {', '.join(PROVENANCE)}, got {', '.join(sorted(provenance))}")
+        destination = pusher_pb2.PushDestination(
+            filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=settings.serving_dir))
         super().__init__(
             spec=SafePusherSpec(
                 model=model,
@@ -167,7 +175,7 @@ class SafePusher(base_component.BaseComponent):
                 serving_baseline=serving_baseline,
                 evaluation=evaluation,
                 push_destination=destination,
-                custom_config=json.dumps(dict(custom_config, serving_dir=serving_dir), sort_keys=True),
+                custom_config=json.dumps(dict(settings.to_dict(), **provenance), sort_keys=True),
                 pushed_model=channel.Channel(type=standard_artifacts.PushedModel),
             )
         )

@@ -5,6 +5,7 @@ Named by import path in the pipeline (pipeline/pipeline.py: PREPROCESSING_FN).
 import tensorflow as tf
 
 from components import constants
+from components.transform.settings import TransformSettings
 
 
 def decode_and_resize(image_bytes: tf.Tensor, size: int = constants.IMAGE_HEIGHT) -> tf.Tensor:
@@ -33,14 +34,9 @@ def images_from_bytes(image_bytes: tf.Tensor, size: int = constants.IMAGE_HEIGHT
 
 
 def image_size_of(custom_config) -> int:
-    """The side the images are resized to: custom_config's image_size (the pipeline config's), else 150."""
-    size = (custom_config or {}).get("image_size", constants.IMAGE_HEIGHT)
-    if isinstance(size, bool) or not isinstance(size, int) or not constants.MIN_IMAGE_SIZE <= size <= constants.MAX_IMAGE_SIZE:
-        raise ValueError(
-            f"image_size must be a whole number of pixels from {constants.MIN_IMAGE_SIZE} to "
-            f"{constants.MAX_IMAGE_SIZE}, got {size!r}"
-        )
-    return size
+    """The side the images are resized to: custom_config's image_size (TransformSettings'), its declared
+    default when absent, checked as the config checks it."""
+    return TransformSettings.from_dict(custom_config or {}).validate().image_size
 
 
 def preprocessing_fn(inputs, custom_config=None):

@@ -15,48 +15,62 @@ from typing import List, Optional
 from pipeline.run_record.record import ModelRecord, RunRecord
 
 
+def _setting_help(dest: str, action: Optional[str] = None) -> str:
+    """A settings flag's help, from the setting's declaration: the docstring under its field and the declared
+    default (pipeline/config.py: setting_doc), as README's settings table shows them."""
+    from pipeline.config import setting_doc
+
+    meaning, default = setting_doc(dest, quote="")
+    text = f"{meaning} Default: {default}." + (" This flag turns it off." if action == "store_false" else "")
+    return text.replace("`", "").replace("%", "%%")  # argparse formats help with %
+
+
 def _add_run_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", help="folder with one sub-folder of images per class (default: $DATA_DIR, "
-                        "then cached/downloaded horse-or-human, then a synthetic set)")
-    parser.add_argument("--output-dir", help="where pipeline artifacts, ML Metadata, summary and served models go (default: outputs)")
+    """The `run` flags. Each flag whose dest is a setting takes its help and its type from the setting's
+    declaration; choices come from the tuples the setting's group checks against."""
+    import dataclasses
+
+    from components.model.settings import CLASS_WEIGHTINGS
+    from components.promotion.settings import BASELINE_POLICIES, COMPARISON_POLICIES
+    from pipeline.config import INPUT_FORMATS, RUNNERS, PipelineConfig
+
+    types = {field.name: {"int": int, "float": float}.get(field.type) for field in dataclasses.fields(PipelineConfig)}
+
+    def setting(flag: str, dest: str = "", **options) -> None:
+        dest = dest or flag.lstrip("-").replace("-", "_")
+        if types[dest] and "action" not in options:
+            options["type"] = types[dest]
+        parser.add_argument(flag, dest=dest, help=_setting_help(dest, options.get("action")), **options)
+
+    setting("--data-dir")
+    setting("--output-dir")
     parser.add_argument("--config", help="YAML file of settings (keys as in pipeline/config.py); flags override it")
-    parser.add_argument("--schema", dest="schema_path", help="curated schema.pbtxt (default: the one in schemas/ matching the classes)")
-    parser.add_argument("--input-format", choices=["images", "tfrecord"], help="class folders (default) or ready TFRecords of tf.Examples")
-    parser.add_argument("--eval-fraction", type=float, help="share of each class's subjects held out for eval (default 0.2)")
-    parser.add_argument("--group-pattern", help="regex whose first group, applied to a file name without extension, "
-                        "is the subject that keeps near-duplicates in one split")
-    parser.add_argument("--epochs", type=int, help="training epochs")
-    parser.add_argument("--batch-size", type=int, help="training batch size")
-    parser.add_argument("--runner", choices=["beam", "local"], help="DAG orchestrator: TFX BeamDagRunner (default) or LocalDagRunner")
-    parser.add_argument("--beam-args", help='Beam pipeline options for every component, one quoted string: '
-                        '--beam-args="--direct_running_mode=multi_threading --direct_num_workers=2"')
-    parser.add_argument("--no-cache", dest="enable_cache", action="store_false", default=None, help="re-run every component")
-    parser.add_argument("--weights", help="pretrained (default: ImageNet InceptionV3 converted offline), imagenet "
-                        "(Keras download), none (random), or PATH to a Keras InceptionV3 no-top weights file")
-    parser.add_argument("--weights-cache-dir", help="where converted weights are cached (default: $TRANSFER_PIPELINE_CACHE/weights)")
-    parser.add_argument("--no-augment", dest="augment", action="store_false", default=None, help="train without augmentation")
-    parser.add_argument("--image-size", type=int, help="side in pixels every image is resized to, 75 to 512 "
-                        "(default 150; larger keeps finer detail at about (size/150)^2 the compute)")
-    parser.add_argument("--fine-tune-blocks", type=int, help="also fine-tune the top N Inception blocks below the cut (default 0: off)")
-    parser.add_argument("--early-stopping-patience", type=int, help="stop a training stage after N epochs without a "
-                        "better eval accuracy and keep the best epoch (default 0: off)")
-    parser.add_argument("--class-weighting", choices=["none", "balanced"], help="weight each class's loss by its "
-                        "rarity (balanced) or not (none, default)")
-    parser.add_argument("--accuracy-threshold", type=float, help="lowest eval accuracy that can be blessed (default 0.90)")
-    parser.add_argument("--max-accuracy-drop", type=float, help="tolerated accuracy drop vs the serving model (default 0.01)")
-    parser.add_argument("--class-recall-threshold", type=float, help="lowest recall of any one class that can be blessed (default 0.90)")
-    parser.add_argument("--max-class-recall-drop", type=float, help="tolerated drop of any one class's recall vs the serving model (default 0.01)")
-    parser.add_argument("--serving-dir", help="where blessed models are pushed (default: OUTPUT/serving)")
-    parser.add_argument("--keep-versions", type=int, help="pushed versions kept in the serving dir (default 3)")
-    parser.add_argument("--baseline-policy", choices=["best_kept", "latest"], help="the bar: the kept version with the "
-                        "best recorded accuracy (default; small losses cannot add up) or the version serving now")
-    parser.add_argument("--comparison-policy", choices=["not_worse", "better", "point"], help="how a change "
-                        "against the serving model is weighed with its 95%% interval: not_worse (default) also "
-                        "refuses a candidate worse beyond noise; better promotes only a gain beyond noise; point: "
-                        "the point estimates alone")
-    parser.add_argument("--force-push", action="store_true", default=None, help="push although the gate cannot judge "
-                        "(other class names than the serving model's, a hand-copied version served); needs --reason")
-    parser.add_argument("--reason", dest="force_push_reason", help="why --force-push: recorded in the push record and summary")
+    setting("--schema", "schema_path")
+    setting("--input-format", choices=INPUT_FORMATS)
+    setting("--eval-fraction")
+    setting("--group-pattern")
+    setting("--epochs")
+    setting("--batch-size")
+    setting("--runner", choices=RUNNERS)
+    setting("--beam-args")
+    setting("--no-cache", "enable_cache", action="store_false", default=None)
+    setting("--weights")
+    setting("--weights-cache-dir")
+    setting("--no-augment", "augment", action="store_false", default=None)
+    setting("--image-size")
+    setting("--fine-tune-blocks")
+    setting("--early-stopping-patience")
+    setting("--class-weighting", choices=CLASS_WEIGHTINGS)
+    setting("--accuracy-threshold")
+    setting("--max-accuracy-drop")
+    setting("--class-recall-threshold")
+    setting("--max-class-recall-drop")
+    setting("--serving-dir")
+    setting("--keep-versions")
+    setting("--baseline-policy", choices=BASELINE_POLICIES)
+    setting("--comparison-policy", choices=COMPARISON_POLICIES)
+    setting("--force-push", action="store_true", default=None)
+    setting("--reason", "force_push_reason")
     parser.add_argument("--verbose", action="store_true", help="show TFX's and Beam's own log lines")
 
 

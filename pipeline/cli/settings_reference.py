@@ -1,34 +1,20 @@
 """README's settings table, derived from the declarations: each setting's name, flag, default and
-the docstring under its field (`make settings-doc` writes it; tests/test_readme_settings.py checks it).
+the docstring under its field (`make settings-doc` writes it; tests/pipeline/cli/test_settings_reference.py
+checks it). The docstrings are read by pipeline/config.py (field_docs, setting_doc), which the `run`
+flags' help shares.
 
     python -m pipeline.cli.settings_reference [--write README.md]
 """
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
-import inspect
-import textwrap
 from typing import Dict, List, Tuple
 
-from pipeline.config import PipelineConfig
+from pipeline.config import PipelineConfig, setting_doc
 
 BEGIN = "<!-- settings: generated from the declarations by `make settings-doc`; edit the field's docstring -->"
 END = "<!-- end of settings -->"
-
-
-def field_docs() -> Dict[str, str]:
-    """{setting: the docstring under its field}, the subclass's winning where a field is redeclared."""
-    docs: Dict[str, str] = {}
-    for cls in reversed(PipelineConfig.__mro__):
-        if not dataclasses.is_dataclass(cls):
-            continue
-        body = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0].body
-        for field, after in zip(body, body[1:]):
-            if isinstance(field, ast.AnnAssign) and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
-                docs[field.target.id] = " ".join(str(after.value.value).split())
-    return docs
 
 
 def flags() -> Dict[str, str]:
@@ -44,21 +30,11 @@ def flags() -> Dict[str, str]:
     return found
 
 
-def _default(value, doc: str) -> Tuple[str, str]:
-    """(the default column, the meaning) from a field's value and docstring ("... Default: how.")."""
-    meaning, _, how = doc.partition(" Default: ")
-    how = how.rstrip(".")
-    shown = {True: "true", False: "false"}.get(value, value) if isinstance(value, bool) else value
-    if value in (None, "", []):
-        return how or f"`{shown}`", meaning
-    return f"`{shown}`" + (f" ({how})" if how else ""), meaning
-
-
 def rows() -> List[Tuple[str, str, str, str]]:
-    docs, by_flag, defaults = field_docs(), flags(), PipelineConfig()
+    by_flag = flags()
     table = []
     for field in dataclasses.fields(PipelineConfig):
-        default, meaning = _default(getattr(defaults, field.name), docs.get(field.name, ""))
+        meaning, default = setting_doc(field.name)
         flag = f"`{by_flag[field.name]}`" if field.name in by_flag else ""
         table.append((f"`{field.name}`", flag, default, meaning))
     return table

@@ -1,9 +1,16 @@
 """pipeline/config.py: defaults <- YAML file <- flags, and clear errors for bad settings."""
+import dataclasses
 import os
+import re
 
 import pytest
 
-from pipeline.config import ConfigError, PipelineConfig, build_config
+from components.ingestion.settings import IngestionSettings
+from components.model.settings import TrainerSettings
+from components.promotion.settings import PromotionSettings
+from components.promotion.thresholds import GateThresholds
+from components.transform.settings import TransformSettings
+from pipeline.config import GROUPS, VALUE_KINDS, ConfigError, PipelineConfig, build_config
 
 
 @pytest.fixture(autouse=True)
@@ -84,8 +91,8 @@ def test_missing_yaml_file_is_named(tmp_path):
         ({"max_image_pixels": 100}, "max_image_pixels must be at least 22500, got 100"),
         ({"augment_hue": 0.6}, "augment_hue must be within [0, 0.5] (a fraction of the colour wheel)"),
         ({"augment_saturation": -0.1}, "augment_saturation within [0, 1), got 0.0 and -0.1"),
-        ({"image_size": 64}, "image_size must be from 75 (the least InceptionV3 takes) to 512 pixels, got 64"),
-        ({"image_size": 1024}, "to 512 pixels, got 1024"),
+        ({"image_size": 64}, "image_size must be a whole number of pixels from 75 to 512 (the least InceptionV3 takes is 75), got 64"),
+        ({"image_size": 1024}, "from 75 to 512 (the least InceptionV3 takes is 75), got 1024"),
         ({"schema_path": "/no/such/schema.pbtxt"}, "schema file /no/such/schema.pbtxt does not exist"),
         ({"baseline_policy": "first"}, "baseline_policy must be one of latest, best_kept, got 'first'"),
         ({"force_push": True}, "force_push needs a reason: add --reason TEXT"),
@@ -101,7 +108,8 @@ def test_bad_values_are_rejected_with_the_value_and_the_rule(setting, says):
     assert says in str(raised.value)
 
 
-@pytest.mark.parametrize("text", ["eval_fraction: lots\n", "epochs: five\n"])
+@pytest.mark.parametrize("text", ["eval_fraction: lots\n", "epochs: five\n", "accuracy_threshold: high\n",
+                                  "keep_versions: 2.5\n"])
 def test_wrong_type_in_yaml_is_a_config_error_naming_the_setting(yaml_file, text):
     with pytest.raises(ConfigError, match=text.split(":")[0]):
         build_config(yaml_file(text))
@@ -126,3 +134,42 @@ def test_folds_off_or_at_least_two_with_the_held_out_one_among_them(folds, eval_
 def test_an_unknown_comparison_policy_is_refused_naming_the_choices():
     with pytest.raises(ConfigError, match="comparison_policy must be one of not_worse, better, point, got 'strict'"):
         PipelineConfig(comparison_policy="strict").validate()
+
+
+def test_the_config_is_the_union_of_the_groups_each_setting_declared_in_one_of_them_or_the_run():
+    assert set(GROUPS) == {GateThresholds, IngestionSettings, TrainerSettings, PromotionSettings}
+    declared = [field.name for group in GROUPS for field in dataclasses.fields(group)]
+    assert len(declared) == len(set(declared))  # no setting in two groups
+    redeclared = {field.name for field in dataclasses.fields(PipelineConfig)
+                  if field.name in declared and field.name in PipelineConfig.__dict__.get("__annotations__", {})}
+    assert redeclared == set()
+
+
+def test_every_declared_type_is_one_the_yaml_and_flag_check_knows():
+    assert {field.name: field.type for field in dataclasses.fields(PipelineConfig) if field.type not in VALUE_KINDS} == {}
+
+
+@pytest.mark.parametrize(
+    "group, values, says",
+    [
+        (IngestionSettings, {"eval_fraction": 1.0}, "eval_fraction must be between 0 and 1"),
+        (TrainerSettings, {"lr_schedule": "step"}, "lr_schedule must be one of constant, cosine, got 'step'"),
+        (TransformSettings, {"image_size": 74}, "image_size must be a whole number of pixels from 75 to 512"),
+        (TrainerSettings, {"image_size": 513}, "image_size must be a whole number of pixels from 75 to 512"),
+        (GateThresholds, {"max_class_recall_drop": 1.5}, "max_class_recall_drop must be within [0, 1], got 1.5"),
+        (PromotionSettings, {"keep_versions": 0}, "keep_versions must be at least 1, got 0"),
+        (PromotionSettings, {"force_push": True}, "force_push needs a reason"),
+    ],
+)
+def test_each_group_checks_its_own_settings_and_the_config_runs_those_checks(group, values, says):
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        group(**values).validate()
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        PipelineConfig(**values).validate()
+
+
+def test_a_group_read_from_a_components_config_takes_the_declared_default_for_what_is_absent():
+    settings = PromotionSettings.from_dict({"keep_versions": 5, "pipeline_name": "not a promotion setting"})
+
+    assert settings == PromotionSettings(keep_versions=5)
+    assert settings.baseline_policy == PipelineConfig().baseline_policy

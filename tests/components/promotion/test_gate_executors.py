@@ -13,6 +13,7 @@ from tfx.types import standard_artifacts
 from components.promotion.baseline import ServingBaseline
 from components.promotion.baseline_choice import DECISION_FILE
 from components.promotion.pusher_executor import SafePusherExecutor
+from components.promotion.settings import PromotionSettings
 from components.serving.versions import PUSH_RECORD, scan
 from components.schema_contract import build_schema
 
@@ -38,7 +39,7 @@ def gate(tmp_path):
         serving_dir = serving
 
         @staticmethod
-        def baseline(run, model_dir, class_names=HORSES, policy="best_kept"):
+        def baseline(run, model_dir, class_names=HORSES, policy=PromotionSettings.baseline_policy):
             schema = artifact(standard_artifacts.Schema, tmp_path / run / "schema")
             with open(os.path.join(schema.uri, "schema.pbtxt"), "w") as handle:
                 handle.write(str(build_schema(class_names)))
@@ -46,14 +47,18 @@ def gate(tmp_path):
             ServingBaseline.EXECUTOR_SPEC.executor_class().Do(
                 {"model": [artifact(standard_artifacts.Model, os.path.dirname(model_dir))], "schema": [schema]},
                 {"baseline_model": [output]},
-                {"serving_dir": serving, "baseline_policy": policy, "serving_state": ""},
+                {"serving_dir": serving, "baseline_policy": policy, "serving_state": "",
+                 "comparison_policy": PromotionSettings.comparison_policy},
             )
             return output
 
         @staticmethod
-        def push(run, model_dir, baseline, blessed=True, keep_versions=3, **config):
+        def push(run, model_dir, baseline, blessed=True, **settings):
+            """Pushes with the custom_config SafePusher builds: PromotionSettings' fields (only the given ones
+            and the serving dir, so the executor's defaults are the declared ones) and the run's provenance."""
             pushed = artifact(standard_artifacts.PushedModel, tmp_path / run / "pushed")
-            custom_config = dict({"serving_dir": serving, "keep_versions": keep_versions, "data_dir": "/data/horse-or-human"}, **config)
+            provenance = {"pipeline_name": "test", "data_dir": "/data/horse-or-human", "schema": ""}
+            custom_config = dict(provenance, serving_dir=serving, **settings)
             SafePusherExecutor().Do(
                 {
                     "model": [artifact(standard_artifacts.Model, os.path.dirname(model_dir))],
@@ -173,3 +178,11 @@ def test_a_rollback_between_lookup_and_push_refuses_the_push(gate, saved_model):
 
     assert refused.get_int_custom_property("pushed") == 0
     assert f"a rollback published version {restored.version} in between" in note(refused)
+
+
+def test_a_push_keeps_the_declared_number_of_versions_when_its_config_names_none(gate, saved_model):
+    for run in range(PromotionSettings.keep_versions + 2):
+        model = saved_model(float(run + 1))
+        gate.push(f"run{run}", model, gate.baseline(f"run{run}", model, policy="latest"))
+
+    assert len(scan(gate.serving_dir)) == PromotionSettings().keep_versions

@@ -93,7 +93,7 @@ def test_an_image_size_inception_cannot_take_exits_2_before_any_work(small_image
     code = main(["run", "--data-dir", str(small_image_set()), "--output-dir", str(tmp_path), "--image-size", "32"])
 
     assert code == 2
-    assert "image_size must be from 75 (the least InceptionV3 takes) to 512 pixels, got 32" in one_error_line(capsys)
+    assert "image_size must be a whole number of pixels from 75 to 512 (the least InceptionV3 takes is 75), got 32" in one_error_line(capsys)
     assert not (tmp_path / "metadata.sqlite").exists()
 
 

@@ -81,6 +81,6 @@ def test_the_table_is_the_one_the_declarations_generate():
 
 
 def test_every_setting_has_a_docstring_under_its_field():
-    from pipeline.cli.settings_reference import field_docs
+    from pipeline.config import field_docs
 
     assert sorted(f.name for f in dataclasses.fields(PipelineConfig) if not field_docs().get(f.name)) == []
