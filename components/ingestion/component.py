@@ -5,7 +5,6 @@ from tfx.dsl.components.base import executor_spec
 from tfx.proto import example_gen_pb2
 from tfx.components import FileBasedExampleGen
 
-from components import node_ids
 from components.constants import EVAL_SPLIT, TRAIN_SPLIT
 from components.ingestion.driver import ImageFolderDriver
 from components.ingestion.executor import ImageFolderExecutor
@@ -35,4 +34,4 @@ def image_folder_example_gen(data_dir: str, settings: IngestionSettings) -> File
         output_config=example_gen_pb2.Output(),
         custom_config=settings.to_custom_config(),
         custom_executor_spec=executor_spec.BeamExecutorSpec(ImageFolderExecutor),
-    ).with_id(node_ids.IMAGE_FOLDER_EXAMPLE_GEN)
+    )

@@ -154,9 +154,6 @@ class RunRecord:
         with open(path) as handle:
             return cls.from_json(handle.read())
 
-    def component(self, name: str) -> Optional[ComponentRun]:
-        return next((row for row in self.components if row.component == name), None)
-
     @property
     def stopped_at(self) -> Optional[str]:
         """Where a failed run stopped: the failed component, or after the last one that ended."""
