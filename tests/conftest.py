@@ -65,10 +65,17 @@ def horse_or_human_dir() -> Path:
     return Path(path)
 
 
-def pytest_collection_modifyitems(items):
+# Tests that run the pipeline's image. They go last, so that the image .ci/run builds in the background
+# is ready by the time they ask for it; their `make kubeflow-rehearsal` waits for that build.
+NEEDS_THE_IMAGE = ("tests/e2e/test_kubeflow_rehearsal.py",)
+
+
+def pytest_collection_modifyitems(config, items):
     for item in items:
         if {"horse_or_human_dir", "rock_paper_scissors_dir"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.real_images)
+    root = config.rootpath
+    items.sort(key=lambda item: item.path.relative_to(root).as_posix() in NEEDS_THE_IMAGE)  # stable: order kept otherwise
 
 
 @pytest.fixture(scope="session")

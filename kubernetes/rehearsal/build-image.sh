@@ -15,6 +15,18 @@ HOST_PIP_CACHE=${HOST_PIP_CACHE:-${PIP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache
 CACHE_IN_BUILD=/var/cache/host-pip  # where RUN steps see it; the Dockerfile only learns it by build arg
 
 command -v podman >/dev/null || { echo "error: podman is missing; run: make podman" >&2; exit 1; }
+
+# One build at a time on this machine: a second build (CI starts one in the background, then the
+# rehearsal's `make kubeflow-rehearsal` asks for another) waits for the first and then takes every
+# layer from its cache, where two at once would each install the 3 GB of packages.
+LOCK=${IMAGE_BUILD_LOCK:-${TMPDIR:-/tmp}/transfer-pipeline-image-build.lock}
+exec 9>"$LOCK"
+if ! flock --nonblock 9; then
+    echo "another image build holds $LOCK; waiting for it to finish"
+    waited=$SECONDS
+    flock 9
+    echo "  waited $((SECONDS - waited)) s"
+fi
 "$HERE/build-base-image.sh"
 
 # pip's config files (root's, as RUN steps run as root) and the CA store: a TLS-intercepting proxy's
