@@ -11,8 +11,9 @@ LABEL_KEY = "label"  # integer class id, index into the sorted class names
 CLASS_NAME_KEY = "class_name"  # the class folder name
 FILE_PATH_KEY = "file_path"  # path relative to the data directory
 GROUP_KEY = "group"  # subject key the train/eval split is made on
+SPAN_KEY = "span"  # the span folder the image came from (span-3, 2024-06-01); "" in a plain data dir
 
-RAW_FEATURE_KEYS = (IMAGE_BYTES_KEY, LABEL_KEY, CLASS_NAME_KEY, FILE_PATH_KEY, GROUP_KEY)
+RAW_FEATURE_KEYS = (IMAGE_BYTES_KEY, LABEL_KEY, CLASS_NAME_KEY, FILE_PATH_KEY, GROUP_KEY, SPAN_KEY)
 
 # Features produced by Transform and consumed by the Trainer.
 TRANSFORMED_IMAGE_KEY = "image"
@@ -36,3 +37,6 @@ EVAL_SPLIT = "eval"
 # class names (id -> name), counts and rejected files.
 INGESTION_REPORT_FILE = "ingestion_report.json"
 REJECTED_FILES_CSV = "rejected_files.csv"
+# The Examples artifact's custom property listing the window of spans read, oldest first (absent for a
+# plain data dir): the Pusher records it as the spans a model was trained on.
+SPAN_WINDOW_PROPERTY = "span_window"

@@ -36,6 +36,7 @@ def build_schema(class_names: List[str]) -> schema_pb2.Schema:
     _required_scalar(schema, constants.CLASS_NAME_KEY, schema_pb2.BYTES).domain = CLASS_DOMAIN
     _required_scalar(schema, constants.FILE_PATH_KEY, schema_pb2.BYTES)
     _required_scalar(schema, constants.GROUP_KEY, schema_pb2.BYTES)
+    _required_scalar(schema, constants.SPAN_KEY, schema_pb2.BYTES)
     schema.string_domain.add(name=CLASS_DOMAIN, value=list(class_names))
     return schema
 

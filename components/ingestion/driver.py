@@ -3,7 +3,10 @@
 TFX's file-based driver fingerprints the files one glob matches, by size and
 mtime. The folder scan reads class folders at any depth, so this driver
 fingerprints exactly the files the scan reads (folder_fingerprint), and an
-added, removed, renamed or rewritten image is never missed by the cache.
+added, removed, renamed or rewritten image is never missed by the cache. In a
+data dir of spans it reads the window's spans alone (the execution properties
+span and window_spans): a new span moves the fingerprint, a file added to a span
+outside the window does not.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ class ImageFolderDriver(driver.FileBasedDriver):
     def resolve_exec_properties(self, exec_properties, pipeline_info, component_info):
         exec_properties = super().resolve_exec_properties(exec_properties, pipeline_info, component_info)
         settings = IngestionSettings.from_exec_properties(exec_properties)
-        scan = scan_image_folder(exec_properties[standard_component_specs.INPUT_BASE_KEY], settings.group_pattern)
+        scan = scan_image_folder(exec_properties[standard_component_specs.INPUT_BASE_KEY], settings.group_pattern,
+                                 window_spans=settings.window_spans, span=settings.span)
         exec_properties[utils.FINGERPRINT_PROPERTY_NAME] = folder_fingerprint(scan)
         return exec_properties

@@ -17,6 +17,7 @@ from absl import logging
 from tfx.components.example_gen import base_example_gen_executor
 from tfx.types import artifact_utils, standard_component_specs
 
+from components import constants
 from components.ingestion.folder_scan import DATA_SET_DOCUMENTATION, scan_image_folder
 from components.ingestion.group_split import require_every_class_in_eval, split_groups, stable_rank
 from components.ingestion.image_decoding import build_example, decode_candidate
@@ -42,6 +43,7 @@ def _decode(item, max_pixels: int) -> dict:
         "group": candidate.group,
         "grouped": candidate.grouped,
         "source_kind": candidate.source_kind,
+        "span": candidate.span,
         "split": split,
         "accepted": encoded is not None,
         "note": note,
@@ -58,7 +60,8 @@ class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
     def GenerateExamplesByBeam(self, pipeline: beam.Pipeline, exec_properties: Dict[str, Any]):
         settings = IngestionSettings.from_exec_properties(exec_properties)
         data_dir = exec_properties[standard_component_specs.INPUT_BASE_KEY]
-        scan = scan_image_folder(data_dir, settings.group_pattern, groups_span_classes=settings.groups_span_classes)
+        scan = scan_image_folder(data_dir, settings.group_pattern, groups_span_classes=settings.groups_span_classes,
+                                 window_spans=settings.window_spans, span=settings.span)
         split_of = split_groups(scan.candidates, settings.eval_fraction, settings.split_seed,
                                 settings.stratify_by_source_kind, settings.folds, settings.eval_fold)
         require_every_class_in_eval(scan.candidates, split_of, settings.eval_fraction, data_dir)  # also on Kubeflow
@@ -66,7 +69,9 @@ class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
         # print, not logging: the user sees it whatever the log level (like the Trainer's epochs).
         print(
             f"ImageFolderExampleGen: decoding {len(scan.candidates)} images in {len(scan.class_names)} classes "
-            f"({', '.join(scan.class_names)}) from {data_dir}; {len(scan.rejected)} files rejected before decoding",
+            f"({', '.join(scan.class_names)}) from {data_dir}"
+            + (f" (spans {', '.join(scan.spans)})" if scan.spans else "")
+            + f"; {len(scan.rejected)} files rejected before decoding",
             flush=True,
         )
         for warning in scan.warnings:
@@ -106,6 +111,9 @@ class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
         report = build_report(self._scan, outcomes)
         write_report(report, examples.uri)
         examples.set_json_value_custom_property("class_names", report["class_names"])
+        if report["spans"]:
+            # What the Pusher records as the spans a model was trained on.
+            examples.set_json_value_custom_property(constants.SPAN_WINDOW_PROPERTY, report["spans"]["window"])
         examples.set_int_custom_property("rejected_files", len(report["rejected"]))
         for row in report["rejected"]:
             # A README or LICENSE beside the class folders is expected, not a problem: listed, not warned about.

@@ -140,5 +140,6 @@ def build_example(candidate: ImageCandidate, encoded: bytes) -> bytes:
         constants.CLASS_NAME_KEY: _bytes_feature(candidate.class_name.encode("utf-8")),
         constants.FILE_PATH_KEY: _bytes_feature(candidate.relative_path.encode("utf-8")),
         constants.GROUP_KEY: _bytes_feature(candidate.group.encode("utf-8")),
+        constants.SPAN_KEY: _bytes_feature(candidate.span.encode("utf-8")),
     }
     return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()

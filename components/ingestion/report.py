@@ -17,7 +17,8 @@ from components.ingestion.folder_scan import FolderScan, Rejection
 
 
 def build_report(scan: FolderScan, outcomes: Iterable[dict]) -> dict:
-    """outcomes: one dict per decoded candidate: file, class_name, split, accepted, note."""
+    """outcomes: one dict per decoded candidate: file, class_name, span, split, accepted, note."""
+    outcomes = list(outcomes)
     counts = defaultdict(lambda: defaultdict(int))
     rejected: List[Rejection] = list(scan.rejected)
     converted = []
@@ -35,6 +36,10 @@ def build_report(scan: FolderScan, outcomes: Iterable[dict]) -> dict:
         else:
             rejected.append(Rejection(outcome["file"], outcome["note"]))
     per_split = {split: dict(sorted(by_class.items())) for split, by_class in sorted(counts.items())}
+    by_span = {span: {name: 0 for name in scan.class_names} for span in scan.spans}
+    for outcome in outcomes:
+        if outcome["accepted"] and outcome.get("span") in by_span:
+            by_span[outcome["span"]][outcome["class_name"]] += 1
     return {
         "data_dir": scan.data_dir,
         "class_names": scan.class_names,
@@ -50,6 +55,9 @@ def build_report(scan: FolderScan, outcomes: Iterable[dict]) -> dict:
         "converted": converted,
         "warnings": scan.warnings,
         "licence": licence_note(scan.data_dir),
+        # The window of spans read (oldest first), its newest, and the images read per span and class
+        # (0 where a span lacks a class); None for a plain data dir.
+        "spans": {"window": scan.spans, "newest": scan.spans[-1], "images": by_span} if scan.spans else None,
     }
 
 

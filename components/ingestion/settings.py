@@ -10,6 +10,11 @@ from components.settings_group import ConfigError, SettingsGroup
 # that do not match form a group of their own.
 DEFAULT_GROUP_PATTERN = r"^([A-Za-z]+\d+)[-_]\d+$"
 MIN_MAX_IMAGE_PIXELS = 150 * 150
+# Settings that are ImageFolderExampleGen's own execution properties rather than part of its custom_config,
+# so that an orchestrator can set them per run (a Kubeflow run parameter); the executor reads them there.
+# {setting: its execution property}: `span` travels as `newest_span`, because TFX's ExampleGen driver owns
+# the execution property `span` (its own span number, utils.SPAN_PROPERTY_NAME) and overwrites it.
+RUN_PARAMETERS = {"span": "newest_span", "window_spans": "window_spans"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +37,10 @@ class IngestionSettings(SettingsGroup):
     """At least 2: eval is one of this many group-wise folds instead of `eval_fraction` (a recipe's spread: one run per fold). Default: off."""
     eval_fold: int = 0
     """Which fold is eval, 0 to `folds` - 1."""
+    window_spans: int = 0
+    """In a data dir of spans (top-level folders `span-<N>` or `YYYY-MM-DD`, each holding class folders): train and evaluate on the newest this many spans. Default: every span."""
+    span: str = ""
+    """In a data dir of spans: the newest span of the window, to train on older data again (a backfill). Default: the newest span present."""
 
     def validate(self) -> "IngestionSettings":
         if not 0.0 < self.eval_fraction < 1.0:
@@ -39,6 +48,8 @@ class IngestionSettings(SettingsGroup):
         if self.folds < 0 or self.folds == 1 or not 0 <= self.eval_fold < max(self.folds, 1):
             raise ConfigError(f"folds must be 0 (off) or at least 2, and eval_fold from 0 to folds - 1; got folds "
                               f"{self.folds} and eval_fold {self.eval_fold}")
+        if self.window_spans < 0:
+            raise ConfigError(f"window_spans must be 0 (every span) or a number of spans, got {self.window_spans}")
         if self.max_image_pixels < MIN_MAX_IMAGE_PIXELS:
             raise ConfigError(f"max_image_pixels must be at least {MIN_MAX_IMAGE_PIXELS}, got {self.max_image_pixels}")
         try:
@@ -48,16 +59,24 @@ class IngestionSettings(SettingsGroup):
         return self
 
     def to_custom_config(self):
-        """The settings as ExampleGen's CustomConfig (a Struct packed in an Any)."""
+        """The settings as ExampleGen's CustomConfig (a Struct packed in an Any), less the RUN_PARAMETERS,
+        which travel as execution properties of their own."""
         from google.protobuf import any_pb2, json_format, struct_pb2
         from tfx.proto import example_gen_pb2
 
+        values = {key: value for key, value in self.to_dict().items() if key not in RUN_PARAMETERS}
         packed = any_pb2.Any()
-        packed.Pack(json_format.ParseDict(self.to_dict(), struct_pb2.Struct()))
+        packed.Pack(json_format.ParseDict(values, struct_pb2.Struct()))
         return example_gen_pb2.CustomConfig(custom_config=packed)
+
+    def run_parameters(self) -> dict:
+        """The RUN_PARAMETERS as ImageFolderExampleGen's execution properties: {property: value}."""
+        return {prop: getattr(self, name) for name, prop in RUN_PARAMETERS.items()}
 
     @classmethod
     def from_exec_properties(cls, exec_properties: dict) -> "IngestionSettings":
+        """The settings from ExampleGen's execution properties: the custom_config and the RUN_PARAMETERS
+        (absent ones at their defaults)."""
         from google.protobuf import json_format, struct_pb2
         from tfx.proto import example_gen_pb2
 
@@ -68,4 +87,6 @@ class IngestionSettings(SettingsGroup):
         raw = json_format.MessageToDict(values)
         # A Struct holds every number as a float.
         whole = {field.name for field in dataclasses.fields(cls) if field.type == "int"}
+        raw.update({name: exec_properties[prop] for name, prop in RUN_PARAMETERS.items()
+                    if exec_properties.get(prop) is not None})
         return cls.from_dict({key: int(value) if key in whole else value for key, value in raw.items()})

@@ -49,6 +49,8 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     setting("--input-format", choices=INPUT_FORMATS)
     setting("--eval-fraction")
     setting("--group-pattern")
+    setting("--window-spans")
+    setting("--span")
     setting("--epochs")
     setting("--batch-size")
     setting("--runner", choices=RUNNERS)

@@ -60,9 +60,11 @@ def _preflight(config: PipelineConfig, log: Callable[[str], None]) -> PipelineCo
         if not config.schema_path:
             raise ConfigError("tfrecord input needs --schema (a schema.pbtxt under schemas/ naming the classes)")
         return _with_beam_args(config, None, log)
-    scan = scan_image_folder(config.data_dir, config.group_pattern, groups_span_classes=config.groups_span_classes)
+    scan = scan_image_folder(config.data_dir, config.group_pattern, groups_span_classes=config.groups_span_classes,
+                             window_spans=config.window_spans, span=config.span)
     counts = ", ".join(f"{name}: {count}" for name, count in scan.count_by_class().items())
-    log(f"data: {config.data_dir}: {len(scan.candidates)} image files in {len(scan.class_names)} classes ({counts})")
+    window = f" of spans {', '.join(scan.spans)} (of {len(scan.spans_present)})" if scan.spans else ""
+    log(f"data: {config.data_dir}: {len(scan.candidates)} image files{window} in {len(scan.class_names)} classes ({counts})")
     for warning in scan.warnings:
         log(f"warning: {warning}")
     split_of = split_groups(scan.candidates, config.eval_fraction, config.split_seed,

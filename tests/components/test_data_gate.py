@@ -18,7 +18,7 @@ from components.schema_contract import build_schema
 SCHEMA = build_schema(["horses", "humans"])
 
 
-def example(label, class_name, image=b"\x89PNG fake"):
+def example(label, class_name, image=b"\x89PNG fake", span=b"span-1"):
     def text(value):
         return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
 
@@ -28,6 +28,8 @@ def example(label, class_name, image=b"\x89PNG fake"):
         constants.FILE_PATH_KEY: text(f"{class_name}/x01-0.png".encode()),
         constants.GROUP_KEY: text(f"{class_name}/x01".encode()),
     }
+    if span is not None:
+        features[constants.SPAN_KEY] = text(span)
     if image is not None:
         features[constants.IMAGE_BYTES_KEY] = text(image)
     return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
@@ -57,6 +59,7 @@ def test_data_matching_the_schema_passes(tmp_path):
         (example(5, "humans"), "label", "large value: 5"),
         (example(1, "zebras"), "class_name", "zebras"),
         (example(1, "humans", image=None), "image_raw", "present in fewer examples than expected"),
+        (example(1, "humans", span=None), "span", "present in fewer examples than expected"),
     ],
 )
 def test_each_broken_feature_is_named_with_what_is_wrong(tmp_path, bad, feature, says):

@@ -179,3 +179,64 @@ def test_examples_are_written_with_the_classes_mixed_in_an_order_stable_across_r
     order = [c.relative_path for c in _in_stable_random_order(candidates, "test-seed")]
     assert order == [c.relative_path for c in _in_stable_random_order(list(reversed(candidates)), "test-seed")]
     assert order != [c.relative_path for c in _in_stable_random_order(candidates, "another-seed")]
+
+
+# A data dir of spans: the same subjects photographed again in a later span, and a span outside the window.
+SPAN_SAMPLES = {
+    "span-1": {"horses": ["horse01-0.png", "horse02-0.png", "horse03-0.png", "horse04-0.png"],
+               "humans": ["human01-00.png", "human02-00.png", "human03-00.png", "human04-00.png"]},
+    "span-2": {"horses": ["horse01-9.png", "horse02-1.png", "horse03-1.png", "horse04-1.png"],
+               "humans": ["human01-30.png", "human02-01.png", "human03-01.png", "human04-01.png"]},
+    "span-3": {"horses": ["horse05-0.png", "horse06-0.png"], "humans": ["human05-00.png"]},
+}
+
+
+@pytest.fixture(scope="module")
+def ingested_spans(horse_or_human_dir, tmp_path_factory):
+    """The executor on span-1 and span-2 of three spans (--span span-2: a backfill)."""
+    data_dir = tmp_path_factory.mktemp("spans")
+    for span, sample in SPAN_SAMPLES.items():
+        for class_name, names in sample.items():
+            (data_dir / span / class_name).mkdir(parents=True)
+            for name in names:
+                (data_dir / span / class_name / name).write_bytes((horse_or_human_dir / class_name / name).read_bytes())
+    settings = IngestionSettings(DEFAULT_GROUP_PATTERN, 0.3, "test-seed", MAX_PIXELS, span="span-2")
+    component = image_folder_example_gen(str(data_dir), settings)
+    exec_properties = {k: v for k, v in component.exec_properties.items() if v is not None}
+    examples = standard_artifacts.Examples()
+    examples.uri = str(tmp_path_factory.mktemp("span-examples"))
+
+    ImageFolderExecutor().Do({}, {standard_component_specs.EXAMPLES_KEY: [examples]}, exec_properties)
+
+    return examples
+
+
+def test_examples_carry_their_span_and_a_subject_keeps_one_split_across_spans(ingested_spans):
+    spans_of_group, splits_of_group = defaultdict(set), defaultdict(set)
+    for split in ("train", "eval"):
+        for features in read_split(ingested_spans, split):
+            span = value(features, constants.SPAN_KEY)
+            assert value(features, constants.FILE_PATH_KEY).startswith(f"{span}/")
+            spans_of_group[value(features, constants.GROUP_KEY)].add(span)
+            splits_of_group[value(features, constants.GROUP_KEY)].add(split)
+
+    assert set().union(*spans_of_group.values()) == {"span-1", "span-2"}  # span-3 is past the window's newest
+    assert all(spans == {"span-1", "span-2"} for spans in spans_of_group.values())  # each subject in both spans
+    assert all(len(splits) == 1 for splits in splits_of_group.values())
+    assert {split for splits in splits_of_group.values() for split in splits} == {"train", "eval"}
+
+
+def test_report_and_artifact_name_the_window_and_its_images_per_span(ingested_spans):
+    report = report_of(ingested_spans)
+
+    assert report["spans"] == {"window": ["span-1", "span-2"], "newest": "span-2",
+                               "images": {"span-1": {"horses": 4, "humans": 4}, "span-2": {"horses": 4, "humans": 4}}}
+    assert ingested_spans.get_json_value_custom_property(constants.SPAN_WINDOW_PROPERTY) == ["span-1", "span-2"]
+
+
+def test_a_plain_folder_has_no_spans_in_its_report_nor_on_its_artifact(ingested):
+    examples = ingested[0]
+
+    assert report_of(examples)["spans"] is None
+    assert examples.get_json_value_custom_property(constants.SPAN_WINDOW_PROPERTY) is None
+    assert {value(f, constants.SPAN_KEY) for f in read_split(examples, "train")} == {""}

@@ -228,3 +228,14 @@ def test_example_carries_bytes_label_class_path_and_group(tmp_path, horse_png):
     assert features[constants.CLASS_NAME_KEY].bytes_list.value == [b"horses"]
     assert features[constants.FILE_PATH_KEY].bytes_list.value == [b"horses/horse01-0.png"]
     assert features[constants.GROUP_KEY].bytes_list.value == [b"horses/horse01"]
+    assert features[constants.SPAN_KEY].bytes_list.value == [b""]  # a plain data dir: no span
+
+
+def test_example_carries_its_span(tmp_path, horse_png):
+    candidate = ImageCandidate(str(tmp_path / "h.png"), "span-2/horses/horse01-0.png", "horses", 0, "horses/horse01",
+                               span="span-2")
+
+    features = tf.train.Example.FromString(build_example(candidate, horse_png)).features.feature
+
+    assert features[constants.SPAN_KEY].bytes_list.value == [b"span-2"]
+    assert features[constants.GROUP_KEY].bytes_list.value == [b"horses/horse01"]  # the group knows no span

@@ -8,7 +8,7 @@ from pipeline.config import PipelineConfig
 
 README = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))), "README.md")
 # Defaults the README states in words, because they are found at run time (None or empty here).
-FOUND_AT_RUN_TIME = {"data_dir", "schema_path", "weights_cache_dir", "serving_dir", "beam_args", "force_push_reason"}
+FOUND_AT_RUN_TIME = {"data_dir", "schema_path", "weights_cache_dir", "serving_dir", "beam_args", "force_push_reason", "span"}
 
 
 def settings_table():
