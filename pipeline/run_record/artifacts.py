@@ -13,7 +13,8 @@ from components.ingestion.report import read_report
 from components.promotion import noise_gate
 from components.promotion.evaluation_report import per_class_scores, read_evaluation
 from pipeline.run_record.metadata import execution_seconds, executions_by_node, open_readonly, property_value
-from pipeline.run_record.record import ComponentRun, ConfusionMatrix, DataRecord, GateRecord, ModelRecord, RunRecord
+from pipeline.run_record.record import (ComponentRun, ConfusionMatrix, DataRecord, GateRecord, ModelRecord, RunRecord,
+                                        SpansRecord, from_mapping)
 
 _STATES = {
     metadata_store_pb2.Execution.COMPLETE: "ran",
@@ -168,6 +169,14 @@ def read_data(rows: List[dict]) -> DataRecord:
     if not data.classes and schema_uri and os.path.exists(os.path.join(schema_uri, "schema.pbtxt")):
         data.classes = class_names_of(load_schema(os.path.join(schema_uri, "schema.pbtxt")))
     return data
+
+
+def read_spans(rows: List[dict]) -> Optional[SpansRecord]:
+    """The window of spans ingestion read and its images per span and class; None for a plain data dir (or
+    input without an ingestion report)."""
+    examples_uri = first_uri(rows, "examples")
+    spans = (read_report(examples_uri) if examples_uri else {}).get("spans")
+    return from_mapping(SpansRecord, spans) if spans else None
 
 
 def read_run(rows: List[dict], status: str, **run: Any) -> RunRecord:

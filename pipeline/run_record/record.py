@@ -60,6 +60,17 @@ class DataRecord:
 
 
 @dataclasses.dataclass
+class SpansRecord:
+    """The spans of data a run read, in a data dir of spans (folders span-<N> or YYYY-MM-DD)."""
+
+    window: List[str]
+    """The spans read, oldest first."""
+    newest: str
+    images: Dict[str, Dict[str, int]] = dataclasses.field(default_factory=dict)
+    """{span: {class: images read}}, every class in every span (0 where a span lacks it)."""
+
+
+@dataclasses.dataclass
 class ModelRecord:
     """The candidate model and what the Evaluator measured."""
 
@@ -127,12 +138,17 @@ class RunRecord:
     """Why the artifacts could not be read back, where they could not."""
     report_path: Optional[str] = None
     data: DataRecord = dataclasses.field(default_factory=DataRecord)
+    spans: Optional[SpansRecord] = None
+    """None for a plain data dir (one folder per class) and for a summary written before spans existed."""
     model: ModelRecord = dataclasses.field(default_factory=ModelRecord)
     gate: GateRecord = dataclasses.field(default_factory=GateRecord)
     schema_version: int = SCHEMA_VERSION
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=2)
+        values = dataclasses.asdict(self)
+        if values["spans"] is None:
+            del values["spans"]  # a plain data dir: no spans section at all
+        return json.dumps(values, indent=2)
 
     @classmethod
     def from_json(cls, text: str) -> "RunRecord":

@@ -2,7 +2,7 @@
 import json
 
 from pipeline.run_record.record import (SCHEMA_VERSION, ComponentRun, ConfusionMatrix, DataRecord, GateRecord, ModelRecord,
-                                        RunRecord)
+                                        RunRecord, SpansRecord)
 
 
 def test_a_summary_of_the_release_before_the_record_loads_into_its_fields(summary_v1):
@@ -47,7 +47,7 @@ def test_a_record_written_is_the_record_read_back_with_its_version_in_the_file(r
 def test_keys_a_later_release_adds_are_left_out_not_fatal(record):
     later = json.loads(record.to_json())
     later["drift"] = {"class_prior": 0.02}
-    later["data"]["spans"] = {"newest": "span-3"}
+    later["data"]["window_stats"] = {"newest": "span-3"}
 
     assert RunRecord.from_json(json.dumps(later)) == record
 
@@ -60,3 +60,21 @@ def test_where_a_failed_run_stopped_and_what_it_never_reached():
     assert record.stopped_at == "Trainer" and record.not_reached == ["Evaluator", "Pusher"]
     assert RunRecord(status="failed").stopped_at == "before the first component"
     assert RunRecord(status="succeeded", data=DataRecord(examples={"eval": {"a": 2, "b": 3}})).stopped_at is None
+
+
+def test_the_spans_a_run_read_round_trip_as_their_own_record(record, tmp_path):
+    record.spans = SpansRecord(window=["span-9", "span-10"], newest="span-10",
+                               images={"span-9": {"horses": 40, "humans": 0}, "span-10": {"horses": 35, "humans": 41}})
+    path = str(tmp_path / "run_summary.json")
+    record.write(path)
+
+    assert json.loads(open(path).read())["spans"] == {
+        "window": ["span-9", "span-10"], "newest": "span-10",
+        "images": {"span-9": {"horses": 40, "humans": 0}, "span-10": {"horses": 35, "humans": 41}}}
+    assert RunRecord.read(path) == record and RunRecord.read(path).spans.window == ["span-9", "span-10"]
+
+
+def test_a_plain_folder_writes_no_spans_and_a_summary_without_them_loads_with_none(record, summary_v1):
+    assert record.spans is None and "spans" not in json.loads(record.to_json())
+    assert RunRecord.from_json(record.to_json()) == record
+    assert RunRecord.from_json(json.dumps(summary_v1)).spans is None  # a release before spans
