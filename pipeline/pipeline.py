@@ -127,6 +127,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         model_blessing=evaluator.outputs["blessing"],
         serving_baseline=baseline.outputs["baseline_model"],
         evaluation=evaluator.outputs["evaluation"],
+        examples=example_gen.outputs["examples"],
         settings=promotion,
         provenance={"pipeline_name": config.pipeline_name, "data_dir": config.data_dir or "", "schema": config.schema_path or ""},
     ).with_id(node_ids.PUSHER)

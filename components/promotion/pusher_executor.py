@@ -12,6 +12,8 @@ Before a push, under the serving dir's lock (components/serving/lock.py):
   copy renamed into place, old versions pruned (never the bar of this run nor
   the current bar under baseline_policy) and orphaned staging folders cleaned.
 The blessing is never overridden: force_push skips only what the gate cannot judge.
+The push record also names the spans of data the model was trained on, read from
+the ingested examples (their `span_window` property; none for a plain data dir).
 """
 import json
 import socket
@@ -23,7 +25,7 @@ from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, channel, standard_artifacts, standard_component_specs
 from tfx.types.component_spec import ChannelParameter, ComponentSpec
 
-from components import node_ids
+from components import constants, node_ids
 from components.promotion import baseline_choice, noise_gate
 from components.serving import publisher as version_publisher
 from components.serving import versions as serving_versions
@@ -34,6 +36,7 @@ from components.serving.lock import serving_lock
 
 SERVING_BASELINE_KEY = "serving_baseline"
 EVALUATION_KEY = "evaluation"
+EXAMPLES_KEY = "examples"
 PUSH_NOTE = "push_note"
 FORCE_PUSH_REASON = "force_push_reason"
 # What the push record tells of the run that pushed, beside the promotion settings in the custom_config.
@@ -49,6 +52,15 @@ def eval_accuracy(evaluation_uri: str):
         if overall.get(name) is not None:
             return name, overall[name]
     return None, None
+
+
+def trained_spans(examples_artifacts):
+    """The window of spans the ingested examples hold, oldest first; None for a plain data dir or examples
+    ingestion did not write (ready TFRecords)."""
+    if not examples_artifacts:
+        return None
+    window = examples_artifacts[0].get_json_value_custom_property(constants.SPAN_WINDOW_PROPERTY)
+    return list(window) if window else None
 
 
 def changed_since_lookup(decision: BaselineDecision, folders) -> str:
@@ -100,6 +112,7 @@ class SafePusherExecutor(tfx_pusher.Executor):
             "class_names": decision.candidate_class_names,
             "data_dir": config["data_dir"],
             "schema": config["schema"],
+            serving_versions.SPANS: trained_spans(input_dict.get(EXAMPLES_KEY)),
             "compared_with": decision.baseline_version,
             "baseline_policy": decision.policy,
             "host": socket.gethostname(),
@@ -141,7 +154,8 @@ class SafePusherExecutor(tfx_pusher.Executor):
 
 
 class SafePusherSpec(ComponentSpec):
-    """TFX's PusherSpec plus ServingBaseline's decision and the evaluation (for the push record)."""
+    """TFX's PusherSpec plus ServingBaseline's decision, the evaluation and the ingested examples (for the
+    push record)."""
 
     PARAMETERS = standard_component_specs.PusherSpec.PARAMETERS
     INPUTS = dict(
@@ -149,6 +163,7 @@ class SafePusherSpec(ComponentSpec):
         **{
             SERVING_BASELINE_KEY: ChannelParameter(type=standard_artifacts.Model),
             EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation, optional=True),
+            EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples, optional=True),
         },
     )
     OUTPUTS = standard_component_specs.PusherSpec.OUTPUTS
@@ -161,9 +176,11 @@ class SafePusher(base_component.BaseComponent):
     SPEC_CLASS = SafePusherSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(SafePusherExecutor)
 
-    def __init__(self, model, model_blessing, serving_baseline, evaluation, settings: PromotionSettings, provenance: dict):
+    def __init__(self, model, model_blessing, serving_baseline, evaluation, settings: PromotionSettings, provenance: dict,
+                 examples=None):
         """settings: the promotion settings, serving_dir resolved; provenance: the PROVENANCE of the run,
-        recorded with each pushed version. Both travel as the custom_config."""
+        recorded with each pushed version. Both travel as the custom_config. examples: the ingested examples,
+        whose window of spans the push record names."""
         if sorted(provenance) != sorted(PROVENANCE):
             raise ValueError(f"provenance must hold {', '.join(PROVENANCE)}, got {', '.join(sorted(provenance))}")
         destination = pusher_pb2.PushDestination(
@@ -174,6 +191,7 @@ class SafePusher(base_component.BaseComponent):
                 model_blessing=model_blessing,
                 serving_baseline=serving_baseline,
                 evaluation=evaluation,
+                examples=examples,
                 push_destination=destination,
                 custom_config=json.dumps(dict(settings.to_dict(), **provenance), sort_keys=True),
                 pushed_model=channel.Channel(type=standard_artifacts.PushedModel),

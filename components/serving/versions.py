@@ -17,10 +17,12 @@ from typing import List, Optional, Set
 
 PUSH_RECORD = "push_record.json"
 STAGING_PREFIX = ".staging-"
+# The push record's key for the spans of data the model was trained on (oldest first; None: a plain data dir).
+SPANS = "spans"
 # What a push record says about the model itself (a rollback copies these from the version it restores).
 MODEL_FACTS = (
     "fingerprint", "class_names", "eval_accuracy", "eval_metric", "data_dir", "schema",
-    "pipeline_name", "model_artifact_uri", "model_artifact_id",
+    "pipeline_name", "model_artifact_uri", "model_artifact_id", SPANS,
 )
 
 

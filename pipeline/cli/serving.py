@@ -10,14 +10,14 @@ import json
 import os
 from typing import List
 
-from components.serving.versions import ServingDirError, ServingFolder, scan, withdrawn_versions
+from components.serving.versions import SPANS, ServingDirError, ServingFolder, scan, withdrawn_versions
 from pipeline.config import ConfigError
 
 
 def register(commands) -> None:
     serving = commands.add_parser("serving", help="inspect the serving dir, or roll back to an earlier version")
     actions = serving.add_subparsers(dest="serving_command", required=True)
-    listing = actions.add_parser("list", help="versions with push time, accuracy, data set, classes; which one TF Serving serves")
+    listing = actions.add_parser("list", help="versions with push time, accuracy, data set, spans, classes; which one TF Serving serves")
     listing.add_argument("--serving-dir", required=True, help="the TF Serving model dir (a run's OUTPUT/serving or --serving-dir)")
     listing.add_argument("--json", action="store_true", help="one JSON document instead of a table")
     listing.set_defaults(handler=list_command)
@@ -57,6 +57,8 @@ def describe(serving_dir: str) -> List[dict]:
             "eval_figures": record.get("eval_figures") or {},
             "data_set": os.path.basename(record["data_dir"].rstrip("/")) if record.get("data_dir") else None,
             "class_names": folder.class_names,
+            # The spans of data the model was trained on, oldest first; None for a plain data dir.
+            "spans": record.get(SPANS),
             "path": folder.path,
         })
     return rows
@@ -80,9 +82,10 @@ def list_command(args) -> int:
         if overall:
             accuracy += f" ({overall['lower']:.3f}–{overall['upper']:.3f}, {overall['examples']} images)"
         classes = ", ".join(row["class_names"]) if row["class_names"] else "?"
+        spans = ", ".join(row["spans"]) if row["spans"] else "-"
         marker = "  <- served" if row["served"] else ""
         print(f"  {row['version']:>12}  {row['pushed_at'] or '-':<20}  accuracy {accuracy:<6}  "
-              f"data {row['data_set'] or '-'}  classes [{classes}]  {row['how']}{marker}")
+              f"data {row['data_set'] or '-'}  spans {spans}  classes [{classes}]  {row['how']}{marker}")
     return 0
 
 

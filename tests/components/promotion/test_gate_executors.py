@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 from tfx.types import standard_artifacts
 
+from components import constants
 from components.promotion.baseline import ServingBaseline
 from components.promotion.baseline_choice import DECISION_FILE
 from components.promotion.pusher_executor import SafePusherExecutor
@@ -53,9 +54,10 @@ def gate(tmp_path):
             return output
 
         @staticmethod
-        def push(run, model_dir, baseline, blessed=True, **settings):
+        def push(run, model_dir, baseline, blessed=True, examples=None, **settings):
             """Pushes with the custom_config SafePusher builds: PromotionSettings' fields (only the given ones
-            and the serving dir, so the executor's defaults are the declared ones) and the run's provenance."""
+            and the serving dir, so the executor's defaults are the declared ones) and the run's provenance.
+            examples: the ingested Examples artifact, when the test gives one."""
             pushed = artifact(standard_artifacts.PushedModel, tmp_path / run / "pushed")
             provenance = {"pipeline_name": "test", "data_dir": "/data/horse-or-human", "schema": ""}
             custom_config = dict(provenance, serving_dir=serving, **settings)
@@ -64,6 +66,7 @@ def gate(tmp_path):
                     "model": [artifact(standard_artifacts.Model, os.path.dirname(model_dir))],
                     "model_blessing": [artifact(standard_artifacts.ModelBlessing, tmp_path / run / "blessing", blessed=int(blessed))],
                     "serving_baseline": [baseline],
+                    **({"examples": [examples]} if examples is not None else {}),
                 },
                 {"pushed_model": [pushed]},
                 {"custom_config": json.dumps(custom_config)},
@@ -97,6 +100,17 @@ def test_a_push_records_the_class_names_and_what_it_was_compared_with(gate, save
     assert two.record["data_dir"] == "/data/horse-or-human" and one.record["compared_with"] is None
     bar = os.path.join(baseline.uri, "Format-Serving")
     assert tf.saved_model.load(bar).signatures["serving_default"](tf.constant([3.0]))["score"].numpy()[0] == 3.0
+
+
+def test_a_push_records_the_spans_its_examples_were_read_from(gate, saved_model, tmp_path):
+    spanned = artifact(standard_artifacts.Examples, tmp_path / "run1" / "examples")
+    spanned.set_json_value_custom_property(constants.SPAN_WINDOW_PROPERTY, ["2024-09-30", "2024-10-07"])
+    gate.push("run1", saved_model(1.0), gate.baseline("run1", saved_model(1.0)), examples=spanned)
+    plain = artifact(standard_artifacts.Examples, tmp_path / "run2" / "examples")  # a plain folder: no property
+    gate.push("run2", saved_model(2.0), gate.baseline("run2", saved_model(2.0)), examples=plain)
+
+    [one, two] = scan(gate.serving_dir)
+    assert one.record["spans"] == ["2024-09-30", "2024-10-07"] and two.record["spans"] is None
 
 
 def test_when_another_run_pushed_in_between_the_second_push_is_refused(gate, saved_model):

@@ -62,6 +62,33 @@ def test_list_shows_what_serves_how_each_version_got_there_and_what_it_knows(two
     assert "accuracy 0.9700 (0.940–0.990, 183 images)" in table
 
 
+def test_list_shows_the_spans_each_version_was_trained_on_and_a_rollback_keeps_them(tmp_path, saved_model, push, capsys):
+    serving = tmp_path / "serving"
+    plain = push(serving, saved_model(1.0), accuracy=0.97, spans=None)  # trained on a plain folder
+    push(serving, saved_model(2.0), accuracy=0.98, spans=["span-9", "span-10"])
+    assert main(["serving", "rollback", "--serving-dir", str(serving), "--to", str(plain.version)]) == 0
+    push(serving, saved_model(3.0), accuracy=0.99, spans=["span-10", "span-11"])
+    capsys.readouterr()
+
+    rows = listing(serving, capsys)
+
+    assert [row["spans"] for row in rows] == [None, ["span-9", "span-10"], None, ["span-10", "span-11"]]
+    assert main(["serving", "list", "--serving-dir", str(serving)]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    assert ["spans -  " in lines[0], "spans span-9, span-10  " in lines[1], "spans -  " in lines[2],
+            "spans span-10, span-11  " in lines[3]] == [True] * 4
+
+
+def test_a_rollback_carries_the_spans_of_the_model_it_restores(tmp_path, saved_model, push):
+    serving = tmp_path / "serving"
+    spanned = push(serving, saved_model(1.0), accuracy=0.97, spans=["span-1", "span-2"])
+    push(serving, saved_model(2.0), accuracy=0.98, spans=["span-3"])
+
+    assert main(["serving", "rollback", "--serving-dir", str(serving)]) == 0
+
+    assert scan(str(serving))[-1].record["spans"] == spanned.record["spans"] == ["span-1", "span-2"]
+
+
 def test_list_names_a_folder_the_pipeline_did_not_push(two_versions, files_model, capsys):
     serving, _, _ = two_versions
     files_model(serving / "99999999999")
