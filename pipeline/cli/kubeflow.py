@@ -53,6 +53,17 @@ def register(commands) -> None:
     submit.add_argument("--no-cache", action="store_true", help="re-run every task (default: the spec's caching; ServingBaseline always runs)")
     submit.add_argument("--skip-stale-check", action="store_true", help="do not recompile this checkout to compare with the spec")
     submit.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the host to answer (default 10)")
+    when = submit.add_mutually_exclusive_group()
+    when.add_argument("--every", metavar="INTERVAL", help="create a recurring run instead, every INTERVAL: a count and "
+                      "a unit of s, m, h, d (30m, 6h, 1d, 7d); each run takes the newest span present, at most one "
+                      "runs at a time, missed times are not caught up")
+    when.add_argument("--cron", metavar="EXPR", help="create a recurring run instead, at the times of a six-field cron "
+                      "(second minute hour day-of-month month day-of-week, as KFP's robfig/cron: '0 0 6 * * *' "
+                      "is 06:00 daily, in the controller's time zone)")
+    submit.add_argument("--span", help="the newest span of the run's window, by folder name (span-3, 2024-06-01): "
+                        "a backfill (default: the spec's, normally the newest span present at run time)")
+    submit.add_argument("--window-spans", type=int, metavar="N", help="train and evaluate on the newest N spans up to "
+                        "the run's span (0: all; default: the spec's)")
     submit.set_defaults(handler=submit_run)
 
 
@@ -133,28 +144,45 @@ def check_reachable(host: str, timeout: float) -> None:
 
 def submit_run(args) -> int:
     from pipeline.kubeflow import compiler as kfr
-    from pipeline.kubeflow.submit import run_pipeline_root, start_run
+    from pipeline.kubeflow.schedule import check_cron, interval_seconds
+    from pipeline.kubeflow.submit import Schedule, create_schedule, run_parameters, run_pipeline_root, start_run
 
     if not args.spec.endswith((".yaml", ".yml")):
         raise ConfigError(f"--spec {args.spec}: KFP's client uploads YAML; compile with `compile-kubeflow --output FILE.yaml`")
+    schedule = None
+    if args.every is not None:
+        schedule = Schedule(interval_seconds=interval_seconds(args.every))
+    elif args.cron is not None:
+        schedule = Schedule(cron=check_cron(args.cron))
+    if schedule and args.span:
+        raise ConfigError(f"--span {args.span} with {'--every' if args.every else '--cron'}: a recurring run always takes "
+                          "the newest span present (KFP passes no scheduled time to a v2 pipeline's parameters); "
+                          "backfill a span with one run: submit --span NAME, without --every or --cron")
     spec, _ = kfr.read_spec(args.spec)  # a missing or broken file is reported before anything else
     pipeline_root = run_pipeline_root(args.spec, spec, args.pipeline_root)
+    parameters = run_parameters(args.spec, spec, span=args.span, window_spans=args.window_spans, newest=schedule is not None)
     if not args.skip_stale_check:
         print(f"checking {args.spec} against this checkout (recompiling with its settings)", flush=True)
         settings = kfr.check_spec_current(args.spec)
         print(f"  current: fingerprint {settings['fingerprint'][:16]}, image {settings['target']['image']}")
     check_reachable(args.host, args.timeout)
-    run_id = start_run(
-        args.host,
-        args.spec,
-        experiment=args.experiment,
-        pipeline_root=pipeline_root,
-        run_name=args.run_name,
-        namespace=args.namespace,
-        service_account=args.service_account,
-        enable_caching=False if args.no_cache else None,
-    )
+    options = dict(experiment=args.experiment, pipeline_root=pipeline_root, namespace=args.namespace,
+                   service_account=args.service_account, enable_caching=False if args.no_cache else None,
+                   parameters=parameters)
+    root_source = "--pipeline-root" if args.pipeline_root is not None else "from the spec"
+    if schedule:
+        name = args.run_name or f"{spec['pipelineInfo']['name']} {schedule}"
+        recurring_run_id = create_schedule(args.host, args.spec, schedule, job_name=name, **options)
+        window = f" (window of {parameters['window_spans']} spans)" if parameters.get("window_spans") else ""
+        print(f"created recurring run {recurring_run_id} '{name}' (experiment {args.experiment})")
+        print(f"  {schedule}, newest span present{window}, at most one run at a time, no catch-up")
+        print(f"  pipeline root: {pipeline_root} ({root_source})")
+        print(f"  watch: {args.host.rstrip('/')}/#/recurringrun/details/{recurring_run_id}")
+        return 0
+    run_id = start_run(args.host, args.spec, run_name=args.run_name, **options)
     print(f"submitted run {run_id} (experiment {args.experiment})")
-    print(f"  pipeline root: {pipeline_root} ({'--pipeline-root' if args.pipeline_root is not None else 'from the spec'})")
+    print(f"  pipeline root: {pipeline_root} ({root_source})")
+    if parameters:
+        print(f"  run parameters: {', '.join(f'{key}={value!r}' for key, value in sorted(parameters.items()))}")
     print(f"  watch: {args.host.rstrip('/')}/#/runs/details/{run_id}")
     return 0

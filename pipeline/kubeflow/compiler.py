@@ -58,6 +58,8 @@ DATA_TASKS = (FINGERPRINT_TASK, node_ids.IMAGE_FOLDER_EXAMPLE_GEN, node_ids.IMPO
 SERVING_TASKS = (node_ids.SERVING_BASELINE, node_ids.PUSHER)
 FINGERPRINT_COMMAND = ("python", "-m", "pipeline.kubeflow.input_fingerprints")
 COMPILED_BY = "transfer-pipeline compile-kubeflow"
+# The run parameters of the spec's root (root.inputDefinitions.parameters): which span ends the window, how many.
+SPAN_PARAMETER, WINDOW_PARAMETER = "span", "window_spans"
 # An image named by digest: immutable, so a node's copy is the right one. By tag, a node keeps whatever it
 # pulled first under that tag (Kubernetes' default for a tag other than :latest is IfNotPresent).
 IMAGE_DIGEST = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")

@@ -5,7 +5,9 @@ server does, for the calls kfp 2.5.0's Client.create_run_from_pipeline_package m
 GET /apis/v2beta1/healthz (Client.__init__ -> get_kfp_healthz, when no namespace is set), GET
 /apis/v2beta1/experiments (get_experiment: a display_name filter), POST /apis/v2beta1/experiments
 (create_experiment, when none is found) and POST /apis/v2beta1/runs (run_pipeline: the spec embedded in the
-body). The client uploads no pipeline; any other call is answered 404 and shows in the recorded requests.
+body); `submit --every/--cron` makes Client.create_experiment's two calls and POST /apis/v2beta1/recurringruns
+(Client.create_recurring_run, the spec embedded too). The client uploads no pipeline; any other call is
+answered 404 and shows in the recorded requests.
 """
 import json
 import threading
@@ -24,11 +26,13 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 import pipeline.local.runner  # noqa: F401  (heavy TFX imports and their warnings happen here, not in captured output)
 from pipeline.cli.kubeflow import RUNNER_SERVICE_ACCOUNT
 from pipeline.cli.main import main
+from pipeline.kubeflow.schedule import robfig_cron_problem
 
 IMAGE = "registry.example.com/transfer-pipeline:9.9.9"
 ROOT = "s3://transfer-artifacts/pipeline-root"
 EXPERIMENT = "root-check"
 CREATE_RUN = ("POST", "/apis/v2beta1/runs")
+CREATE_RECURRING_RUN = ("POST", "/apis/v2beta1/recurringruns")
 
 # --- KFP 2.0.5's API server (kubeflow/pipelines tag 2.0.5), as far as these calls reach it ---
 
@@ -65,7 +69,7 @@ class KfpApi:
     """Single-user KFP: its experiments and runs, and every request it was sent (method, path, query, body)."""
 
     def __init__(self):
-        self.requests, self.experiments, self.runs = [], {}, {}
+        self.requests, self.experiments, self.runs, self.recurring_runs = [], {}, {}, {}
         self.host = ""
 
     def answer(self, method: str, path: str, query: dict, body):
@@ -74,6 +78,7 @@ class KfpApi:
             ("GET", "/apis/v2beta1/experiments"): self.list_experiments,
             ("POST", "/apis/v2beta1/experiments"): self.create_experiment,
             CREATE_RUN: self.create_run,
+            CREATE_RECURRING_RUN: self.create_recurring_run,
         }
         if (method, path) not in routes:
             return refusal(5, "Not Found")
@@ -130,6 +135,53 @@ class KfpApi:
                    service_account=body.get("service_account") or "pipeline-runner")
         self.runs[run["run_id"]] = run
         return 200, run
+
+
+    def create_recurring_run(self, query, body):
+        # job_server.go CreateRecurringRun: api_converter.go toModelJob, JobServer.createJob, then
+        # resource_manager.go CreateJob (fetchTemplateFromPipelineSpec, as for a run).
+        converting = "Failed to create a recurring run due to conversion error: "
+        if not body.get("display_name"):
+            return refusal(13, converting + "Failed to convert a API recurring run to its internal representation: "
+                                            "InternalServerError: Recurring run's name cannot be empty")
+        trigger = body.get("trigger") or {}
+        kinds = [kind for kind in ("cron_schedule", "periodic_schedule") if kind in trigger]
+        if len(kinds) != 1:
+            # KFP takes either: with no trigger the controller starts one run (scheduled_workflow.go
+            # getNextScheduledEpochForOneTimeRun), with both template.go modelToCRDTrigger keeps the cron.
+            # Neither is a schedule this CLI means to create, so the emulator refuses both.
+            return refusal(3, f"this emulator takes a trigger of exactly one kind, got {sorted(trigger) or 'none'}")
+        max_concurrency = int(body.get("max_concurrency") or 0)  # int64: protojson takes a number or a string; absent is 0
+        if not 1 <= max_concurrency <= 10:
+            return refusal(3, converting + "Invalid input error: Max concurrency of a recurring run must be at leas 1 "
+                                           f"and at most 10. Received {max_concurrency}")  # KFP 2.0.5's spelling
+        if kinds == ["cron_schedule"]:
+            problem = robfig_cron_problem(trigger["cron_schedule"].get("cron", ""))  # cron.Parse, robfig/cron v1.2.0
+            if problem:
+                return refusal(3, converting + "Invalid input error: Schedule cron is not a supported "
+                                               f"format(https://godoc.org/github.com/robfig/cron). Error: {problem}")
+        else:
+            interval = int(trigger["periodic_schedule"].get("interval_second") or 0)
+            if interval < 1:
+                return refusal(3, converting + f"Invalid input error: Found invalid period schedule interval {interval}. "
+                                               "Set at interval to least 1 second")
+        experiment_id = body.get("experiment_id")
+        if experiment_id and experiment_id not in self.experiments:  # createJob: GetValidExperimentNamespacePair
+            return refusal(5, "Failed to create a recurring run: Failed to create a recurring run due to invalid "
+                              f"experimentId and namespace combination: ResourceNotFoundError: Experiment {experiment_id} not found")
+        manifest = "Failed to create a recurring run: InternalServerError: Failed to create a recurring run with an invalid pipeline spec manifest: "
+        if not body.get("pipeline_spec"):
+            return refusal(13, manifest + "Invalid input error: Failed to fetch a template with an empty pipeline spec manifest")
+        problem = spec_problem(body["pipeline_spec"])
+        if problem:
+            return refusal(13, manifest + f"Failed to fetch a template with an invalid pipeline spec manifest: "
+                                          f"InvalidInputError: {problem}: pipeline spec is invalid")
+        # api_converter.go toApiRecurringRun: mode ENABLE is status ENABLED.
+        recurring_run = dict(body, recurring_run_id=str(uuid.uuid4()), experiment_id=experiment_id or "default",
+                             status="ENABLED" if body.get("mode") == "ENABLE" else "DISABLED", created_at=NOW,
+                             updated_at=NOW, namespace="kubeflow", max_concurrency=str(max_concurrency))
+        self.recurring_runs[recurring_run["recurring_run_id"]] = recurring_run
+        return 200, recurring_run
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -260,3 +312,115 @@ def test_the_emulated_server_refuses_a_run_with_neither_pipeline_spec_nor_versio
 
     assert refused.value.code == 500
     assert "empty pipeline spec manifest" in json.loads(refused.value.read())["message"]
+
+
+def embedded_spec_is(compiled, embedded):
+    with open(compiled) as handle:
+        pipeline_doc, platform_doc = yaml.safe_load_all(handle)
+    return (json_format.ParseDict(embedded["pipeline_spec"], pipeline_spec_pb2.PipelineSpec())
+            == json_format.ParseDict(pipeline_doc, pipeline_spec_pb2.PipelineSpec())
+            and json_format.ParseDict(embedded["platform_spec"], pipeline_spec_pb2.PlatformSpec())
+            == json_format.ParseDict(platform_doc, pipeline_spec_pb2.PlatformSpec()))
+
+
+def test_every_1d_creates_a_daily_recurring_run_one_at_a_time_without_catch_up_at_the_specs_root(compiled, kfp_api, capsys):
+    assert submit(kfp_api, compiled, "--every", "1d") == 0
+
+    assert calls(kfp_api) == [("GET", "/apis/v2beta1/healthz"), ("GET", "/apis/v2beta1/experiments"),
+                              ("POST", "/apis/v2beta1/experiments"), CREATE_RECURRING_RUN]
+    assert kfp_api.runs == {}
+    (experiment,), (recurring_run,) = kfp_api.experiments.values(), kfp_api.recurring_runs.values()
+    body = kfp_api.requests[-1]["body"]
+    assert list(body["trigger"]) == ["periodic_schedule"] and int(body["trigger"]["periodic_schedule"]["interval_second"]) == 86400
+    assert int(body["max_concurrency"]) == 1 and body["no_catchup"] is True and body["mode"] == "ENABLE"
+    assert body["runtime_config"]["pipeline_root"] == ROOT
+    assert body["experiment_id"] == experiment["experiment_id"] and experiment["display_name"] == EXPERIMENT
+    assert body["service_account"] == RUNNER_SERVICE_ACCOUNT
+    assert "span" not in body["runtime_config"].get("parameters", {})  # each run: the newest span present
+    assert embedded_spec_is(compiled, body["pipeline_spec"])
+    out = capsys.readouterr().out.splitlines()
+    assert f"created recurring run {recurring_run['recurring_run_id']} '{body['display_name']}' (experiment {EXPERIMENT})" in out
+    assert "  every 1d, newest span present, at most one run at a time, no catch-up" in out
+    assert f"  pipeline root: {ROOT} (from the spec)" in out
+
+
+def test_a_second_schedule_files_under_the_existing_experiment(compiled, kfp_api):
+    assert submit(kfp_api, compiled, "--every", "7d") == 0
+    assert submit(kfp_api, compiled, "--every", "6h", "--run-name", "four a day") == 0
+
+    assert len(kfp_api.experiments) == 1 and calls(kfp_api).count(("POST", "/apis/v2beta1/experiments")) == 1
+    first, second = kfp_api.recurring_runs.values()
+    assert int(first["trigger"]["periodic_schedule"]["interval_second"]) == 604800
+    assert second["display_name"] == "four a day" and int(second["trigger"]["periodic_schedule"]["interval_second"]) == 21600
+    assert first["experiment_id"] == second["experiment_id"]
+
+
+def test_cron_creates_a_recurring_run_at_the_crons_times(compiled, kfp_api, capsys):
+    assert submit(kfp_api, compiled, "--cron", "0 0 6 * * *", "--pipeline-root", "gs://other/root") == 0
+
+    body = kfp_api.requests[-1]["body"]
+    assert calls(kfp_api)[-1] == CREATE_RECURRING_RUN and kfp_api.recurring_runs
+    assert body["trigger"] == {"cron_schedule": {"cron": "0 0 6 * * *"}}
+    assert int(body["max_concurrency"]) == 1 and body["no_catchup"] is True
+    assert body["runtime_config"]["pipeline_root"] == "gs://other/root"
+    assert "  at cron '0 0 6 * * *', newest span present, at most one run at a time, no catch-up" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--every", "1w"], "error: --every 1w: give a positive count and one unit of s, m, h, d"),
+    (["--every", "0h"], "error: --every 0h: give a positive count"),
+    (["--cron", "0 6 * * *"], "error: --cron '0 6 * * *': give six fields, second first"),
+    (["--cron", "0 0 6 * * 8"], "error: --cron '0 0 6 * * 8': Kubeflow Pipelines would refuse it (End of range (8) above maximum (6): 8)"),
+    (["--every", "1d", "--span", "span-2"], "error: --span span-2 with --every: a recurring run always takes the newest span present"),
+    (["--cron", "0 0 6 * * *", "--span", "2024-06-01"], "error: --span 2024-06-01 with --cron: "),
+])
+def test_a_schedule_kfp_would_refuse_or_that_pins_a_span_exits_2_before_any_request(compiled, kfp_api, capsys, flags, words):
+    assert submit(kfp_api, compiled, *flags) == 2
+
+    assert one_error_line(capsys).startswith(words)
+    assert kfp_api.requests == []
+
+
+def test_every_and_cron_together_are_refused_by_the_parser(compiled, kfp_api, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        submit(kfp_api, compiled, "--every", "1d", "--cron", "0 0 6 * * *")
+
+    assert stopped.value.code == 2 and "argument --cron: not allowed with argument --every" in capsys.readouterr().err
+    assert kfp_api.requests == []
+
+
+def post(api, path, body):
+    request = urllib.request.Request(f"{api.host}{path}", method="POST", data=json.dumps(body).encode())
+    try:
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10) as answer:  # no $http_proxy
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+@pytest.mark.parametrize("change, status, words", [
+    ({"max_concurrency": "11"}, 400, "Max concurrency of a recurring run must be at leas 1 and at most 10. Received 11"),
+    ({"max_concurrency": None}, 400, "Received 0"),
+    ({"trigger": {"periodic_schedule": {"interval_second": "0"}}}, 400, "Found invalid period schedule interval 0"),
+    ({"trigger": {"cron_schedule": {"cron": "0 0 6 * * * *"}}}, 400,
+     "Schedule cron is not a supported format(https://godoc.org/github.com/robfig/cron). Error: Expected 5 to 6 fields, found 7"),
+    ({"trigger": None}, 400, "this emulator takes a trigger of exactly one kind, got none"),
+    ({"display_name": ""}, 500, "Recurring run's name cannot be empty"),
+    ({"pipeline_spec": None}, 500, "empty pipeline spec manifest"),
+    ({}, 200, ""),
+])
+def test_the_emulated_server_checks_a_recurring_run_as_kfp_does(compiled, kfp_api, change, status, words):
+    with open(compiled) as handle:
+        pipeline_doc, platform_doc = yaml.safe_load_all(handle)
+    body = {"display_name": "nightly", "mode": "ENABLE", "max_concurrency": "1", "no_catchup": True,
+            "trigger": {"cron_schedule": {"cron": "0 0 6 * *"}},  # five fields: KFP takes them (seconds first)
+            "pipeline_spec": {"pipeline_spec": pipeline_doc, "platform_spec": platform_doc}}
+    body = {key: value for key, value in dict(body, **change).items() if value is not None}
+
+    code, answer = post(kfp_api, "/apis/v2beta1/recurringruns", body)
+
+    assert code == status
+    if status == 200:
+        assert answer["recurring_run_id"] in kfp_api.recurring_runs and answer["status"] == "ENABLED"
+    else:
+        assert words in answer["message"] and kfp_api.recurring_runs == {}
