@@ -30,7 +30,9 @@ pytestmark = pytest.mark.e2e
 CLIPS = ("IMG_7079_MOV", "IMG_5636_MOV", "JWitt-RCP_mp4", "youtube", "zoom_tests_RockPaperScissors-mohamed_mp4")
 CONFIG = os.path.join(REPO_ROOT, "configs", "rock-paper-scissors.yaml")
 RPS_CLASSES = tuple(class_names_of(load_schema(os.path.join(REPO_ROOT, "schemas", "rock_paper_scissors", "schema.pbtxt"))))
-EPOCHS = "4"
+# Four epochs of the head alone: the config's fine-tuning stage (five blocks, eight more epochs) is what
+# made each run here take minutes, and neither the ingestion nor the per-class gate needs it.
+QUICK_TRAINING = ("--epochs", "4", "--fine-tune-blocks", "0")
 NO_ABSOLUTE_BARS = ("--accuracy-threshold", "0", "--class-recall-threshold", "0")
 FIRST_SPLIT_SEED = "first-model"  # puts IMG_5636_MOV in eval; the config's seed puts JWitt-RCP_mp4 there
 
@@ -65,7 +67,7 @@ def first_config(workspace):
 
 @pytest.fixture(scope="module")
 def first_run(clips, workspace, first_config):
-    return run_pipeline(clips, workspace / "out", "--config", str(first_config), "--epochs", EPOCHS, *NO_ABSOLUTE_BARS)
+    return run_pipeline(clips, workspace / "out", "--config", str(first_config), *QUICK_TRAINING, *NO_ABSOLUTE_BARS)
 
 
 def test_three_classes_are_ingested_with_whole_clips_in_one_split(first_run):
@@ -135,7 +137,7 @@ def test_candidate_that_gives_up_one_class_is_refused_by_the_per_class_gate(firs
     assert split_by_file(spoiled) == split  # same names, same split
 
     summary, _ = run_pipeline(
-        spoiled, workspace / "out-spoiled", "--config", CONFIG, "--epochs", EPOCHS, *NO_ABSOLUTE_BARS,
+        spoiled, workspace / "out-spoiled", "--config", CONFIG, *QUICK_TRAINING, *NO_ABSOLUTE_BARS,
         "--max-accuracy-drop", "1", "--serving-dir", str(workspace / "out" / "serving"),
         # The point checks alone: the per-class bar must catch it by itself (under the default policy the
         # overall accuracy, worse beyond noise, would be refused too).
