@@ -168,12 +168,25 @@ def peak_memory_mb() -> float:
     return largest * 1024 / 1e6  # ru_maxrss is in KiB
 
 
+def start_pod(argv: List[str]) -> None:
+    """The pod's process settings (pipeline/process/startup.py), before TFX imports TensorFlow.
+
+    A pod runs one component and never the SDK's client. KFP's own switch for its runtime
+    (kfp/__init__.py: _KFP_RUNTIME) stops `kfp.pipeline_spec`, which TFX's entrypoint imports, from
+    loading kfp.client and kfp.dsl, and the Kubernetes and Google auth clients with them, in every pod.
+    """
+    from pipeline.process.startup import start
+
+    os.environ.setdefault("_KFP_RUNTIME", "true")
+    start(argv)
+
+
 if __name__ == "__main__":
     import sys
 
-    from pipeline.process.startup import exit_without_teardown, start
+    from pipeline.process.startup import exit_without_teardown
 
-    start(sys.argv[1:])  # before TFX imports TensorFlow
+    start_pod(sys.argv[1:])
 
     run_component(sys.argv[1:])
     # Sizing the pods' requests comes from this line (kubernetes/README.md, "What a run needs").

@@ -32,11 +32,22 @@ RUN_ROOT = "minio://mlpipeline/v2/artifacts/transfer-pipeline/run-1"
 # Runs the entrypoint as its __main__ does, with the launcher's folders under a temporary root.
 ENTRYPOINT = """
 import sys
-from pipeline.process.startup import start
-start([])
-from pipeline.kubeflow.entrypoint import run_component
+from pipeline.kubeflow.entrypoint import run_component, start_pod
+start_pod([])
 run_component(sys.argv[2:], local_root=sys.argv[1])
 """
+
+
+def test_a_pod_imports_tfxs_entrypoint_without_the_kfp_client():
+    imported = subprocess.run([sys.executable, "-c", (
+        "import sys\n"
+        "from pipeline.kubeflow.entrypoint import start_pod\n"
+        "start_pod([])\n"
+        "from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor\n"
+        "print(sorted(name for name in sys.modules if name.startswith(('kfp.client', 'kfp.dsl'))))\n")],
+        capture_output=True, text=True, cwd=REPO_ROOT)
+    assert imported.returncode == 0, imported.stderr[-3000:]
+    assert imported.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_the_declared_outputs_flag_is_taken_out_and_undeclared_outputs_are_left_to_the_launcher():
