@@ -19,7 +19,8 @@ number), components/drift/statistics.py's compare runs on these spans:
 
 It prints every check's statistic per scenario (worst, median and best over the splits, the content
 check's group-wise p-value beside its effect size), the detection rate of each scenario with the
-default thresholds, the time of one compare call, and the date and commit measured. Results:
+default thresholds, the time of one compare call and of one span's summary (its features), and the date
+and commit measured. Results:
 docs/quality.md, "The drift gate's thresholds".
 """
 from __future__ import annotations
@@ -241,6 +242,25 @@ def report(settings, results: dict, seconds: list, splits: int) -> dict:
             "settings": settings.to_dict(), "scenarios": table, "compare_seconds": seconds}
 
 
+def time_span_summary(horse_or_human: str, settings) -> dict:
+    """Seconds to summarise a span of horse-or-human's size as the gate will (features.py: span_statistics):
+    building the base, then the features of drift_feature_rows images and every image's format and size."""
+    from components.drift.features import PooledFeatureExtractor, span_statistics
+    from components.model.settings import TrainerSettings
+
+    candidates = scanned(horse_or_human, DEFAULT_GROUP_PATTERN)
+    images = [open(c.path, "rb").read() for c in candidates]
+    started = time.perf_counter()
+    extractor = PooledFeatureExtractor(TrainerSettings())
+    built = time.perf_counter()
+    span_statistics(images, [c.class_name for c in candidates], [c.group for c in candidates], extractor,
+                    settings.drift_feature_rows, settings.drift_seed)
+    done = time.perf_counter()
+    print(f"a span summary of {len(images)} images ({settings.drift_feature_rows} through the base): "
+          f"{done - built:.1f} s, and {built - started:.1f} s to build the base once", flush=True)
+    return {"images": len(images), "summary_seconds": done - built, "build_seconds": built - started}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--horse-or-human", default=os.environ.get("HORSE_OR_HUMAN_DIR"), required=False)
@@ -257,6 +277,7 @@ def main(argv=None) -> None:
         return
     settings, results, seconds = measure(arrays, args.splits)
     measured = report(settings, results, seconds, args.splits)
+    measured["span_summary"] = time_span_summary(args.horse_or_human, settings)
     if args.json:
         with open(args.json, "w") as out:
             json.dump(measured, out, indent=1)
