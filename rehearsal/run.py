@@ -139,6 +139,13 @@ class Rehearsal:
         for key, source in task.get("inputs", {}).get("parameters", {}).items():
             if "runtimeValue" in source:
                 json_format.ParseDict(source["runtimeValue"]["constant"], inputs.parameter_values[key])
+            elif "componentInputParameter" in source:
+                # A run parameter of the root DAG: the run sends none here, so KFP's compiler gives the root's
+                # defaultValue (backend/src/v2/compiler/argocompiler/argo.go Compile, tags 2.5.0 and 2.17.0).
+                wanted = self.spec["root"].get("inputDefinitions", {}).get("parameters", {}).get(source["componentInputParameter"], {})
+                if "defaultValue" not in wanted:
+                    raise RehearsalFailed(f"{name}: run parameter {source['componentInputParameter']!r} has no default value")
+                json_format.ParseDict(wanted["defaultValue"], inputs.parameter_values[key])
             elif "taskOutputParameter" in source:
                 producer = source["taskOutputParameter"]["producerTask"]
                 outputs = self.metadata.output_parameters(self._producer(name, producer))

@@ -58,8 +58,12 @@ DATA_TASKS = (FINGERPRINT_TASK, node_ids.IMAGE_FOLDER_EXAMPLE_GEN, node_ids.IMPO
 SERVING_TASKS = (node_ids.SERVING_BASELINE, node_ids.PUSHER)
 FINGERPRINT_COMMAND = ("python", "-m", "pipeline.kubeflow.input_fingerprints")
 COMPILED_BY = "transfer-pipeline compile-kubeflow"
-# The run parameters of the spec's root (root.inputDefinitions.parameters): which span ends the window, how many.
+# The run parameters of the spec's root (root.inputDefinitions.parameters): IngestionSettings' RUN_PARAMETERS by
+# their setting names, which span ends the window and how many spans it holds. They reach ImageFolderExampleGen's
+# execution properties and the InputFingerprints task, so KFP's cache key holds them (cacheutils/cache.go
+# GenerateCacheKey hashes every input parameter value, tag 2.5.0).
 SPAN_PARAMETER, WINDOW_PARAMETER = "span", "window_spans"
+RUN_PARAMETER_NAMES = (SPAN_PARAMETER, WINDOW_PARAMETER)
 # An image named by digest: immutable, so a node's copy is the right one. By tag, a node keeps whatever it
 # pulled first under that tag (Kubernetes' default for a tag other than :latest is IfNotPresent).
 IMAGE_DIGEST = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
@@ -104,6 +108,7 @@ def _tfx_job(config: PipelineConfig, target: KubeflowTarget) -> dict:
 
     pipeline = create_pipeline(config)
     pipeline.pipeline_info.pipeline_root = target.pipeline_root
+    _window_as_run_parameters(pipeline, config)
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
             default_image=target.image,
@@ -113,6 +118,43 @@ def _tfx_job(config: PipelineConfig, target: KubeflowTarget) -> dict:
         )
     )
     return runner.run(pipeline, write_out=False)
+
+
+def _window_as_run_parameters(pipeline, config: PipelineConfig) -> None:
+    """ImageFolderExampleGen's window properties become RuntimeParameters: KFP run parameters, defaulting to the
+    config's values, which `submit --span/--window-spans` set per run."""
+    from tfx import v1 as tfx
+
+    from components.ingestion.settings import RUN_PARAMETERS
+
+    if set(RUN_PARAMETERS) != set(RUN_PARAMETER_NAMES):
+        raise ConfigError(f"IngestionSettings.RUN_PARAMETERS {sorted(RUN_PARAMETERS)} differ from the compiler's run "
+                          f"parameters {sorted(RUN_PARAMETER_NAMES)}: name them in pipeline/kubeflow/compiler.py too")
+    defaults = run_parameter_defaults(config)
+    for component in pipeline.components:
+        if component.id == node_ids.IMAGE_FOLDER_EXAMPLE_GEN:
+            for name, prop in RUN_PARAMETERS.items():
+                component.exec_properties[prop] = tfx.dsl.experimental.RuntimeParameter(
+                    name=name, ptype=type(defaults[name]), default=defaults[name])
+
+
+def run_parameter_defaults(config: PipelineConfig) -> dict:
+    """{run parameter: the config's value}: what a run that names none of them takes."""
+    from components.ingestion.settings import IngestionSettings
+
+    settings = IngestionSettings.from_config(config)
+    return {name: getattr(settings, name) for name in RUN_PARAMETER_NAMES}
+
+
+def _declare_run_parameter_defaults(spec: dict, config: PipelineConfig) -> None:
+    """The root's run parameters get their defaults in the spec: TFX's KubeflowV2DagRunner writes a
+    RuntimeParameter's default only into the PipelineJob's runtimeConfig, which KFP's client never sends,
+    and KFP's compiler fills a parameter the run leaves out from root.inputDefinitions' defaultValue
+    (backend/src/v2/compiler/argocompiler/argo.go Compile, tags 2.5.0 and 2.17.0)."""
+    declared = spec["root"].get("inputDefinitions", {}).get("parameters", {})
+    for name, default in run_parameter_defaults(config).items():
+        if name in declared:
+            declared[name]["defaultValue"] = default
 
 
 def image_pull_policy(image: str) -> str:
@@ -171,6 +213,16 @@ def _add_input_fingerprints(spec: dict, config: PipelineConfig, target: Kubeflow
         "inputs": {"parameters": {"data_dir": {"runtimeValue": {"constant": config.data_dir}},
                                   "schema_file": {"runtimeValue": {"constant": schema_file}}}},
     }
+    if node_ids.IMAGE_FOLDER_EXAMPLE_GEN in tasks:
+        # Image folders: the fingerprint covers the window's files alone, scanned as the ExampleGen scans them.
+        root_parameters = spec["root"]["inputDefinitions"]["parameters"]
+        fingerprint_inputs = components[FINGERPRINT_TASK]["inputDefinitions"]["parameters"]
+        task_inputs = tasks[FINGERPRINT_TASK]["inputs"]["parameters"]
+        for name in RUN_PARAMETER_NAMES:
+            fingerprint_inputs[name] = {"parameterType": root_parameters[name]["parameterType"]}
+            task_inputs[name] = {"componentInputParameter": name}
+        fingerprint_inputs["group_pattern"] = dict(string)
+        task_inputs["group_pattern"] = {"runtimeValue": {"constant": config.group_pattern}}
     for name, output in FINGERPRINTED_TASKS.items():
         if name not in tasks:
             continue
@@ -202,6 +254,7 @@ def task_resources(task: str) -> dict:
 
 def _adapt_to_cluster(spec: dict, config: PipelineConfig, target: KubeflowTarget) -> None:
     spec["defaultPipelineRoot"] = target.pipeline_root
+    _declare_run_parameter_defaults(spec, config)
     _add_input_fingerprints(spec, config, target)
     for name, task in spec["root"]["dag"]["tasks"].items():
         if name in NEVER_CACHED:

@@ -5,9 +5,16 @@ KFP's cache key holds a task's parameters, image, command and output specs
 volume or of a file in the image. So ingestion would be a cache hit on a folder
 with new images, and the schema import on an edited schema under the same image
 tag. This task runs in every run (never cached) and hands two output parameters
-to those tasks: a fingerprint of every file under the data dir (path, size,
-mtime, ctime) and the sha256 of the schema file. Their cache keys then change
-exactly when the data or the schema does.
+to those tasks: a fingerprint of the data (path, size, mtime, ctime of each
+file) and the sha256 of the schema file. Their cache keys then change exactly
+when the data or the schema does. For image folders the data fingerprint is
+ImageFolderExampleGen's own (components/ingestion/folder_scan.py
+folder_fingerprint over scan_image_folder): in a data dir of spans it covers
+the run's window alone (its run parameters span and window_spans), so a new
+span moves it and a file added to a span outside the window does not. That is
+what keeps a recurring run's cache honest: its span parameter is the same ""
+(the newest present) every time, while the window it names moves. For ready
+TFRecords (ImportExampleGen) it covers every file under the data dir.
 
 Command: python -m pipeline.kubeflow.input_fingerprints --executor_input '{{$}}'
 (KFP's executor input; the output parameters go to its output file).
@@ -21,17 +28,32 @@ import os
 import sys
 from typing import List, Optional
 
-from components.ingestion.folder_scan import files_fingerprint
+from components.ingestion.folder_scan import DataError, files_fingerprint, folder_fingerprint, scan_image_folder
 
 DATA_FINGERPRINT, SCHEMA_FINGERPRINT = "data_fingerprint", "schema_fingerprint"
 
 
 def data_fingerprint(data_dir: str) -> str:
+    """Every file under data_dir (ready TFRecords)."""
+    _check_data_dir(data_dir)
+    files = [os.path.relpath(os.path.join(root, name), data_dir) for root, _, names in os.walk(data_dir) for name in names]
+    return f"{len(files)} files:sha256:{files_fingerprint(data_dir, files)}"
+
+
+def window_fingerprint(data_dir: str, group_pattern: str, span: str, window_spans: int) -> str:
+    """The files of the window's spans, as ImageFolderExampleGen's driver fingerprints them."""
+    _check_data_dir(data_dir)
+    try:
+        scan = scan_image_folder(data_dir, group_pattern, window_spans=int(window_spans), span=span)
+    except DataError as err:
+        raise SystemExit(f"error: {err}") from None
+    return folder_fingerprint(scan)
+
+
+def _check_data_dir(data_dir: str) -> None:
     if not os.path.isdir(data_dir):
         raise SystemExit(f"error: data dir {data_dir} does not exist in this pod; copy the class folders onto the data "
                          "volume (kubernetes/README.md, step 4) or compile with --data-dir set to where they are")
-    files = [os.path.relpath(os.path.join(root, name), data_dir) for root, _, names in os.walk(data_dir) for name in names]
-    return f"{len(files)} files:sha256:{files_fingerprint(data_dir, files)}"
 
 
 def schema_fingerprint(schema_file: str) -> str:
@@ -48,8 +70,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--executor_input", required=True, help="KFP's executor input, as JSON")
     executor_input = json.loads(parser.parse_args(argv).executor_input)
     parameters = executor_input["inputs"]["parameterValues"]
+    if "span" in parameters:  # image folders: the compiler hands the window's run parameters
+        data = window_fingerprint(parameters["data_dir"], parameters["group_pattern"], parameters["span"],
+                                  parameters["window_spans"])
+    else:
+        data = data_fingerprint(parameters["data_dir"])
     values = {
-        DATA_FINGERPRINT: data_fingerprint(parameters["data_dir"]),
+        DATA_FINGERPRINT: data,
         SCHEMA_FINGERPRINT: schema_fingerprint(parameters["schema_file"]),
     }
     output_file = executor_input["outputs"]["outputFile"]

@@ -424,3 +424,35 @@ def test_the_emulated_server_checks_a_recurring_run_as_kfp_does(compiled, kfp_ap
         assert answer["recurring_run_id"] in kfp_api.recurring_runs and answer["status"] == "ENABLED"
     else:
         assert words in answer["message"] and kfp_api.recurring_runs == {}
+
+
+def test_span_backfills_one_run_whose_runtime_parameters_name_the_span(compiled, kfp_api, capsys):
+    assert submit(kfp_api, compiled, "--span", "span-2") == 0
+
+    body = kfp_api.requests[-1]["body"]
+    assert calls(kfp_api)[-1] == CREATE_RUN and kfp_api.recurring_runs == {}
+    assert body["runtime_config"]["parameters"] == {"span": "span-2"}
+    assert "  run parameters: span='span-2'" in capsys.readouterr().out.splitlines()
+
+
+def test_window_spans_reaches_a_run_and_a_schedule_as_a_whole_number(compiled, kfp_api, capsys):
+    assert submit(kfp_api, compiled, "--span", "2024-06-01", "--window-spans", "3") == 0
+    assert kfp_api.requests[-1]["body"]["runtime_config"]["parameters"] == {"span": "2024-06-01", "window_spans": 3}
+
+    assert submit(kfp_api, compiled, "--every", "1d", "--window-spans", "2") == 0
+    assert kfp_api.requests[-1]["body"]["runtime_config"]["parameters"] == {"window_spans": 2}
+    assert "  every 1d, newest span present (window of 2 spans), at most one run at a time, no catch-up" in capsys.readouterr().out
+
+
+def test_a_negative_window_or_a_spec_without_run_parameters_exits_2_before_any_request(compiled, kfp_api, tmp_path, capsys):
+    assert submit(kfp_api, compiled, "--window-spans", "-1") == 2
+    assert one_error_line(capsys).startswith("error: --window-spans -1: give the number of newest spans")
+
+    spec, platform = yaml.safe_load_all(open(compiled).read())
+    del spec["root"]["inputDefinitions"]
+    older = tmp_path / "older.yaml"
+    older.write_text(yaml.safe_dump(spec) + "---\n" + yaml.safe_dump(platform))
+    assert submit(kfp_api, str(older), "--span", "span-2") == 2
+    assert one_error_line(capsys) == (f"error: {older} takes no run parameter span (it was compiled before spans were "
+                                      "run parameters); recompile it with `compile-kubeflow`")
+    assert kfp_api.requests == []

@@ -341,3 +341,49 @@ def test_new_images_or_an_edited_schema_change_the_cache_key_of_the_tasks_that_r
 
         assert key("12 files:sha256:aa") == key("12 files:sha256:aa")
         assert key("12 files:sha256:aa") != key("13 files:sha256:bb")
+
+
+def test_the_span_and_the_window_are_run_parameters_that_key_ingestions_cache(compiled):
+    from rehearsal import driver as kfp_backend  # KFP's GenerateCacheKey, as the rehearsal follows it
+
+    spec, _ = kfr.read_spec(compiled)
+    assert spec["root"]["inputDefinitions"]["parameters"] == {
+        "span": {"parameterType": "STRING", "defaultValue": ""},
+        "window_spans": {"parameterType": "NUMBER_INTEGER", "defaultValue": 0},
+    }
+    tasks = spec["root"]["dag"]["tasks"]
+    ingestion = tasks["ImageFolderExampleGen"]["inputs"]["parameters"]
+    assert ingestion["newest_span"] == {"componentInputParameter": "span"}  # the executor's property (TFX owns 'span')
+    assert ingestion["window_spans"] == {"componentInputParameter": "window_spans"}
+    fingerprint_inputs = tasks[kfr.FINGERPRINT_TASK]["inputs"]["parameters"]
+    assert fingerprint_inputs["span"] == {"componentInputParameter": "span"}
+    assert fingerprint_inputs["window_spans"] == {"componentInputParameter": "window_spans"}
+    # What kfp 2.5.0's client embeds in a run holds them too.
+    assert set(_extract_pipeline_yaml(compiled).pipeline_spec.root.input_definitions.parameters) == {"span", "window_spans"}
+
+    component = spec["components"]["ImageFolderExampleGen"]
+    container = spec["deploymentSpec"]["executors"][component["executorLabel"]]["container"]
+
+    def key(span):
+        executor_input = kfp_pb2.ExecutorInput()
+        values = {"span": span, "window_spans": 0}
+        for name, source in tasks["ImageFolderExampleGen"]["inputs"]["parameters"].items():
+            if "runtimeValue" in source:
+                value = source["runtimeValue"]["constant"]
+            elif "componentInputParameter" in source:
+                value = values[source["componentInputParameter"]]
+            else:
+                value = "12 files:sha256:aa"
+            json_format.ParseDict(value, executor_input.inputs.parameter_values[name])
+        return kfp_backend.cache_fingerprint(executor_input, component, container)
+
+    assert key("span-2") == key("span-2") and key("span-2") != key("span-1") != key("")
+
+
+def test_the_run_parameters_default_to_the_compiled_configs_window(tmp_path):
+    config = build_config(None, data_dir="/data/images", schema_path=DEFAULT_SCHEMA, span="span-3", window_spans=2)
+
+    spec, _, _ = kfr.compile_spec(config, kfr.KubeflowTarget(image=IMAGE, pipeline_root=ROOT))
+
+    parameters = spec["root"]["inputDefinitions"]["parameters"]
+    assert parameters["span"]["defaultValue"] == "span-3" and parameters["window_spans"]["defaultValue"] == 2
