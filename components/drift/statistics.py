@@ -59,7 +59,7 @@ def sampled_rows(count: int, max_rows: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(count, size=max_rows, replace=False))
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)  # arrays inside: == would be ambiguous, so identity
 class ReferenceStatistics:
     """One span's summary (the reference is the one that travels with a model). feature_rows are the
     pooled features of a sample of the images, float16; feature_groups, feature_classes and feature_sizes
