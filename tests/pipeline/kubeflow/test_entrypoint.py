@@ -262,3 +262,44 @@ def test_metadata_naming_a_local_copy_is_handed_back_as_its_remote_uri(tmp_path)
     [blessing] = json.loads(output_file.read_text())["artifacts"]["blessing"]["artifacts"]
     assert blessing["uri"] == "minio://mlpipeline/v2/artifacts/run-1/Evaluator/u/blessing"
     assert blessing["metadata"] == {"current_model": remote, "blessed": 1, "note": "/serving/3"}
+
+
+def test_ingestions_compiled_command_reads_the_window_its_run_parameters_name(tmp_path, horse_or_human_dir):
+    # A backfill as `submit --span span-2 --window-spans 1` sends it, of three spans: the pod takes span-2 alone.
+    data = tmp_path / "images"
+    for label in ("horses", "humans"):
+        images = sorted(os.listdir(horse_or_human_dir / label))[::10]  # one view of a subject each
+        for number in (1, 2, 3):
+            folder = data / f"span-{number}" / label
+            folder.mkdir(parents=True)
+            for name in images[4 * number - 4:4 * number]:
+                shutil.copy(horse_or_human_dir / label / name, folder / name)
+    spec, _ = compiler.read_spec(COMMITTED_SPEC)
+    task = spec["root"]["dag"]["tasks"]["ImageFolderExampleGen"]
+    component = spec["components"][task["componentRef"]["name"]]
+    run_parameters = {"span": "span-2", "window_spans": 1}
+    executor_input = kfp_pb2.ExecutorInput()
+    for name, source in task["inputs"]["parameters"].items():  # driver.go resolveInputs, as rehearsal/run.py does
+        if "componentInputParameter" in source:
+            value = run_parameters[source["componentInputParameter"]]
+        elif "runtimeValue" in source:
+            value = str(data) if name == "input_base" else source["runtimeValue"]["constant"]
+        else:
+            value = "12 files:sha256:aa"  # InputFingerprints' output
+        json_format.ParseDict(value, executor_input.inputs.parameter_values[name])
+    local_root = str(tmp_path / "pod")
+    release = driver.RELEASES["2.17.0"]
+    executor_input.outputs.CopyFrom(driver.provision_outputs(
+        RUN_ROOT, "ImageFolderExampleGen", component["outputDefinitions"], False, release))
+    for listing in executor_input.outputs.artifacts.values():  # prepareOutputFolders
+        os.makedirs(os.path.dirname(os.path.join(local_root, local_path_for_uri(listing.artifacts[0].uri).lstrip("/"))), exist_ok=True)
+    executor_input.outputs.output_file = os.path.join(local_root, executor_input.outputs.output_file.lstrip("/"))
+    container = spec["deploymentSpec"]["executors"][component["executorLabel"]]["container"]
+    command = launcher.fill_placeholders(container["command"], container["args"], executor_input, release)
+
+    ran = subprocess.run([sys.executable, "-c", ENTRYPOINT, local_root, *command[3:]], capture_output=True, text=True,
+                         cwd=REPO_ROOT)
+
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    examples = json.load(open(executor_input.outputs.output_file))["artifacts"]["examples"]["artifacts"][0]
+    assert examples["metadata"]["span_window"] == ["span-2"]
