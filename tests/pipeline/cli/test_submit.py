@@ -456,3 +456,15 @@ def test_a_negative_window_or_a_spec_without_run_parameters_exits_2_before_any_r
     assert one_error_line(capsys) == (f"error: {older} takes no run parameter span (it was compiled before spans were "
                                       "run parameters); recompile it with `compile-kubeflow`")
     assert kfp_api.requests == []
+
+
+def test_a_schedule_of_a_spec_compiled_with_a_pinned_span_still_takes_the_newest(compiled, kfp_api, tmp_path):
+    spec, platform = yaml.safe_load_all(open(compiled).read())
+    spec["root"]["inputDefinitions"]["parameters"]["span"]["defaultValue"] = "span-1"  # as compiled with span: span-1
+    pinned = tmp_path / "pinned.yaml"
+    pinned.write_text(yaml.safe_dump(spec) + "---\n" + yaml.safe_dump(platform))
+
+    assert submit(kfp_api, str(pinned), "--every", "1d") == 0
+    assert kfp_api.requests[-1]["body"]["runtime_config"]["parameters"] == {"span": ""}
+    assert submit(kfp_api, str(pinned)) == 0  # a single run keeps the compiled span
+    assert kfp_api.requests[-1]["body"]["runtime_config"].get("parameters", {}) == {}
