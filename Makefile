@@ -52,8 +52,11 @@ kubeflow-rehearsal: install kubeflow-image
 demo: install
 	$(VENV)/bin/transfer-pipeline run --output-dir $(OUTPUT)
 
+# Whole test files go to TEST_WORKERS processes (pytest-xdist, --dist loadfile: a file's module-scoped
+# pipeline runs stay in one process); TEST_WORKERS=0 runs everything in this one.
+TEST_WORKERS ?= 2
 test: install
-	$(VENV)/bin/python -m pytest tests -ra --durations=25  # the 25 slowest, in every CI log
+	$(VENV)/bin/python -m pytest tests -ra --durations=25 --numprocesses=$(TEST_WORKERS) --dist=loadfile  # the 25 slowest, in every CI log
 
 test-fast: install
 	$(VENV)/bin/python -m pytest tests -ra -m "not e2e or smoke" --durations=10  # under 5 minutes, one real pipeline

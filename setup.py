@@ -24,6 +24,6 @@ setup(
         "psutil",  # stops the Beam worker processes of an interrupted run
         "jinja2",  # the run report's page
     ],
-    extras_require={"test": ["pytest", "lxml"]},  # also pinned in requirements.lock, which make install installs
+    extras_require={"test": ["pytest", "pytest-xdist", "lxml"]},  # also pinned in requirements.lock, which make install installs
     entry_points={"console_scripts": ["transfer-pipeline=pipeline.cli.main:console_main"]},
 )

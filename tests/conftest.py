@@ -65,8 +65,10 @@ def horse_or_human_dir() -> Path:
     return Path(path)
 
 
-# Tests that run the pipeline's image. They go last, so that the image .ci/run builds in the background
-# is ready by the time they ask for it; their `make kubeflow-rehearsal` waits for that build.
+# Tests that run the pipeline's image: their `make kubeflow-rehearsal` waits for the build .ci/run starts
+# in the background. In one process they go last, so that the build is done by then. Shared among
+# processes (make test: pytest-xdist, whole files per process) they go first: the longest file, waiting
+# for the build while another process runs the rest.
 NEEDS_THE_IMAGE = ("tests/e2e/test_kubeflow_rehearsal.py",)
 
 
@@ -74,8 +76,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if {"horse_or_human_dir", "rock_paper_scissors_dir"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.real_images)
-    root = config.rootpath
-    items.sort(key=lambda item: item.path.relative_to(root).as_posix() in NEEDS_THE_IMAGE)  # stable: order kept otherwise
+    root, shared = config.rootpath, hasattr(config, "workerinput")  # workerinput: this is an xdist worker
+    items.sort(key=lambda item: (item.path.relative_to(root).as_posix() in NEEDS_THE_IMAGE) != shared)  # stable sort
 
 
 @pytest.fixture(scope="session")
