@@ -59,7 +59,7 @@ def register(commands) -> None:
                       "runs at a time, missed times are not caught up")
     when.add_argument("--cron", metavar="EXPR", help="create a recurring run instead, at the times of a six-field cron "
                       "(second minute hour day-of-month month day-of-week, as KFP's robfig/cron: '0 0 6 * * *' "
-                      "is 06:00 daily, in the controller's time zone)")
+                      "is 06:00 daily, in the scheduled-workflow controller's time zone: its $CRON_SCHEDULE_TIMEZONE, else the pod's)")
     submit.add_argument("--span", help="the newest span of the run's window, by folder name (span-3, 2024-06-01): "
                         "a backfill (default: the spec's, normally the newest span present at run time)")
     submit.add_argument("--window-spans", type=int, metavar="N", help="train and evaluate on the newest N spans up to "
