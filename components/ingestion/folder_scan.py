@@ -126,11 +126,11 @@ _DATA_SET_DOCS = ("readme", "license", "licence", "attribution", "notice")
 DATA_SET_DOCUMENTATION = "the data set's documentation (readme, licence, attribution or notice), not an image; left in place"
 
 
-def _top_level_reason(name: str) -> str:
+def _top_level_reason(name: str, where: str = "the data directory") -> str:
     if name.lower().startswith(_DATA_SET_DOCS):
         return DATA_SET_DOCUMENTATION
-    return ("file at the top of the data directory, not inside a class folder; ignored (move it into a class "
-            "folder, or out of the data directory)")
+    return (f"file at the top of {where}, not inside a class folder; ignored (move it into a class "
+            f"folder, or out of {where})")
 
 
 def _walk_files(folder: str):
@@ -255,7 +255,7 @@ def scan_image_folder(
                 if os.path.isdir(os.path.join(span_dir, entry)):
                     class_folders.append((span_name, os.path.join(span_name, entry)))
                 else:
-                    rejected.append(Rejection(os.path.join(span_name, entry), _top_level_reason(entry)))
+                    rejected.append(Rejection(os.path.join(span_name, entry), _top_level_reason(entry, f"span {span_name}")))
     else:
         class_folders = [("", class_dir) for class_dir in top_dirs]
 

@@ -96,6 +96,8 @@ def _print_run_summary(record: RunRecord, summary_path: str) -> None:
         print(f"  {row.component:<24} {row.state:<7} {row.seconds:>7.1f}s")
     for split, counts in record.data.examples.items():
         print(f"  {split:<6} examples: {sum(counts.values())} ({', '.join(f'{k} {v}' for k, v in counts.items())})")
+    if record.spans:
+        print(f"  spans: {', '.join(record.spans.window)} (newest {record.spans.newest})")
     if record.data.rejected_files:
         print(f"  rejected files: {len(record.data.rejected_files)} (see {record.data.rejected_files_csv})")
     if record.model.overall():

@@ -49,6 +49,8 @@ def runs(horse_or_human_dir, tmp_path_factory):
     backfill, backfill_run = run_pipeline(data, root / "backfill", "--serving-dir", str(serving),
                                           "--span", "span-1", "--window-spans", "1", *LIGHT)
     assert backfill_run.returncode == 0, backfill_run.stderr[-3000:]
+    assert "spans: span-1, span-2 (newest span-2)" in every_run.stdout
+    assert "spans: span-1 (newest span-1)" in backfill_run.stdout
     return every, backfill, serving, root / "every"
 
 
