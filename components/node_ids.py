@@ -11,6 +11,7 @@ STATISTICS_GEN = "StatisticsGen"
 IMPORT_SCHEMA_GEN = "ImportSchemaGen"
 EXAMPLE_VALIDATOR = "ExampleValidator"
 DATA_VALIDATION_GATE = "DataValidationGate"
+DRIFT_GATE = "DriftGate"  # only with drift_gate on
 TRANSFORM = "Transform"
 TRAINER = "Trainer"
 SERVING_BASELINE = "ServingBaseline"

@@ -6,7 +6,8 @@ because the eval set is also sliced by class, the accuracy of each class's
 slice (that class's recall) is gated too: a candidate that gains on average
 by giving up one class is refused. The confusion matrix is computed for the
 run summary (per-class precision and recall are read from it), and the
-candidate's mistakes for the report's gallery (components/promotion/eval_mistakes.py).
+candidate's mistakes for the report's gallery (components/promotion/eval_mistakes.py). When the data
+arrives in spans, the Evaluator adds the newest span's slice at run time (with_newest_span_judged).
 Every metric comes with TFMA's jackknife 95% interval, the change against the
 serving model with a paired one; noise_gate.py judges those.
 """
@@ -21,14 +22,40 @@ ACCURACY = "accuracy"
 CONFUSION_MATRIX = "MultiClassConfusionMatrixPlot"
 
 
+def _no_worse_than(max_drop: float) -> tfma.GenericChangeThreshold:
+    # Worse than the baseline model by more than the tolerance: not blessed.
+    return tfma.GenericChangeThreshold(direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -max_drop})
+
+
 def _bounds(lowest: float, max_drop: float) -> tfma.MetricThreshold:
-    return tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": lowest}),
-        # Worse than the baseline model by more than the tolerance: not blessed.
-        change_threshold=tfma.GenericChangeThreshold(
-            direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -max_drop}
-        ),
-    )
+    return tfma.MetricThreshold(value_threshold=tfma.GenericValueThreshold(lower_bound={"value": lowest}),
+                                change_threshold=_no_worse_than(max_drop))
+
+
+def newest_span_slice(newest_span: str) -> tfma.SlicingSpec:
+    return tfma.SlicingSpec(feature_values={constants.SPAN_KEY: newest_span})
+
+
+def with_newest_span_judged(eval_config: tfma.EvalConfig, newest_span: str) -> tfma.EvalConfig:
+    """The gate's EvalConfig plus the newest span's eval images as a slice of their own, on which the
+    candidate may be no worse than the serving model by more than the overall tolerated drop.
+
+    Data arrives in spans, and the newest is what the model will see next: a candidate that gains on
+    the older spans while losing on the newest is refused, paired with the serving model on the same
+    images and judged by the same comparison policy (noise_gate.py). It holds no absolute bar: the
+    newest span's eval images are few, and the overall bar already holds the candidate's level.
+    """
+    judged = tfma.EvalConfig()
+    judged.CopyFrom(eval_config)
+    span = newest_span_slice(newest_span)
+    judged.slicing_specs.append(span)
+    overall_drop = gate_thresholds_of_config(eval_config).max_accuracy_drop
+    for spec in judged.metrics_specs:
+        for metric in spec.metrics:
+            if metric.per_slice_thresholds:
+                metric.per_slice_thresholds.append(tfma.PerSliceMetricThreshold(
+                    slicing_specs=[span], threshold=tfma.MetricThreshold(change_threshold=_no_worse_than(overall_drop))))
+    return judged
 
 
 def build_eval_config(thresholds: GateThresholds) -> tfma.EvalConfig:
@@ -82,12 +109,18 @@ def gate_thresholds_of(eval_config_json: str) -> GateThresholds:
     """The GateThresholds an EvalConfig (as the Evaluator's exec property holds it, JSON) was built from."""
     from google.protobuf import json_format
 
-    eval_config = json_format.Parse(eval_config_json, tfma.EvalConfig())
+    return gate_thresholds_of_config(json_format.Parse(eval_config_json, tfma.EvalConfig()))
+
+
+def gate_thresholds_of_config(eval_config: tfma.EvalConfig) -> GateThresholds:
     found = {}
     for spec in eval_config.metrics_specs:
         for metric in spec.metrics:
             for per_slice in metric.per_slice_thresholds:
-                kind = "class" if per_slice.slicing_specs[0].feature_keys else "overall"
+                slicing = per_slice.slicing_specs[0]
+                if slicing.feature_values:  # the newest span's slice: the overall drop again, no bar of its own
+                    continue
+                kind = "class" if slicing.feature_keys else "overall"
                 found[kind] = (per_slice.threshold.value_threshold.lower_bound.value,
                                -per_slice.threshold.change_threshold.absolute.value)
     return GateThresholds(found["overall"][0], found["overall"][1], found["class"][0], found["class"][1])

@@ -3,6 +3,8 @@
 ServingBaseline always emits an artifact; when it is marked has_baseline=0
 it is dropped here, and TFX's Evaluator then ignores the change thresholds
 (its rubber-stamp rule) and judges the candidate on the absolute ones.
+When the examples hold two spans or more, the newest span's eval images are
+a gated slice of their own (eval_config.with_newest_span_judged).
 After TFX has blessed or not on TFMA's point estimates, noise_gate.py judges
 the intervals by the comparison policy ServingBaseline carries, records every
 figure with its interval (gate_noise.json in the evaluation) and takes the
@@ -10,7 +12,9 @@ blessing back when the policy refuses.
 """
 import os
 
+import tensorflow_model_analysis as tfma
 from absl import logging
+from google.protobuf import json_format
 from tfx.components import Evaluator
 from tfx.components.evaluator import constants as evaluator_constants
 from tfx.components.evaluator import executor as tfx_evaluator
@@ -19,10 +23,23 @@ from tfx.dsl.io import fileio
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils
 
+from components import constants
 from components.promotion import noise_gate
 from components.promotion.baseline import BASELINE_NOTE, COMPARISON_POLICY, HAS_BASELINE
-from components.promotion.eval_config import gate_thresholds_of
+from components.promotion.eval_config import gate_thresholds_of, with_newest_span_judged
 from components.promotion.settings import PromotionSettings
+
+
+def newest_span_judged(exec_properties: dict, examples) -> dict:
+    """The exec properties with the newest span's slice in the EvalConfig when the examples hold a window
+    of two spans or more (their span_window property, oldest first; one span is the whole eval set)."""
+    window = examples[0].get_json_value_custom_property(constants.SPAN_WINDOW_PROPERTY) if examples else None
+    if not window or len(window) < 2:
+        return exec_properties
+    config = json_format.Parse(exec_properties[standard_component_specs.EVAL_CONFIG_KEY], tfma.EvalConfig())
+    print(f"Evaluator: the newest span, {window[-1]}, is judged on its own eval images too", flush=True)
+    return dict(exec_properties, **{standard_component_specs.EVAL_CONFIG_KEY: json_format.MessageToJson(
+        with_newest_span_judged(config, str(window[-1])))})
 
 
 class GatedEvaluatorExecutor(tfx_evaluator.Executor):
@@ -33,6 +50,7 @@ class GatedEvaluatorExecutor(tfx_evaluator.Executor):
             logging.info("no baseline: %s", baselines[0].get_string_custom_property(BASELINE_NOTE))
             input_dict = dict(input_dict)
             input_dict[standard_component_specs.BASELINE_MODEL_KEY] = []
+        exec_properties = newest_span_judged(exec_properties, input_dict.get(standard_component_specs.EXAMPLES_KEY))
         super().Do(input_dict, output_dict, exec_properties)
         evaluation_uri = artifact_utils.get_single_uri(output_dict[standard_component_specs.EVALUATION_KEY])
         thresholds = gate_thresholds_of(exec_properties[standard_component_specs.EVAL_CONFIG_KEY])

@@ -25,6 +25,8 @@ import math
 import os
 from typing import Dict, Optional, Tuple
 
+from components.constants import CLASS_NAME_KEY
+
 POLICIES = ("not_worse", "better", "point")
 RECORD = "gate_noise.json"  # written into the Evaluator's evaluation output
 ACCURACY = "accuracy"
@@ -99,9 +101,19 @@ def change(figure: Optional[dict]) -> Optional[dict]:
     return row
 
 
+def _judged_as(where: str, max_accuracy_drop: float, max_class_recall_drop: float) -> Tuple[str, float, str]:
+    """(metric, tolerated drop, words) of a slice: the whole eval set, a class (its recall), or the newest
+    span's images (eval_config.with_newest_span_judged: their accuracy, with the overall drop)."""
+    key, _, value = where.partition("=")
+    if key == CLASS_NAME_KEY:
+        return "recall", max_class_recall_drop, f"recall of {value}"
+    return "accuracy", max_accuracy_drop, "eval accuracy" if where == "overall" else f"accuracy on {where}"
+
+
 def judge(figures: dict, max_accuracy_drop: float, max_class_recall_drop: float, policy: str) -> dict:
     """{"policy", "checks": [...], "refusals": [...], "warnings": [...]} for the candidate's accuracy on
-    the whole eval set and each class's slice (its recall), against the serving model when there is one."""
+    the whole eval set, each class's slice (its recall) and the newest span's slice when there is one,
+    against the serving model when there is one."""
     candidate, changes = figures.get("candidate", {}), figures.get("change", {})
     checks, refusals, warnings = [], [], []
     for where in sorted(candidate, key=lambda name: (name != "overall", name)):
@@ -110,11 +122,9 @@ def judge(figures: dict, max_accuracy_drop: float, max_class_recall_drop: float,
         figure = proportion(metrics.get(ACCURACY), examples)
         if figure is None:
             continue
-        tolerated = max_accuracy_drop if where == "overall" else max_class_recall_drop
-        check = {"slice": where, "metric": "accuracy" if where == "overall" else "recall", **figure,
-                 "change": change(changes.get(where, {}).get(ACCURACY))}
+        metric, tolerated, what = _judged_as(where, max_accuracy_drop, max_class_recall_drop)
+        check = {"slice": where, "metric": metric, **figure, "change": change(changes.get(where, {}).get(ACCURACY))}
         checks.append(check)
-        what = "eval accuracy" if where == "overall" else f"recall of {where.partition('=')[2]}"
         if check["change"] is not None and examples and 1 / examples > tolerated:  # a drop is judged
             warnings.append(f"one image moves the {what} by {1 / examples:.3f} ({examples} eval images), more than "
                             f"the tolerated drop {tolerated:g}: the comparison turns on single images; add eval "

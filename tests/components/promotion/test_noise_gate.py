@@ -18,16 +18,17 @@ from tfx_bsl.tfxio import tf_example_record
 
 from components import constants
 from components.promotion import noise_gate
-from components.promotion.eval_config import GateThresholds, build_eval_config, gate_thresholds_of
+from components.promotion.eval_config import GateThresholds, build_eval_config, gate_thresholds_of, with_newest_span_judged
 
 CLASSES = ["horses", "humans"]
 
 
-def evaluate(tmp_path, outcomes, with_baseline=True):
-    """outcomes: [(label, candidate right?, baseline right?)] -> TFMA's output folder (jackknife intervals)."""
+def evaluate(tmp_path, outcomes, with_baseline=True, newest_span=None):
+    """outcomes: [(label, candidate right?, baseline right?[, span])] -> TFMA's output folder (jackknife
+    intervals); newest_span: the gate's config with that span's slice, as the Evaluator adds it."""
     data = str(tmp_path / "eval.tfrecord")
     with tf.io.TFRecordWriter(data) as writer:
-        for index, (label, candidate_right, baseline_right) in enumerate(outcomes):
+        for index, (label, candidate_right, baseline_right, *span) in enumerate(outcomes):
             def probabilities(right):
                 return [0.9, 0.1] if (label == 0) == right else [0.1, 0.9]
 
@@ -35,11 +36,14 @@ def evaluate(tmp_path, outcomes, with_baseline=True):
                 constants.LABEL_KEY: tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
                 constants.CLASS_NAME_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[CLASSES[label].encode()])),
                 constants.FILE_PATH_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[f"{index}.png".encode()])),
+                constants.SPAN_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[(span or [""])[0].encode()])),
                 "candidate_probabilities": tf.train.Feature(float_list=tf.train.FloatList(value=probabilities(candidate_right))),
                 "baseline_probabilities": tf.train.Feature(float_list=tf.train.FloatList(value=probabilities(baseline_right))),
             }
             writer.write(tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString())
     config = build_eval_config(GateThresholds(0.5, 0.02, 0.5, 0.02))
+    if newest_span:
+        config = with_newest_span_judged(config, newest_span)
     del config.model_specs[:]
     names = ["candidate", "baseline"] if with_baseline else [""]  # TFX names the models only when it has two
     for name in names:
@@ -140,6 +144,28 @@ def test_a_clearly_worse_candidate_is_refused_even_within_the_tolerated_drop(tmp
     assert judge(output, policy="point", drop=0.05)["refusals"] == []
 
 
+def test_a_candidate_better_on_the_older_spans_but_worse_on_the_newest_is_refused(tmp_path):
+    # 360 images of span-1, where the candidate gets 20 right that the serving model got wrong; 80 of
+    # span-2, where it gets 12 wrong that the serving model got right. Overall it gains 8 images (+0.018).
+    older = [(i % 2, True, True, "span-1") for i in range(340)] + [(i % 2, True, False, "span-1") for i in range(20)]
+    newest = [(i % 2, True, True, "span-2") for i in range(68)] + [(i % 2, False, True, "span-2") for i in range(12)]
+    output = evaluate(tmp_path, older + newest, newest_span="span-2")
+    record = judge(output, drop=0.05)
+
+    checks = {c["slice"]: c for c in record["checks"]}
+    assert checks["overall"]["change"]["value"] == pytest.approx(8 / 440, abs=1e-4)
+    assert checks["overall"]["change"]["verdict"] != "worse beyond noise"
+    span = checks["span=span-2"]
+    assert span["metric"] == "accuracy" and span["examples"] == 80 and span["value"] == pytest.approx(68 / 80)
+    assert span["change"]["value"] == pytest.approx(-12 / 80, abs=1e-4) and span["change"]["verdict"] == "worse beyond noise"
+    assert [r for r in record["refusals"] if r.startswith("[span=span-2] accuracy is worse than the serving model's")]
+    assert not [c for c in record["checks"] if c["slice"] == "span=span-1"]  # only the newest span is a slice
+    # TFMA's own validation, which TFX's blessing follows, fails the newest span's change by the overall drop.
+    failed = [(per_slice.slice_key, failure.metric_key.is_diff) for per_slice in
+              tfma.load_validation_result(output).metric_validations_per_slice for failure in per_slice.failures]
+    assert [diff for key, diff in failed if key.single_slice_keys[0].column == constants.SPAN_KEY] == [True]
+
+
 def test_a_warning_when_one_image_moves_a_figure_more_than_the_tolerated_drop(forty_of_forty_one):
     warnings = judge(forty_of_forty_one, drop=0.02)["warnings"]
 
@@ -162,3 +188,16 @@ def test_the_evaluators_thresholds_are_read_back_from_its_eval_config():
 
     thresholds = GateThresholds(0.8, 0.02, 0.7, 0.05)
     assert gate_thresholds_of(json_format.MessageToJson(build_eval_config(thresholds))) == thresholds
+
+
+def test_the_newest_spans_slice_leaves_the_thresholds_read_back_unchanged_and_has_no_bar_of_its_own():
+    from google.protobuf import json_format
+
+    thresholds = GateThresholds(0.8, 0.02, 0.7, 0.05)
+    judged = with_newest_span_judged(build_eval_config(thresholds), "2024-06-01")
+    assert gate_thresholds_of(json_format.MessageToJson(judged)) == thresholds
+    span_slices = [s for s in judged.slicing_specs if s.feature_values]
+    assert [dict(s.feature_values) for s in span_slices] == [{constants.SPAN_KEY: "2024-06-01"}]
+    (bar,) = [t.threshold for m in judged.metrics_specs[0].metrics for t in m.per_slice_thresholds
+              if t.slicing_specs[0].feature_values]
+    assert not bar.HasField("value_threshold") and bar.change_threshold.absolute.value == pytest.approx(-0.02)
