@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import datetime
 import functools
 import inspect
 import os
@@ -147,6 +148,8 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     kind = VALUE_KINDS[expected]
     if value is None:
         return value
+    if kind is str and isinstance(value, datetime.date):
+        return value.isoformat()  # YAML reads `span: 2024-09-30` as a date: a dated span's name
     bool_for_number = isinstance(value, bool) and kind is not bool  # YAML's yes/no is not a number
     if bool_for_number or not isinstance(value, kind):
         raise ConfigError(f"{source}: {name} must be {expected}, got {value!r}")

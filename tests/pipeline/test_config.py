@@ -173,3 +173,10 @@ def test_a_group_read_from_a_components_config_takes_the_declared_default_for_wh
 
     assert settings == PromotionSettings(keep_versions=5)
     assert settings.baseline_policy == PipelineConfig().baseline_policy
+
+
+def test_a_dated_span_in_yaml_is_the_span_name_not_a_date(yaml_file):
+    # YAML reads an unquoted 2024-09-30 as a date; the setting is the span folder's name.
+    config = build_config(yaml_file("span: 2024-09-30\nwindow_spans: 2\n"))
+
+    assert (config.span, config.window_spans) == ("2024-09-30", 2)
