@@ -20,6 +20,8 @@ from tfx.proto import example_gen_pb2, trainer_pb2
 from components import constants, node_ids
 from components.code_fingerprint import code_fingerprint
 from components.data_gate import DataValidationGate
+from components.drift.component import DriftGate, feature_base
+from components.drift.settings import DriftSettings
 from components.ingestion.component import image_folder_example_gen
 from components.ingestion.settings import IngestionSettings
 from components.model.settings import TrainerSettings
@@ -84,6 +86,18 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
     data_gate = DataValidationGate(
         schema=schema_importer.outputs["schema"], anomalies=example_validator.outputs["anomalies"]
     ).with_id(node_ids.DATA_VALIDATION_GATE)
+    # Drift: the newest span against the data the serving model was trained on (its drift_reference.json);
+    # the Trainer takes its schema from this gate, so it cannot start before the gate passed.
+    drift = DriftSettings.from_config(config)
+    drift_gate = DriftGate(
+        examples=example_gen.outputs["examples"],
+        schema=data_gate.outputs["validated_schema"],
+        serving_dir=promotion_settings(config).serving_dir,
+        drift_settings=json.dumps(drift.to_dict(), sort_keys=True),
+        feature_base=feature_base(TrainerSettings.from_config(config)),
+        serving_state=_serving_state(promotion_settings(config).serving_dir),
+    ).with_id(node_ids.DRIFT_GATE) if drift.drift_gate else None
+    checked_schema = (drift_gate or data_gate).outputs["validated_schema"]
     transform = UncompressedTransform(
         examples=example_gen.outputs["examples"],
         schema=data_gate.outputs["validated_schema"],
@@ -102,7 +116,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
-        schema=data_gate.outputs["validated_schema"],
+        schema=checked_schema,
         train_args=trainer_pb2.TrainArgs(splits=[constants.TRAIN_SPLIT]),
         eval_args=trainer_pb2.EvalArgs(splits=[constants.EVAL_SPLIT]),
         custom_config=dict(training.to_dict(), code_fingerprint=code_fingerprint(RUN_FN)),
@@ -128,12 +142,14 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         serving_baseline=baseline.outputs["baseline_model"],
         evaluation=evaluator.outputs["evaluation"],
         examples=example_gen.outputs["examples"],
+        drift_reference=drift_gate.outputs["drift_reference"] if drift_gate else None,
         settings=promotion,
         provenance={"pipeline_name": config.pipeline_name, "data_dir": config.data_dir or "", "schema": config.schema_path or ""},
     ).with_id(node_ids.PUSHER)
 
     components = [
-        example_gen, statistics_gen, schema_importer, example_validator, data_gate, transform,
+        example_gen, statistics_gen, schema_importer, example_validator, data_gate,
+        *([drift_gate] if drift_gate else []), transform,
         trainer, baseline, evaluator, pusher,
     ]
     if config.report_component:

@@ -72,6 +72,8 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     setting("--baseline-policy", choices=BASELINE_POLICIES)
     setting("--comparison-policy", choices=COMPARISON_POLICIES)
     setting("--force-push", action="store_true", default=None)
+    setting("--accept-drift", action="store_true", default=None)
+    # One --reason for both overrides (--force-push, --accept-drift): _config_from hands it to each one on.
     setting("--reason", "force_push_reason")
     parser.add_argument("--verbose", action="store_true", help="show TFX's and Beam's own log lines")
 
@@ -87,7 +89,26 @@ def _config_from(args: argparse.Namespace):
     overrides = {key: value for key, value in vars(args).items() if key in fields and key != "beam_args"}
     if getattr(args, "beam_args", None) is not None:
         overrides["beam_args"] = shlex.split(args.beam_args)
+    if overrides.get("force_push_reason") is not None:
+        overrides.update(_reasons(overrides.pop("force_push_reason"), overrides, args.config))
     return build_config(args.config, **overrides)
+
+
+# The overrides that need a reason, and the setting each one records it in: `--reason TEXT` serves them all.
+REASONED_OVERRIDES = {"force_push": "force_push_reason", "accept_drift": "accept_drift_reason"}
+
+
+def _reasons(reason: str, overrides: dict, config_file: Optional[str]) -> dict:
+    """{reason setting: reason} for each override that is on (by its flag, else by the config file)."""
+    from pipeline.config import ConfigError, load_yaml
+
+    in_file = load_yaml(config_file) if config_file else {}
+    on = [name for name in REASONED_OVERRIDES
+          if (overrides[name] if overrides.get(name) is not None else in_file.get(name))]
+    if not on:
+        raise ConfigError("--reason was given without --force-push or --accept-drift; add the override it "
+                          "explains, or drop the reason")
+    return {REASONED_OVERRIDES[name]: reason for name in on}
 
 
 def _print_run_summary(record: RunRecord, summary_path: str) -> None:
@@ -98,6 +119,8 @@ def _print_run_summary(record: RunRecord, summary_path: str) -> None:
         print(f"  {split:<6} examples: {sum(counts.values())} ({', '.join(f'{k} {v}' for k, v in counts.items())})")
     if record.spans:
         print(f"  spans: {', '.join(record.spans.window)} (newest {record.spans.newest})")
+    for line in _drift_lines(record):
+        print(f"  {line}")
     if record.data.rejected_files:
         print(f"  rejected files: {len(record.data.rejected_files)} (see {record.data.rejected_files_csv})")
     if record.model.overall():
@@ -119,6 +142,28 @@ def _print_run_summary(record: RunRecord, summary_path: str) -> None:
         print(f"  {record.gate.push_note or record.gate.pushed}")
     print(f"  run summary: {summary_path}")
     print(f"  report: {record.report_path or 'not written (see the warning above)'}")
+
+
+# The issue's budget for the drift gate: under this share of a run's wall time.
+DRIFT_GATE_TARGET_SHARE = 0.10
+
+
+def _drift_lines(record: RunRecord) -> List[str]:
+    """The drift gate's verdict, its time against the run's, and each check beyond its threshold."""
+    drift = record.drift
+    if not drift:
+        return []
+    against = f"against serving version {drift.reference_version}" if drift.reference_version is not None else drift.why
+    share = drift.seconds / record.seconds if drift.seconds and record.seconds else None
+    took = f"{drift.seconds:.1f} s" + (f", {share:.0%} of the run" if share is not None else "") if drift.seconds else ""
+    lines = [f"drift gate: {drift.verdict} ({against}{'; ' + took if took else ''})"]
+    if share is not None and share > DRIFT_GATE_TARGET_SHARE:
+        lines.append(f"  the gate took {share:.0%} of the run, above the {DRIFT_GATE_TARGET_SHARE:.0%} target "
+                     "(docs/quality.md, \"The drift gate's thresholds\": its cost)")
+    lines += [f"  {check.name}: {check.statistic} > {check.threshold} ({check.detail})" for check in drift.failed]
+    if drift.accepted_reason:
+        lines.append(f"  drift accepted: {drift.accepted_reason}")
+    return lines
 
 
 def _confusion_lines(model: ModelRecord) -> List[str]:

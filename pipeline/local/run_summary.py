@@ -6,7 +6,7 @@ import shutil
 from typing import Optional
 
 from components import constants
-from pipeline.run_record.artifacts import collect_executions, first_uri, read_run, read_spans
+from pipeline.run_record.artifacts import collect_executions, first_uri, read_drift, read_run, read_spans
 from pipeline.run_record.record import RunRecord
 
 
@@ -22,6 +22,7 @@ def build_record(config, status: str, error: Optional[str], data_source: Optiona
                       metadata=config.metadata_path, serving_dir=config.serving_path)
     record.data.source = data_source or {}
     record.spans = read_spans(rows)
+    record.drift = read_drift(rows, config.pipeline_root)
     examples_uri = first_uri(rows, "examples")
     csv_path = os.path.join(examples_uri, constants.REJECTED_FILES_CSV) if examples_uri else ""
     if os.path.exists(csv_path):

@@ -6,14 +6,16 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ml_metadata.proto import metadata_store_pb2
 
-from components import constants
+from components import constants, node_ids
 from components.data_gate import DataValidationError, read_anomalies
+from components.drift.executor import read_report as read_drift_report
 from components.schema_contract import class_names_of, load_schema
 from components.ingestion.report import read_report
 from components.promotion import noise_gate
 from components.promotion.evaluation_report import per_class_scores, read_evaluation
 from pipeline.run_record.metadata import execution_seconds, executions_by_node, open_readonly, property_value
-from pipeline.run_record.record import (ComponentRun, ConfusionMatrix, DataRecord, GateRecord, ModelRecord, RunRecord,
+from pipeline.run_record.record import (ComponentRun, ConfusionMatrix, DataRecord, DriftRecord, GateRecord, ModelRecord,
+                                        RunRecord,
                                         SpansRecord, from_mapping)
 
 _STATES = {
@@ -177,6 +179,18 @@ def read_spans(rows: List[dict]) -> Optional[SpansRecord]:
     examples_uri = first_uri(rows, "examples")
     spans = (read_report(examples_uri) if examples_uri else {}).get("spans")
     return from_mapping(SpansRecord, spans) if spans else None
+
+
+def read_drift(rows: List[dict], pipeline_root: Optional[str] = None) -> Optional[DriftRecord]:
+    """The drift gate's report; None where the gate did not run. A gate that stopped the run published no
+    output, so its report is read where TFX put the output before the executor ran (pipeline_root/node/
+    output key/execution id: tfx.orchestration.portable.outputs_utils), given pipeline_root."""
+    report_uri = first_uri(rows, "drift_report")
+    failed = [row for row in rows if row["component"] == node_ids.DRIFT_GATE and row["state"] == "failed"]
+    if report_uri is None and failed and pipeline_root:
+        report_uri = os.path.join(pipeline_root, node_ids.DRIFT_GATE, "drift_report", str(failed[0]["execution"].id))
+    report = read_drift_report(report_uri) if report_uri else None
+    return from_mapping(DriftRecord, report) if report else None
 
 
 def read_run(rows: List[dict], status: str, **run: Any) -> RunRecord:

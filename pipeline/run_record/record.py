@@ -71,6 +71,42 @@ class SpansRecord:
 
 
 @dataclasses.dataclass
+class DriftCheckRecord:
+    """One check of the drift gate (components/drift/statistics.py: DriftCheck)."""
+
+    name: str
+    statistic: Optional[float]
+    """None where it could not be computed."""
+    threshold: float
+    verdict: str
+    """ok or drift."""
+    p_value: Optional[float] = None
+    detail: str = ""
+
+
+@dataclasses.dataclass
+class DriftRecord:
+    """The drift gate's comparison of the newest span with the serving model's training data
+    (components/drift/executor.py: DriftReport)."""
+
+    verdict: str
+    """ok; drift (the run stopped before the Trainer); accepted (drift let through with a reason); no reference."""
+    checks: List[DriftCheckRecord] = dataclasses.field(default_factory=list)
+    reference_version: Optional[int] = None
+    """The serving version whose drift_reference.json the span was compared with."""
+    accepted_reason: Optional[str] = None
+    seconds: Optional[float] = None
+    """The gate's wall time."""
+    newest_span: Optional[str] = None
+    why: str = ""
+    """Why nothing was compared (no reference), or the checks beyond their thresholds."""
+
+    @property
+    def failed(self) -> List[DriftCheckRecord]:
+        return [check for check in self.checks if check.verdict == "drift"]
+
+
+@dataclasses.dataclass
 class ModelRecord:
     """The candidate model and what the Evaluator measured."""
 
@@ -140,6 +176,8 @@ class RunRecord:
     data: DataRecord = dataclasses.field(default_factory=DataRecord)
     spans: Optional[SpansRecord] = None
     """None for a plain data dir (one folder per class) and for a summary written before spans existed."""
+    drift: Optional[DriftRecord] = None
+    """None where the drift gate did not run (drift_gate off, a run stopped before it, an older summary)."""
     model: ModelRecord = dataclasses.field(default_factory=ModelRecord)
     gate: GateRecord = dataclasses.field(default_factory=GateRecord)
     schema_version: int = SCHEMA_VERSION
@@ -148,6 +186,8 @@ class RunRecord:
         values = dataclasses.asdict(self)
         if values["spans"] is None:
             del values["spans"]  # a plain data dir: no spans section at all
+        if values["drift"] is None:
+            del values["drift"]  # the drift gate did not run
         return json.dumps(values, indent=2)
 
     @classmethod

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from components.drift.settings import DriftSettings
 from components.ingestion.settings import IngestionSettings
 from components.model.settings import TrainerSettings
 from components.promotion.settings import PromotionSettings
@@ -98,6 +99,8 @@ def test_missing_yaml_file_is_named(tmp_path):
         ({"force_push": True}, "force_push needs a reason: add --reason TEXT"),
         ({"force_push": True, "force_push_reason": "  "}, "force_push needs a reason"),
         ({"force_push_reason": "labels changed"}, "without --force-push"),
+        ({"accept_drift": True}, "accept_drift needs a reason: add --reason TEXT"),
+        ({"accept_drift_reason": "new camera"}, "without --accept-drift"),
         ({"serving_dir": "gs://bucket/serving"}, "serving_dir gs://bucket/serving: pushes need a file lock"),
     ],
 )
@@ -137,7 +140,7 @@ def test_an_unknown_comparison_policy_is_refused_naming_the_choices():
 
 
 def test_the_config_is_the_union_of_the_groups_each_setting_declared_in_one_of_them_or_the_run():
-    assert set(GROUPS) == {GateThresholds, IngestionSettings, TrainerSettings, PromotionSettings}
+    assert set(GROUPS) == {GateThresholds, IngestionSettings, DriftSettings, TrainerSettings, PromotionSettings}
     declared = [field.name for group in GROUPS for field in dataclasses.fields(group)]
     assert len(declared) == len(set(declared))  # no setting in two groups
     redeclared = {field.name for field in dataclasses.fields(PipelineConfig)

@@ -211,3 +211,31 @@ def test_epochs_without_eval_metrics_are_shown_with_dashes(record, tmp_path):
     [epochs] = page.find_class("epochs")
     assert [[td.text_content() for td in row.findall("td")] for row in epochs.findall(".//tr")[1:]] == [
         ["1", "0.7679", "0.5", "—", "—"]]
+
+
+def test_data_over_time_shows_each_spans_images_the_drift_checks_and_the_kept_versions(record, tmp_path):
+    from pipeline.run_record.record import DriftCheckRecord, DriftRecord, SpansRecord
+
+    for version, spans, accuracy in ((1700000000, ["span-1"], 0.93), (1700000100, ["span-1", "span-3"], 0.88)):
+        (tmp_path / str(version)).mkdir()
+        (tmp_path / str(version) / "push_record.json").write_text(json.dumps(
+            {"pushed_by": "pipeline", "pushed_at": "2026-12-04T04:00:00Z", "spans": spans, "eval_accuracy": accuracy}))
+    record.serving_dir = str(tmp_path)
+    record.spans = SpansRecord(window=["span-1", "span-3"], newest="span-3",
+                               images={"span-1": {"horses": 8, "humans": 8}, "span-3": {"horses": 6, "humans": 0}})
+    record.drift = DriftRecord(verdict="accepted", reference_version=1700000000, accepted_reason="hands now",
+                               newest_span="span-3", seconds=3.5, checks=[
+                                   DriftCheckRecord("missing_classes", 1.0, 0.0, "drift", detail="missing: humans"),
+                                   DriftCheckRecord("content_mmd2", 0.19, 0.03, "drift", p_value=0.003)])
+    page = page_of(record)
+
+    assert table(page, "spans") == [["span", "horses", "humans"], ["span-1", "8", "8"], ["span-3 (newest)", "6", "0"]]
+    assert table(page, "drift-checks")[1:] == [["missing_classes", "1", "0", "drift", "—", "missing: humans"],
+                                              ["content_mmd2", "0.19", "0.03", "drift", "0.003", ""]]
+    assert "Drift accepted: hands now" in section_text(page, "data-over-time")
+    assert [row[3:] for row in table(page, "versions")[1:]] == [["span-1", "0.93"], ["span-1, span-3", "0.88"]]
+
+
+def test_without_spans_or_the_drift_gate_the_section_says_so(record):
+    text = section_text(page_of(record), "data-over-time")
+    assert "a plain data dir" in text and "the drift gate did not run" in text

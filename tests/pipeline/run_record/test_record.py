@@ -1,7 +1,8 @@
 """pipeline/run_record/record.py: the run summary as one typed tree that round-trips, and older files still load."""
 import json
 
-from pipeline.run_record.record import (SCHEMA_VERSION, ComponentRun, ConfusionMatrix, DataRecord, GateRecord, ModelRecord,
+from pipeline.run_record.record import (SCHEMA_VERSION, ComponentRun, ConfusionMatrix, DataRecord, DriftCheckRecord,
+                                        DriftRecord, GateRecord, ModelRecord,
                                         RunRecord, SpansRecord)
 
 
@@ -46,10 +47,24 @@ def test_a_record_written_is_the_record_read_back_with_its_version_in_the_file(r
 
 def test_keys_a_later_release_adds_are_left_out_not_fatal(record):
     later = json.loads(record.to_json())
-    later["drift"] = {"class_prior": 0.02}
+    later["lineage"] = {"class_prior": 0.02}
     later["data"]["window_stats"] = {"newest": "span-3"}
 
     assert RunRecord.from_json(json.dumps(later)) == record
+
+
+def test_the_drift_gates_checks_round_trip_and_a_summary_without_them_loads_with_none(record, summary_v1):
+    assert "drift" not in json.loads(record.to_json())  # the gate did not run
+    record.drift = DriftRecord(verdict="drift", reference_version=3, seconds=4.2, newest_span="span-3", checks=[
+        DriftCheckRecord("class_prior", 0.02, 0.25, "ok", detail="largest change: horses 0.50 -> 0.52"),
+        DriftCheckRecord("content_mmd2", 0.19, 0.03, "drift", p_value=0.003),
+        DriftCheckRecord("format_share", 1.0, 0.25, "drift")])
+
+    written = json.loads(record.to_json())["drift"]
+    assert written["verdict"] == "drift" and written["checks"][1]["p_value"] == 0.003
+    assert RunRecord.from_json(record.to_json()) == record
+    assert [check.name for check in record.drift.failed] == ["content_mmd2", "format_share"]
+    assert RunRecord.from_json(json.dumps(summary_v1)).drift is None  # a release before the gate
 
 
 def test_where_a_failed_run_stopped_and_what_it_never_reached():
