@@ -26,6 +26,13 @@ def _required_scalar(schema: schema_pb2.Schema, name: str, feature_type) -> sche
     return feature
 
 
+def _optional_scalar(schema: schema_pb2.Schema, name: str, feature_type) -> schema_pb2.Feature:
+    feature = schema.feature.add(name=name, type=feature_type)
+    feature.value_count.min = 1  # one value where present: Transform parses it as a sparse tensor
+    feature.value_count.max = 1
+    return feature
+
+
 def build_schema(class_names: List[str]) -> schema_pb2.Schema:
     schema = schema_pb2.Schema()
     _required_scalar(schema, constants.IMAGE_BYTES_KEY, schema_pb2.BYTES)
@@ -36,7 +43,8 @@ def build_schema(class_names: List[str]) -> schema_pb2.Schema:
     _required_scalar(schema, constants.CLASS_NAME_KEY, schema_pb2.BYTES).domain = CLASS_DOMAIN
     _required_scalar(schema, constants.FILE_PATH_KEY, schema_pb2.BYTES)
     _required_scalar(schema, constants.GROUP_KEY, schema_pb2.BYTES)
-    _required_scalar(schema, constants.SPAN_KEY, schema_pb2.BYTES)
+    # Optional: examples written before spans (ready TFRecords of an earlier release) still pass.
+    _optional_scalar(schema, constants.SPAN_KEY, schema_pb2.BYTES)
     schema.string_domain.add(name=CLASS_DOMAIN, value=list(class_names))
     return schema
 
