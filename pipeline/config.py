@@ -23,6 +23,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import yaml
 
+from components.drift.settings import DriftSettings
 from components.ingestion.settings import DEFAULT_GROUP_PATTERN, IngestionSettings
 from components.model.settings import TrainerSettings
 from components.promotion.settings import PromotionSettings
@@ -36,9 +37,10 @@ INPUT_FORMATS = ("images", "tfrecord")
 
 
 @dataclasses.dataclass(frozen=True)
-class PipelineConfig(PromotionSettings, TrainerSettings, IngestionSettings, GateThresholds):
+class PipelineConfig(PromotionSettings, TrainerSettings, DriftSettings, IngestionSettings, GateThresholds):
     """Every setting of a run, each declared once, grouped by the code that uses it: ingestion's in
-    IngestionSettings (components/ingestion/settings.py), training's in TrainerSettings
+    IngestionSettings (components/ingestion/settings.py), the drift gate's in DriftSettings
+    (components/drift/settings.py), training's in TrainerSettings
     (components/model/settings.py, which inherits the Transform's image_size from TransformSettings in
     components/transform/settings.py), the gate's bars in GateThresholds (components/promotion/
     thresholds.py), promotion's in PromotionSettings (components/promotion/settings.py), and the run's

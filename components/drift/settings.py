@@ -31,6 +31,12 @@ class DriftSettings(SettingsGroup):
     """Group permutations of the content check's p-value (its least possible value is 1 / (N + 1))."""
     drift_seed: int = 0
     """Seeds the feature sample and the permutations, so a check gives the same answer twice."""
+    drift_gate: bool = True
+    """A DriftGate before the Trainer compares the newest span with the serving model's training data and stops the run on drift; off: no gate, and pushed versions carry no drift reference."""
+    accept_drift: bool = False
+    """Train on a span the drift gate stops (its checks are still reported). Needs a reason."""
+    accept_drift_reason: str = ""
+    """Why drift is accepted, recorded in the drift report and the summary (the `--reason` flag fills it with `--accept-drift`). Default: empty."""
 
     def validate(self) -> "DriftSettings":
         shares = {name: getattr(self, name) for name in (
@@ -49,4 +55,14 @@ class DriftSettings(SettingsGroup):
         if self.drift_feature_rows < 2 or self.drift_permutations < 1:
             raise ConfigError(f"drift_feature_rows must be >= 2 and drift_permutations >= 1, got "
                               f"{self.drift_feature_rows} and {self.drift_permutations}")
+        if self.accept_drift and not self.accept_drift_reason.strip():
+            raise ConfigError("accept_drift needs a reason: add --reason TEXT (it is recorded in the drift report)")
+        if self.accept_drift_reason and not self.accept_drift:
+            raise ConfigError("a drift-acceptance reason was given without --accept-drift; add --accept-drift or drop "
+                              "the reason")
         return self
+
+    @property
+    def accepted_reason(self) -> str:
+        """The reason drift may pass the gate; empty unless accept_drift is set."""
+        return self.accept_drift_reason if self.accept_drift else ""

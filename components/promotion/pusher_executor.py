@@ -13,11 +13,15 @@ Before a push, under the serving dir's lock (components/serving/lock.py):
   the current bar under baseline_policy) and orphaned staging folders cleaned.
 The blessing is never overridden: force_push skips only what the gate cannot judge.
 The push record also names the spans of data the model was trained on, read from
-the ingested examples (their `span_window` property; none for a plain data dir).
+the ingested examples (their `span_window` property; none for a plain data dir), and the
+drift gate's summary of that data (drift_reference.json) is kept beside it, so the next
+run's DriftGate compares its newest span with what the served model saw.
 """
 import json
+import os
 import socket
 
+import tensorflow as tf
 from absl import logging
 from tfx.components.pusher import executor as tfx_pusher
 from tfx.dsl.components.base import base_component, executor_spec
@@ -26,6 +30,8 @@ from tfx.types import artifact_utils, channel, standard_artifacts, standard_comp
 from tfx.types.component_spec import ChannelParameter, ComponentSpec
 
 from components import constants, node_ids
+from components.drift.component import DriftReference
+from components.drift.statistics import REFERENCE_FILE
 from components.promotion import baseline_choice, noise_gate
 from components.serving import publisher as version_publisher
 from components.serving import versions as serving_versions
@@ -37,6 +43,7 @@ from components.serving.lock import serving_lock
 SERVING_BASELINE_KEY = "serving_baseline"
 EVALUATION_KEY = "evaluation"
 EXAMPLES_KEY = "examples"
+DRIFT_REFERENCE_KEY = "drift_reference"
 PUSH_NOTE = "push_note"
 FORCE_PUSH_REASON = "force_push_reason"
 # What the push record tells of the run that pushed, beside the promotion settings in the custom_config.
@@ -130,6 +137,9 @@ class SafePusherExecutor(tfx_pusher.Executor):
 
         staging = version_publisher.stage_model(model_dir, serving_dir)
         try:
+            references = input_dict.get(DRIFT_REFERENCE_KEY)
+            if references:  # the data the model was trained on, summarised by the DriftGate
+                tf.io.gfile.copy(os.path.join(references[0].uri, REFERENCE_FILE), os.path.join(staging, REFERENCE_FILE))
             with serving_lock(serving_dir, node_ids.PUSHER):
                 folders = serving_versions.scan(serving_dir)
                 changed = changed_since_lookup(decision, folders)
@@ -154,8 +164,8 @@ class SafePusherExecutor(tfx_pusher.Executor):
 
 
 class SafePusherSpec(ComponentSpec):
-    """TFX's PusherSpec plus ServingBaseline's decision, the evaluation and the ingested examples (for the
-    push record)."""
+    """TFX's PusherSpec plus ServingBaseline's decision, the evaluation, the ingested examples (for the
+    push record) and the DriftGate's reference statistics (kept beside it)."""
 
     PARAMETERS = standard_component_specs.PusherSpec.PARAMETERS
     INPUTS = dict(
@@ -164,6 +174,7 @@ class SafePusherSpec(ComponentSpec):
             SERVING_BASELINE_KEY: ChannelParameter(type=standard_artifacts.Model),
             EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation, optional=True),
             EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples, optional=True),
+            DRIFT_REFERENCE_KEY: ChannelParameter(type=DriftReference, optional=True),
         },
     )
     OUTPUTS = standard_component_specs.PusherSpec.OUTPUTS
@@ -177,10 +188,11 @@ class SafePusher(base_component.BaseComponent):
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(SafePusherExecutor)
 
     def __init__(self, model, model_blessing, serving_baseline, evaluation, settings: PromotionSettings, provenance: dict,
-                 examples=None):
+                 examples=None, drift_reference=None):
         """settings: the promotion settings, serving_dir resolved; provenance: the PROVENANCE of the run,
         recorded with each pushed version. Both travel as the custom_config. examples: the ingested examples,
-        whose window of spans the push record names."""
+        whose window of spans the push record names. drift_reference: the DriftGate's summary of that
+        window, kept beside the push record (none with drift_gate off)."""
         if sorted(provenance) != sorted(PROVENANCE):
             raise ValueError(f"provenance must hold {', '.join(PROVENANCE)}, got {', '.join(sorted(provenance))}")
         destination = pusher_pb2.PushDestination(
@@ -192,6 +204,7 @@ class SafePusher(base_component.BaseComponent):
                 serving_baseline=serving_baseline,
                 evaluation=evaluation,
                 examples=examples,
+                drift_reference=drift_reference,
                 push_destination=destination,
                 custom_config=json.dumps(dict(settings.to_dict(), **provenance), sort_keys=True),
                 pushed_model=channel.Channel(type=standard_artifacts.PushedModel),

@@ -28,7 +28,7 @@ class PromotionSettings(SettingsGroup):
     force_push: bool = False
     """Push over what the gate cannot judge (other class names than the serving model's, a hand-copied version served); the model must still be blessed. Needs a reason."""
     force_push_reason: str = ""
-    """Why, recorded in the push record and the summary. Default: empty."""
+    """Why, recorded in the push record and the summary. The `--reason` flag fills it with `--force-push` (and `accept_drift_reason` with `--accept-drift`). Default: empty."""
 
     def validate(self) -> "PromotionSettings":
         if self.serving_dir and "://" in self.serving_dir:

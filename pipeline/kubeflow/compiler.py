@@ -40,22 +40,25 @@ COMPONENT_CPUS = 4
 # light one (ImportSchemaGen, the gates, ServingBaseline, Pusher, RunReport: 0.42-0.62 GB).
 # Every table below names tasks by components/node_ids.py, the ids pipeline/pipeline.py gives them.
 TASK_MEMORY_GB = {node_ids.IMAGE_FOLDER_EXAMPLE_GEN: 4, node_ids.IMPORT_EXAMPLE_GEN: 4, node_ids.STATISTICS_GEN: 4,
-                  node_ids.TRANSFORM: 3.5, node_ids.TRAINER: 3, node_ids.EVALUATOR: 4.5}
+                  node_ids.TRANSFORM: 3.5, node_ids.TRAINER: 3, node_ids.EVALUATOR: 4.5,
+                  # The window's images in memory and the frozen base (not measured in the rehearsal yet;
+                  # set as the Trainer's, which builds the same base).
+                  node_ids.DRIFT_GATE: 3}
 LIGHT_TASK_MEMORY_GB = 1
 # Beam and TensorFlow tasks may use all their workers' CPUs; a request of one keeps them schedulable on small nodes.
 HEAVY_CPU_REQUEST, LIGHT_CPU_REQUEST, LIGHT_CPU_LIMIT = 1, 0.25, 1
 CONTAINER_COMMAND = ("python", "-m", "pipeline.kubeflow.entrypoint")
-# The baseline is whatever serves now, and the inputs' fingerprints what the volume and image hold
-# now: never reuse a cached lookup of either.
+# The baseline (and the drift gate's reference) is whatever serves now, and the inputs' fingerprints what
+# the volume and image hold now: never reuse a cached lookup of either.
 FINGERPRINT_TASK = "InputFingerprints"
-NEVER_CACHED = (node_ids.SERVING_BASELINE, FINGERPRINT_TASK)
+NEVER_CACHED = (node_ids.SERVING_BASELINE, node_ids.DRIFT_GATE, FINGERPRINT_TASK)
 # Which task's cache key takes which of InputFingerprints' outputs (pipeline/kubeflow/input_fingerprints.py).
 FINGERPRINTED_TASKS = {node_ids.IMAGE_FOLDER_EXAMPLE_GEN: "data_fingerprint", node_ids.IMPORT_EXAMPLE_GEN: "data_fingerprint",
                        node_ids.IMPORT_SCHEMA_GEN: "schema_fingerprint"}
-# The tasks that read the data volume (ingestion) and the serving volume (the gate), when the config's
+# The tasks that read the data volume (ingestion) and the serving volume (the gates), when the config's
 # paths lie on them.
 DATA_TASKS = (FINGERPRINT_TASK, node_ids.IMAGE_FOLDER_EXAMPLE_GEN, node_ids.IMPORT_EXAMPLE_GEN)
-SERVING_TASKS = (node_ids.SERVING_BASELINE, node_ids.PUSHER)
+SERVING_TASKS = (node_ids.SERVING_BASELINE, node_ids.DRIFT_GATE, node_ids.PUSHER)
 FINGERPRINT_COMMAND = ("python", "-m", "pipeline.kubeflow.input_fingerprints")
 COMPILED_BY = "transfer-pipeline compile-kubeflow"
 # The run parameters of the spec's root (root.inputDefinitions.parameters): IngestionSettings' RUN_PARAMETERS by

@@ -13,6 +13,7 @@ from typing import Dict, List, Optional
 
 from components import constants
 from components.ingestion.report import read_report
+from components.serving import versions as serving_versions
 from pipeline.report.eval_examples import image_size_counts
 from pipeline.report.gallery import misclassified
 from pipeline.report.gate import gate_checks
@@ -114,6 +115,22 @@ def _gate_section(record: RunRecord, artifacts: RunArtifacts) -> dict:
     }
 
 
+def _over_time_section(record: RunRecord) -> dict:
+    """Data over time: images per span and class, the drift gate's checks against their thresholds, and
+    each kept version's spans and eval accuracy (its push record), oldest first."""
+    spans = dataclasses.asdict(record.spans) if record.spans else None
+    classes = sorted({name for counts in (spans or {}).get("images", {}).values() for name in counts})
+    try:
+        folders = serving_versions.scan(record.serving_dir) if record.serving_dir and "://" not in record.serving_dir else []
+    except serving_versions.ServingDirError:
+        folders = []
+    kept = [{"version": folder.version, "pushed_at": folder.record.get("pushed_at"), "pushed_by": folder.record.get("pushed_by"),
+             "spans": folder.record.get(serving_versions.SPANS), "eval_accuracy": folder.record.get("eval_accuracy")}
+            for folder in folders if folder.managed]
+    return {"spans": spans, "classes": classes, "drift": dataclasses.asdict(record.drift) if record.drift else None,
+            "versions": kept}
+
+
 def build_report(record: RunRecord, artifacts: RunArtifacts, now: Optional[datetime.datetime] = None) -> dict:
     """Every section of the report as plain data (rendered by pipeline.report.render)."""
     ingestion = read_report(artifacts.examples) if artifacts.examples and os.path.isdir(artifacts.examples) else {}
@@ -128,5 +145,6 @@ def build_report(record: RunRecord, artifacts: RunArtifacts, now: Optional[datet
         "training": read_training_history(artifacts.model_run),
         "evaluation": evaluation,
         "gate": _gate_section(record, artifacts),
+        "over_time": _over_time_section(record),
         "model_card": build_model_card(record, artifacts.trainer_settings, ingestion),
     }

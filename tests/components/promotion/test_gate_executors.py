@@ -11,10 +11,13 @@ import tensorflow as tf
 from tfx.types import standard_artifacts
 
 from components import constants
+from components.drift.component import DriftReference
+from components.drift.statistics import REFERENCE_FILE
 from components.promotion.baseline import ServingBaseline
 from components.promotion.baseline_choice import DECISION_FILE
 from components.promotion.pusher_executor import SafePusherExecutor
 from components.promotion.settings import PromotionSettings
+from components.serving.rollback import rollback
 from components.serving.versions import PUSH_RECORD, scan
 from components.schema_contract import build_schema
 
@@ -54,10 +57,10 @@ def gate(tmp_path):
             return output
 
         @staticmethod
-        def push(run, model_dir, baseline, blessed=True, examples=None, **settings):
+        def push(run, model_dir, baseline, blessed=True, examples=None, drift_reference=None, **settings):
             """Pushes with the custom_config SafePusher builds: PromotionSettings' fields (only the given ones
             and the serving dir, so the executor's defaults are the declared ones) and the run's provenance.
-            examples: the ingested Examples artifact, when the test gives one."""
+            examples, drift_reference: the ingested Examples and the DriftGate's reference, when the test gives them."""
             pushed = artifact(standard_artifacts.PushedModel, tmp_path / run / "pushed")
             provenance = {"pipeline_name": "test", "data_dir": "/data/horse-or-human", "schema": ""}
             custom_config = dict(provenance, serving_dir=serving, **settings)
@@ -67,6 +70,7 @@ def gate(tmp_path):
                     "model_blessing": [artifact(standard_artifacts.ModelBlessing, tmp_path / run / "blessing", blessed=int(blessed))],
                     "serving_baseline": [baseline],
                     **({"examples": [examples]} if examples is not None else {}),
+                    **({"drift_reference": [drift_reference]} if drift_reference is not None else {}),
                 },
                 {"pushed_model": [pushed]},
                 {"custom_config": json.dumps(custom_config)},
@@ -111,6 +115,22 @@ def test_a_push_records_the_spans_its_examples_were_read_from(gate, saved_model,
 
     [one, two] = scan(gate.serving_dir)
     assert one.record["spans"] == ["2024-09-30", "2024-10-07"] and two.record["spans"] is None
+
+
+def test_the_drift_reference_is_kept_beside_the_push_record_and_a_rollback_carries_it(gate, saved_model, tmp_path):
+    reference = artifact(DriftReference, tmp_path / "run1" / "drift_reference")
+    with open(os.path.join(reference.uri, REFERENCE_FILE), "w") as handle:
+        handle.write('{"class_counts": {"horses": 3}}')
+    gate.push("run1", saved_model(1.0), gate.baseline("run1", saved_model(1.0)), drift_reference=reference)
+    gate.push("run2", saved_model(2.0), gate.baseline("run2", saved_model(2.0)))  # drift_gate off: none
+
+    one, two = scan(gate.serving_dir)
+    with open(os.path.join(one.path, REFERENCE_FILE)) as handle:
+        assert handle.read() == '{"class_counts": {"horses": 3}}'
+    assert not os.path.exists(os.path.join(two.path, REFERENCE_FILE))
+    restored = rollback(gate.serving_dir, to_version=one.version)
+    with open(os.path.join(restored.path, REFERENCE_FILE)) as handle:
+        assert handle.read() == '{"class_counts": {"horses": 3}}'
 
 
 def test_when_another_run_pushed_in_between_the_second_push_is_refused(gate, saved_model):

@@ -54,3 +54,29 @@ def test_a_flags_type_and_choices_are_the_settings():
     assert flags["keep_versions"].type is int and flags["eval_fraction"].type is float
     assert flags["comparison_policy"].choices == ("not_worse", "better", "point")
     assert flags["enable_cache"].default is None  # a flag left out does not override the YAML file
+
+
+def config_of(*flags, config_file=None):
+    from pipeline.cli.main import _config_from
+
+    args = build_parser().parse_args(["run", *flags, *(["--config", str(config_file)] if config_file else [])])
+    return _config_from(args)
+
+
+def test_one_reason_flag_explains_each_override_that_is_on(tmp_path):
+    import pytest
+
+    from pipeline.config import ConfigError
+
+    drift = config_of("--accept-drift", "--reason", "hand photographs now")
+    assert (drift.accept_drift_reason, drift.force_push_reason) == ("hand photographs now", "")
+    both = config_of("--accept-drift", "--force-push", "--reason", "new product line")
+    assert (both.accept_drift_reason, both.force_push_reason) == ("new product line", "new product line")
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("force_push: true\nforce_push_reason: from the file\n")
+    assert config_of(config_file=settings).force_push_reason == "from the file"  # config files keep working
+    assert config_of("--reason", "from the flag", config_file=settings).force_push_reason == "from the flag"
+    with pytest.raises(ConfigError, match="--reason was given without --force-push or --accept-drift"):
+        config_of("--reason", "why not")
+    with pytest.raises(ConfigError, match="accept_drift needs a reason"):
+        config_of("--accept-drift")

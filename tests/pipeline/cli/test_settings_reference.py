@@ -1,20 +1,23 @@
-"""README's settings table and the declaration agree: every setting, its default and its flag."""
+"""The settings table (docs/settings.md, linked from README's Settings section) and the declaration agree:
+every setting, its default and its flag."""
 import dataclasses
 import os
 import re
 
 from pipeline.cli.main import build_parser
+from pipeline.cli.settings_reference import SETTINGS_PAGE
 from pipeline.config import PipelineConfig
 
 README = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))), "README.md")
 # Defaults the README states in words, because they are found at run time (None or empty here).
-FOUND_AT_RUN_TIME = {"data_dir", "schema_path", "weights_cache_dir", "serving_dir", "beam_args", "force_push_reason", "span"}
+FOUND_AT_RUN_TIME = {"data_dir", "schema_path", "weights_cache_dir", "serving_dir", "beam_args", "force_push_reason", "span",
+                     "accept_drift_reason"}
 
 
 def settings_table():
-    """{setting: (flag, default text)} from README's Settings section."""
-    with open(README, encoding="utf-8") as handle:
-        section = handle.read().split("## Settings", 1)[1].split("\n## ", 1)[0]
+    """{setting: (flag, default text)} from the settings page's table."""
+    with open(SETTINGS_PAGE, encoding="utf-8") as handle:
+        section = handle.read()
     rows = {}
     for line in section.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
@@ -70,14 +73,16 @@ def test_the_readme_stays_a_users_page_under_300_lines():
         assert len(handle.read().splitlines()) < 300
 
 
-def test_the_table_is_the_one_the_declarations_generate():
+def test_the_table_is_the_one_the_declarations_generate_and_readme_links_to_it():
     from pipeline.cli.settings_reference import BEGIN, END, render
 
-    with open(README, encoding="utf-8") as handle:
+    with open(SETTINGS_PAGE, encoding="utf-8") as handle:
         text = handle.read()
-    assert BEGIN in text and END in text, "README lost the settings table's markers"
+    assert BEGIN in text and END in text, "docs/settings.md lost the settings table's markers"
     shown = BEGIN + text.split(BEGIN, 1)[1].split(END, 1)[0] + END
-    assert shown == render(), "README's settings table is stale: run `make settings-doc`"
+    assert shown == render(), "docs/settings.md's settings table is stale: run `make settings-doc`"
+    with open(README, encoding="utf-8") as handle:
+        assert "](docs/settings.md)" in handle.read().split("## Settings", 1)[1].split("\n## ", 1)[0]
 
 
 def test_every_setting_has_a_docstring_under_its_field():
