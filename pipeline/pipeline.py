@@ -86,8 +86,10 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
     data_gate = DataValidationGate(
         schema=schema_importer.outputs["schema"], anomalies=example_validator.outputs["anomalies"]
     ).with_id(node_ids.DATA_VALIDATION_GATE)
-    # Drift: the newest span against the data the serving model was trained on (its drift_reference.json);
-    # the Trainer takes its schema from this gate, so it cannot start before the gate passed.
+    # Drift: the newest span against the data the serving model was trained on (its drift_reference.json).
+    # The Trainer waits on the gate as an upstream node, not through an artifact: the gate runs again
+    # whenever the serving dir changes (never cached on Kubeflow), and an artifact of it would make the
+    # Trainer's cache key change with it.
     drift = DriftSettings.from_config(config)
     drift_gate = DriftGate(
         examples=example_gen.outputs["examples"],
@@ -97,7 +99,6 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         feature_base=feature_base(TrainerSettings.from_config(config)),
         serving_state=_serving_state(promotion_settings(config).serving_dir),
     ).with_id(node_ids.DRIFT_GATE) if drift.drift_gate else None
-    checked_schema = (drift_gate or data_gate).outputs["validated_schema"]
     transform = UncompressedTransform(
         examples=example_gen.outputs["examples"],
         schema=data_gate.outputs["validated_schema"],
@@ -116,11 +117,13 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
-        schema=checked_schema,
+        schema=data_gate.outputs["validated_schema"],
         train_args=trainer_pb2.TrainArgs(splits=[constants.TRAIN_SPLIT]),
         eval_args=trainer_pb2.EvalArgs(splits=[constants.EVAL_SPLIT]),
         custom_config=dict(training.to_dict(), code_fingerprint=code_fingerprint(RUN_FN)),
     ).with_id(node_ids.TRAINER)
+    if drift_gate:
+        trainer.add_upstream_node(drift_gate)  # a span that drifted stops the run before the Trainer
     baseline = ServingBaseline(
         model=trainer.outputs["model"],
         schema=data_gate.outputs["validated_schema"],

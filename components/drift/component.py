@@ -1,14 +1,14 @@
 """DriftGate: stops the pipeline before the Trainer when the newest span drifted from the data the serving
 model was trained on (executor.py decides).
 
-Like DataValidationGate it passes the validated schema on, and the Trainer takes its schema from here, so
-the Trainer cannot start before the gate has passed. Its outputs: the schema, the drift report
-(executor.REPORT_FILE: the checks, the verdict, the reference version, an accepted reason) and the window's
-statistics (statistics.REFERENCE_FILE), which the Pusher keeps beside the push record of the model it pushes.
+It takes the validated schema, so it runs after DataValidationGate, and the Trainer has it as an upstream
+node (pipeline/pipeline.py), so the Trainer cannot start before the gate has passed; no artifact of the gate
+feeds the Trainer, whose cache key would otherwise change every time the gate runs again (whenever the
+serving dir changes). Its outputs: the drift report (executor.REPORT_FILE: the checks, the verdict, the
+reference version, an accepted reason) and the window's statistics (statistics.REFERENCE_FILE), which the
+Pusher keeps beside the push record of the model it pushes.
 """
 import json
-import os
-import shutil
 
 from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
@@ -20,7 +20,6 @@ from components.drift.settings import DriftSettings
 from components.model.settings import TrainerSettings
 from components.serving.lock import serving_lock
 
-_SCHEMA_FILE = "schema.pbtxt"
 # The TrainerSettings that make the frozen base the features come from (features.py): only these key the
 # gate's cache, so a change of epochs does not summarise the data again.
 FEATURE_BASE_FIELDS = ("weights", "weights_cache_dir", "cut_layer", "image_size")
@@ -41,7 +40,6 @@ DriftReference = simple_artifacts.Statistics  # drift_reference.json: a window's
 def DriftGate(
     examples: InputArtifact[standard_artifacts.Examples],
     schema: InputArtifact[standard_artifacts.Schema],
-    validated_schema: OutputArtifact[standard_artifacts.Schema],
     drift_report: OutputArtifact[DriftReport],
     drift_reference: OutputArtifact[DriftReference],
     serving_dir: Parameter[str],
@@ -54,7 +52,7 @@ def DriftGate(
     from components.drift.executor import run_gate, serving_reference
     from components.drift.features import PooledFeatureExtractor
 
-    del serving_state  # a new push means a new reference
+    del serving_state, schema  # serving_state: a new push means a new reference; schema: runs after the data gate
     settings = DriftSettings.from_dict(json.loads(drift_settings))
     training = TrainerSettings.from_dict(json.loads(feature_base))
     with serving_lock(serving_dir, node_ids.DRIFT_GATE):  # no Pusher prunes the version read meanwhile
@@ -64,5 +62,3 @@ def DriftGate(
         examples.get_json_value_custom_property(constants.SPAN_WINDOW_PROPERTY)
         if examples.has_custom_property(constants.SPAN_WINDOW_PROPERTY) else None,
         reference, settings, lambda: PooledFeatureExtractor(training), drift_report.uri, drift_reference.uri)
-    os.makedirs(validated_schema.uri, exist_ok=True)
-    shutil.copy(os.path.join(schema.uri, _SCHEMA_FILE), os.path.join(validated_schema.uri, _SCHEMA_FILE))

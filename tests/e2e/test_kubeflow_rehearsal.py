@@ -83,7 +83,7 @@ def test_every_task_runs_in_the_image_as_a_stock_install_and_the_first_model_is_
     result, summary = first
     assert summary.status == "succeeded"
     assert set(states(summary).values()) == {"ran"}, states(summary)
-    assert len(summary.tasks) == 12  # the local pipeline's 10, RunReport and InputFingerprints; no resolver
+    assert len(summary.tasks) == 13  # the local pipeline's 11 (DriftGate among them), RunReport and InputFingerprints; no resolver
     assert summary.kfp_backend == "2.17.0" and summary.publish_logs is True
     # `submit` sends the spec's root as the run's pipeline_root, which KFP takes before anything else
     assert summary.pipeline_root == "minio://mlpipeline/v2/artifacts"
