@@ -13,6 +13,7 @@ EXAMPLE_VALIDATOR = "ExampleValidator"
 DATA_VALIDATION_GATE = "DataValidationGate"
 DRIFT_GATE = "DriftGate"  # only with drift_gate on
 TRANSFORM = "Transform"
+WARM_START_SOURCE = "WarmStartSource"  # only with warm_start on
 TRAINER = "Trainer"
 SERVING_BASELINE = "ServingBaseline"
 EVALUATOR = "Evaluator"

@@ -32,6 +32,7 @@ from components.promotion.pusher_executor import SafePusher
 from components.promotion.settings import PromotionSettings
 from components.promotion.thresholds import GateThresholds
 from components.serving.versions import serving_state
+from components.trainer.warm_start_source import WarmStartSource
 from components.transform.executor import UncompressedTransform
 from components.transform.settings import TransformSettings
 from pipeline.config import PipelineConfig
@@ -113,6 +114,12 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
     # Model: train, find the bar in the serving dir, evaluate against both bars, push if blessed
     # and the serving dir is still what the bar was taken from.
     training, promotion = TrainerSettings.from_config(config), promotion_settings(config)
+    # Warm start: the Trainer's base model is the one serving now, looked up before training.
+    warm_start_source = WarmStartSource(
+        examples=example_gen.outputs["examples"],
+        serving_dir=promotion.serving_dir,
+        serving_state=_serving_state(promotion.serving_dir),
+    ).with_id(node_ids.WARM_START_SOURCE) if training.warm_start else None
     trainer = Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
@@ -121,6 +128,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         train_args=trainer_pb2.TrainArgs(splits=[constants.TRAIN_SPLIT]),
         eval_args=trainer_pb2.EvalArgs(splits=[constants.EVAL_SPLIT]),
         custom_config=dict(training.to_dict(), code_fingerprint=code_fingerprint(RUN_FN)),
+        base_model=warm_start_source.outputs["model"] if warm_start_source else None,
     ).with_id(node_ids.TRAINER)
     if drift_gate:
         trainer.add_upstream_node(drift_gate)  # a span that drifted stops the run before the Trainer
@@ -153,7 +161,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
     components = [
         example_gen, statistics_gen, schema_importer, example_validator, data_gate,
         *([drift_gate] if drift_gate else []), transform,
-        trainer, baseline, evaluator, pusher,
+        *([warm_start_source] if warm_start_source else []), trainer, baseline, evaluator, pusher,
     ]
     if config.report_component:
         # The run report, as a page the Kubeflow Pipelines UI shows (pipeline/report/component.py).

@@ -69,6 +69,8 @@ class TrainerSettings(TransformSettings):
     """Learning rate of the fine-tuning stage."""
     test_time_flip: bool = False
     """Serving (and so the gate) answers the mean over the image and its mirror image: twice the compute. Early stopping scores single views."""
+    warm_start: bool = False
+    """The head starts from the serving model's head when its classes, image size and head shapes match (else from scratch, saying why); a backfill (`--span` older than what the serving model saw) always starts from scratch."""
     seed: int = 42
     """Training randomness: initial weights, shuffling, augmentation."""
 

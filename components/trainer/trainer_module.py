@@ -14,6 +14,7 @@ from components.model.frozen_features import fit_head_on_frozen_features
 from components.model.settings import TrainerSettings
 from components.model.signatures import build_signatures
 from components.model.training import balanced_class_weights, fit_stage, learning_rate, write_history
+from components.model.warm_start import warm_start
 from components.schema_contract import class_names_of, load_schema
 from components.weights import resolve_weights
 
@@ -53,6 +54,8 @@ def run_fn(fn_args):
     print(f"Trainer: input images {input_shape[0]}x{input_shape[1]}", flush=True)
     model = build_transfer_model(settings, weights, len(class_names), input_shape)
     compile_model(model, learning_rate(settings, settings.learning_rate, settings.epochs, steps))
+    # The serving model's head, when it fits (components/model/warm_start.py: decide); recorded in the history.
+    warm = warm_start(model, fn_args.base_model, class_names).to_dict() if settings.warm_start else None
     print(f"Trainer: examples counted and model built in {time.monotonic() - started:.1f}s", flush=True)
     stages = []
     if settings.epochs > 0 and not settings.augment:
@@ -73,7 +76,8 @@ def run_fn(fn_args):
             model, train, evaluation, settings.fine_tune_epochs, settings, fn_args.model_run_dir, "fine_tune", class_weight
         ))
     write_history(stages, fn_args.model_run_dir, {"class_names": class_names, "train_counts": {
-        class_names[i]: counts.get(i, 0) for i in range(len(class_names))}, "settings": settings.to_dict()})
+        class_names[i]: counts.get(i, 0) for i in range(len(class_names))}, "settings": settings.to_dict(),
+        **({"warm_start": warm} if warm else {})})
 
     started = time.monotonic()
     signatures = build_signatures(model, tf_transform_output, class_names, settings.test_time_flip)

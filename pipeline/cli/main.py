@@ -63,6 +63,7 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     setting("--fine-tune-blocks")
     setting("--early-stopping-patience")
     setting("--class-weighting", choices=CLASS_WEIGHTINGS)
+    setting("--warm-start", action="store_true", default=None)
     setting("--accuracy-threshold")
     setting("--max-accuracy-drop")
     setting("--class-recall-threshold")

@@ -95,9 +95,12 @@ def test_spec_holds_every_component_of_the_local_pipeline_running_in_the_image(c
 
 
 def node_ids_of_every_pipeline_shape(tmp_path):
-    """The node ids of the pipeline as it is built for images and for TFRecords, with its report node."""
-    return {component.id for input_format in ("images", "tfrecord") for component in create_pipeline(build_config(
-        schema_path=DEFAULT_SCHEMA, data_dir=str(tmp_path), input_format=input_format, report_component=True)).components}
+    """The node ids of the pipeline as it is built for images and for TFRecords, with its report node, and with
+    warm start's node."""
+    return {component.id for input_format in ("images", "tfrecord") for warm_start in (False, True)
+            for component in create_pipeline(build_config(
+                schema_path=DEFAULT_SCHEMA, data_dir=str(tmp_path), input_format=input_format, report_component=True,
+                warm_start=warm_start)).components}
 
 
 def test_every_task_the_compilers_tables_name_is_a_node_of_the_pipeline(tmp_path):
