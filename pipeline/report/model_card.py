@@ -11,7 +11,7 @@ from components import constants
 from components.model.settings import TrainerSettings
 from components.promotion import noise_gate
 from components.promotion.noise_gate import wilson_interval
-from pipeline.run_record.record import RunRecord
+from pipeline.run_record.record import RunRecord, WarmStartRecord
 
 _WEIGHTS = {
     "pretrained": "Google's ImageNet weights (inception-2015-12-05 release), converted offline",
@@ -51,6 +51,12 @@ def _training(settings: TrainerSettings) -> str:
     return text
 
 
+def _warm_start(warm_start: WarmStartRecord) -> str:
+    if warm_start.from_version is not None:
+        return f"the head started from serving version {warm_start.from_version}'s head"
+    return f"none, the head started from scratch: {warm_start.why_not}"
+
+
 def build_model_card(record: RunRecord, trainer_config: Optional[dict], ingestion: dict) -> dict:
     """Facts (label, text) and the intended use and limitations, from the run record, the Trainer's settings
     (its custom_config: a run from before a setting existed trained at that setting's default) and the
@@ -67,6 +73,7 @@ def build_model_card(record: RunRecord, trainer_config: Optional[dict], ingestio
         ("Cut layer", f"{settings.cut_layer} (everything above it removed; the base is frozen)"),
         ("Head", _head(settings, classes) if trainer_config else "settings not available"),
         ("Training", _training(settings) if trainer_config else "settings not available"),
+        *([("Warm start", _warm_start(record.warm_start))] if record.warm_start else []),
         ("Class names", ", ".join(f"{i}: {name}" for i, name in enumerate(classes)) or "not available"),
         ("Training data", f"{train} images for training and {evaluated} for evaluation from {data_dir}, "
                           "split by subject so that views of one subject never straddle the split"),

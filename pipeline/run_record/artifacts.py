@@ -1,6 +1,7 @@
 """What a run's artifacts say, read back from ML Metadata: the components' executions and outputs, the data, the model and the gate."""
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -11,12 +12,13 @@ from components.data_gate import DataValidationError, read_anomalies
 from components.drift.executor import read_report as read_drift_report
 from components.schema_contract import class_names_of, load_schema
 from components.ingestion.report import read_report
+from components.model.training import HISTORY_FILE
 from components.promotion import noise_gate
 from components.promotion.evaluation_report import per_class_scores, read_evaluation
 from pipeline.run_record.metadata import execution_seconds, executions_by_node, open_readonly, property_value
 from pipeline.run_record.record import (ComponentRun, ConfusionMatrix, DataRecord, DriftRecord, GateRecord, ModelRecord,
                                         RunRecord,
-                                        SpansRecord, from_mapping)
+                                        SpansRecord, WarmStartRecord, from_mapping)
 
 _STATES = {
     metadata_store_pb2.Execution.COMPLETE: "ran",
@@ -181,6 +183,17 @@ def read_spans(rows: List[dict]) -> Optional[SpansRecord]:
     return from_mapping(SpansRecord, spans) if spans else None
 
 
+def read_warm_start(rows: List[dict]) -> Optional[WarmStartRecord]:
+    """Where the Trainer's head started, from its training history; None where warm start was off."""
+    model_run_uri = first_uri(rows, "model_run")
+    path = os.path.join(model_run_uri, HISTORY_FILE) if model_run_uri else ""
+    if not os.path.exists(path):
+        return None
+    with open(path) as handle:
+        warm_start = json.load(handle).get("warm_start")
+    return from_mapping(WarmStartRecord, warm_start) if warm_start else None
+
+
 def read_drift(rows: List[dict], pipeline_root: Optional[str] = None) -> Optional[DriftRecord]:
     """The drift gate's report; None where the gate did not run. A gate that stopped the run published no
     output, so its report is read where TFX put the output before the executor ran (pipeline_root/node/
@@ -198,4 +211,5 @@ def read_run(rows: List[dict], status: str, **run: Any) -> RunRecord:
     data = read_data(rows)
     model, gate = read_model_and_gate(rows, data.classes)
     components = [ComponentRun(row["component"], row["state"], row.get("seconds")) for row in rows]
-    return RunRecord(status=status, components=components, data=data, model=model, gate=gate, **run)
+    return RunRecord(status=status, components=components, data=data, model=model, gate=gate,
+                     warm_start=read_warm_start(rows), **run)

@@ -71,6 +71,16 @@ class SpansRecord:
 
 
 @dataclasses.dataclass
+class WarmStartRecord:
+    """Where the Trainer's head started, in a run with warm_start on (components/model/warm_start.py)."""
+
+    from_version: Optional[int] = None
+    """The serving version whose head the training started from; None: from scratch."""
+    why_not: Optional[str] = None
+    """Why not, when from scratch."""
+
+
+@dataclasses.dataclass
 class DriftCheckRecord:
     """One check of the drift gate (components/drift/statistics.py: DriftCheck)."""
 
@@ -179,6 +189,8 @@ class RunRecord:
     drift: Optional[DriftRecord] = None
     """None where the drift gate did not run (drift_gate off, a run stopped before it, an older summary)."""
     model: ModelRecord = dataclasses.field(default_factory=ModelRecord)
+    warm_start: Optional[WarmStartRecord] = None
+    """None where warm_start was off."""
     gate: GateRecord = dataclasses.field(default_factory=GateRecord)
     schema_version: int = SCHEMA_VERSION
 
@@ -188,6 +200,10 @@ class RunRecord:
             del values["spans"]  # a plain data dir: no spans section at all
         if values["drift"] is None:
             del values["drift"]  # the drift gate did not run
+        if values["warm_start"] is None:
+            del values["warm_start"]  # warm start off
+        elif values["warm_start"]["from_version"] is not None:
+            del values["warm_start"]["why_not"]
         return json.dumps(values, indent=2)
 
     @classmethod

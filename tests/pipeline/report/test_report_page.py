@@ -10,7 +10,7 @@ import pytest
 from components.promotion import noise_gate
 from pipeline.report.builder import RunArtifacts, build_report
 from pipeline.report.render import render_report
-from pipeline.run_record.record import ComponentRun, DataRecord, RunRecord
+from pipeline.run_record.record import ComponentRun, DataRecord, RunRecord, WarmStartRecord
 
 
 def page_of(record, **artifacts):
@@ -190,6 +190,18 @@ def test_model_card_states_the_input_size_the_model_was_trained_at(record, train
     assert "150x150x3 input" in default["Base model"]
     assert "224x224x3 input" in dict(table(larger, "model-facts"))["Base model"]
     assert "resized to 224x224 RGB" in larger.text_content() and "150x150" not in larger.text_content()
+
+
+def test_model_card_says_where_a_warm_started_head_came_from_or_why_it_did_not(record, trainer_settings):
+    assert "Warm start" not in dict(table(page_of(record, trainer_settings=trainer_settings), "model-facts"))
+
+    record.warm_start = WarmStartRecord(from_version=2)
+    warm = dict(table(page_of(record, trainer_settings=trainer_settings), "model-facts"))["Warm start"]
+    record.warm_start = WarmStartRecord(from_version=None, why_not="nothing is serving in /srv yet")
+    cold = dict(table(page_of(record, trainer_settings=trainer_settings), "model-facts"))["Warm start"]
+
+    assert "serving version 2" in warm
+    assert "from scratch" in cold and "nothing is serving in /srv yet" in cold
 
 
 @pytest.mark.parametrize("hostile", ["<script>alert(1)</script>", "a&b"])

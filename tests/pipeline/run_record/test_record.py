@@ -3,7 +3,7 @@ import json
 
 from pipeline.run_record.record import (SCHEMA_VERSION, ComponentRun, ConfusionMatrix, DataRecord, DriftCheckRecord,
                                         DriftRecord, GateRecord, ModelRecord,
-                                        RunRecord, SpansRecord)
+                                        RunRecord, SpansRecord, WarmStartRecord)
 
 
 def test_a_summary_of_the_release_before_the_record_loads_into_its_fields(summary_v1):
@@ -93,3 +93,15 @@ def test_a_plain_folder_writes_no_spans_and_a_summary_without_them_loads_with_no
     assert record.spans is None and "spans" not in json.loads(record.to_json())
     assert RunRecord.from_json(record.to_json()) == record
     assert RunRecord.from_json(json.dumps(summary_v1)).spans is None  # a release before spans
+
+
+def test_warm_start_writes_the_version_alone_or_null_and_why_not_and_nothing_when_off(record):
+    assert "warm_start" not in json.loads(record.to_json())  # warm start off
+
+    record.warm_start = WarmStartRecord(from_version=4)
+    assert json.loads(record.to_json())["warm_start"] == {"from_version": 4}
+    assert RunRecord.from_json(record.to_json()) == record
+
+    record.warm_start = WarmStartRecord(from_version=None, why_not="nothing is serving in /srv yet")
+    assert json.loads(record.to_json())["warm_start"] == {"from_version": None, "why_not": "nothing is serving in /srv yet"}
+    assert RunRecord.from_json(record.to_json()).warm_start.why_not == "nothing is serving in /srv yet"
