@@ -23,6 +23,10 @@ from components.drift.statistics import (REFERENCE_FILE, DriftCheck, ReferenceSt
 from components.serving import versions as serving_versions
 
 REPORT_FILE = "drift_report.json"
+# A gate that stops the run also keeps its report here, beside its output folders: TFX's launcher removes a
+# failed execution's outputs (tfx/orchestration/portable/launcher.py: outputs_utils.remove_output_dirs on an
+# executor error), and the run's summary still reads the checks (stopped_report_dir).
+STOPPED_FOLDER = "stopped"
 # The gate's verdicts: the span passed every check, drifted (the run stops), drifted but accepted with a
 # reason (the run goes on), or could not be compared (the run goes on; the report says why).
 PASSED, DRIFTED, ACCEPTED, NO_REFERENCE = "ok", "drift", "accepted", "no reference"
@@ -153,6 +157,13 @@ def _finite(check: dict) -> dict:
             for key, value in check.items()}
 
 
+def stopped_report_dir(report_uri: str) -> str:
+    """NODE/STOPPED_FOLDER/<execution id> for the report output NODE/<output key>/<execution id> (TFX's
+    layout of an output's URI: tfx/orchestration/portable/outputs_utils.py)."""
+    output_key_dir, execution_id = os.path.split(report_uri.rstrip("/"))
+    return os.path.join(os.path.dirname(output_key_dir), STOPPED_FOLDER, execution_id)
+
+
 def read_report(directory: str) -> Optional[dict]:
     """REPORT_FILE's mapping, None where the gate wrote none."""
     path = os.path.join(directory, REPORT_FILE)
@@ -203,7 +214,7 @@ def run_gate(examples_uri: str, split_names: Sequence[str], span_window: Optiona
              log: Callable[[str], None] = print) -> DriftReport:
     """The gate's whole work: `serving` is serving_reference()'s answer; writes REPORT_FILE into report_dir
     and the window's REFERENCE_FILE into reference_dir, then raises DriftError if the newest span drifted
-    and drift is not accepted."""
+    and drift is not accepted (the report written to stopped_report_dir(report_dir) too)."""
     started = time.monotonic()
     window = list(span_window or [])
     newest_span = window[-1] if window else None
@@ -222,6 +233,8 @@ def run_gate(examples_uri: str, split_names: Sequence[str], span_window: Optiona
         accepted_reason=settings.accepted_reason if verdict == ACCEPTED else None, why=why,
         seconds=round(time.monotonic() - started, 2))
     report.write(report_dir)
+    if verdict == DRIFTED:
+        report.write(stopped_report_dir(report_dir))
     against = f"serving version {version}" if reference is not None else why_none
     log(f"DriftGate: {verdict} ({against}); {report.seconds:.1f} s")
     if verdict == DRIFTED:

@@ -9,7 +9,7 @@ from ml_metadata.proto import metadata_store_pb2
 
 from components import constants, node_ids
 from components.data_gate import DataValidationError, read_anomalies
-from components.drift.executor import read_report as read_drift_report
+from components.drift.executor import read_report as read_drift_report, stopped_report_dir
 from components.schema_contract import class_names_of, load_schema
 from components.ingestion.report import read_report
 from components.model.training import HISTORY_FILE
@@ -196,12 +196,13 @@ def read_warm_start(rows: List[dict]) -> Optional[WarmStartRecord]:
 
 def read_drift(rows: List[dict], pipeline_root: Optional[str] = None) -> Optional[DriftRecord]:
     """The drift gate's report; None where the gate did not run. A gate that stopped the run published no
-    output, so its report is read where TFX put the output before the executor ran (pipeline_root/node/
-    output key/execution id: tfx.orchestration.portable.outputs_utils), given pipeline_root."""
+    output (TFX removes a failed execution's outputs), so its report is read where the gate kept it
+    (components/drift/executor.py: stopped_report_dir), given pipeline_root."""
     report_uri = first_uri(rows, "drift_report")
     failed = [row for row in rows if row["component"] == node_ids.DRIFT_GATE and row["state"] == "failed"]
     if report_uri is None and failed and pipeline_root:
-        report_uri = os.path.join(pipeline_root, node_ids.DRIFT_GATE, "drift_report", str(failed[0]["execution"].id))
+        report_uri = stopped_report_dir(
+            os.path.join(pipeline_root, node_ids.DRIFT_GATE, "drift_report", str(failed[0]["execution"].id)))
     report = read_drift_report(report_uri) if report_uri else None
     return from_mapping(DriftRecord, report) if report else None
 

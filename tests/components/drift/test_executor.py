@@ -4,13 +4,15 @@ span like the reference passes, a span without a class or of other pictures stop
 accepted span goes on with its reason. The window's summary is written for the Pusher every time."""
 import json
 import os
+from pathlib import Path
 
 import pytest
 import tensorflow as tf
 
 from components import constants
 from components.drift.executor import (ACCEPTED, DRIFTED, NO_REFERENCE, PASSED, REPORT_FILE, DriftError,
-                                       read_ingested_images, run_gate, serving_reference, summarise)
+                                       read_ingested_images, run_gate, serving_reference, stopped_report_dir,
+                                       summarise)
 from components.drift.features import PooledFeatureExtractor
 from components.drift.settings import DriftSettings
 from components.drift.statistics import REFERENCE_FILE, ReferenceStatistics
@@ -107,6 +109,8 @@ def test_a_class_missing_stops_the_run_naming_the_check_and_the_fix(served, hors
         run()
     written = json.loads((report_dir / REPORT_FILE).read_text())
     assert written["verdict"] == DRIFTED and written["reference_version"] == 1
+    # TFX removes a failed execution's outputs: the stopped gate's report is kept beside them too.
+    assert (Path(stopped_report_dir(str(report_dir))) / REPORT_FILE).read_text() == (report_dir / REPORT_FILE).read_text()
     assert os.path.exists(reference_dir / REFERENCE_FILE)
 
 
