@@ -141,3 +141,22 @@ def test_force_push_without_a_reason_exits_2_before_any_work(small_image_set, tm
 
     assert "force_push needs a reason" in one_error_line(capsys)
     assert not out.exists()
+
+
+def test_the_summary_gives_the_drift_gates_share_of_the_run_and_says_when_it_is_above_a_tenth(record, capsys):
+    from pipeline.cli.main import _print_run_summary
+    from pipeline.run_record.record import DriftCheckRecord, DriftRecord
+
+    record.seconds = 45.0
+    record.drift = DriftRecord(verdict="accepted", reference_version=3, seconds=13.9, accepted_reason="hands now",
+                               checks=[DriftCheckRecord("format_share", 1.0, 0.25, "drift", detail="largest change: png 1.00 -> 0.00")])
+    _print_run_summary(record, "/runs/1/run_summary.json")
+    out = capsys.readouterr().out
+    assert "drift gate: accepted (against serving version 3; 13.9 s, 31% of the run)" in out
+    assert "the gate took 31% of the run, above the 10% target" in out
+    assert "format_share: 1.0 > 0.25 (largest change: png 1.00 -> 0.00)" in out and "drift accepted: hands now" in out
+
+    record.seconds, record.drift = 213.0, DriftRecord(verdict="no reference", why="nothing is serving yet", seconds=12.4)
+    _print_run_summary(record, "/runs/1/run_summary.json")
+    out = capsys.readouterr().out
+    assert "drift gate: no reference (nothing is serving yet; 12.4 s, 6% of the run)" in out and "target" not in out
