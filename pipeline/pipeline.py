@@ -175,6 +175,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
             blessing=evaluator.outputs["blessing"],
             pushed_model=pusher.outputs["pushed_model"],
             trainer_settings=json.dumps(training.to_dict(), sort_keys=True),
+            drift_report=drift_gate.outputs["drift_report"] if drift_gate else None,
         ).with_id(node_ids.RUN_REPORT))
 
     return tfx_pipeline.Pipeline(

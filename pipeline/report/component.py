@@ -17,7 +17,8 @@ from tfx.types import artifact, standard_artifacts
 
 from pipeline.report.builder import RunArtifacts, build_report
 from pipeline.report.render import render_report
-from pipeline.run_record.artifacts import read_data, read_model_and_gate
+from components.drift.component import DriftReport
+from pipeline.run_record.artifacts import read_data, read_drift, read_model_and_gate, read_spans
 from pipeline.run_record.record import RunRecord
 
 ORCHESTRATOR_NOTE = "Kubeflow Pipelines: component states and times are in the run's graph"
@@ -34,7 +35,8 @@ def report_page(inputs: dict, trainer_settings: dict, path: str) -> str:
     rows = [{"component": key, "state": "ran", "outputs": {key: [a]}} for key, a in inputs.items()]
     data = read_data(rows)
     model, gate = read_model_and_gate(rows, data.classes)
-    record = RunRecord(status="succeeded", note=ORCHESTRATOR_NOTE, data=data, model=model, gate=gate)
+    record = RunRecord(status="succeeded", note=ORCHESTRATOR_NOTE, data=data, model=model, gate=gate,
+                       spans=read_spans(rows), drift=read_drift(rows))
     artifacts = RunArtifacts(
         examples=inputs["examples"].uri,
         model=inputs["model"].uri,
@@ -62,9 +64,13 @@ def RunReport(
     pushed_model: InputArtifact[standard_artifacts.PushedModel],
     report: OutputArtifact[HtmlPage],
     trainer_settings: Parameter[str] = "{}",
+    drift_report: InputArtifact[DriftReport] = None,
 ) -> None:
+    """drift_report: the DriftGate's, for the report's Data over time (none with drift_gate off)."""
     inputs = {
         "examples": examples, "anomalies": anomalies, "model": model, "model_run": model_run,
         "baseline_model": baseline_model, "evaluation": evaluation, "blessing": blessing, "pushed_model": pushed_model,
     }
+    if drift_report is not None:
+        inputs["drift_report"] = drift_report
     report_page({key: a.mlmd_artifact for key, a in inputs.items()}, json.loads(trainer_settings), report.uri)
