@@ -76,7 +76,7 @@ clean:
 
 # Regenerates README's settings table from the settings' declarations (its test fails when it is stale).
 settings-doc: install
-	$(VENV)/bin/python -m pipeline.cli.settings_reference --write README.md
+	$(VENV)/bin/python -m pipeline.cli.settings_reference --write docs/settings.md
 
 # kubernetes/ rendered for the namespace KFP runs the pipeline's pods in (default kubeflow, a standalone
 # install's; multi-user: the profile's), through an overlay generated in a temporary folder:

@@ -36,10 +36,27 @@ def newest_span_judged(exec_properties: dict, examples) -> dict:
     window = examples[0].get_json_value_custom_property(constants.SPAN_WINDOW_PROPERTY) if examples else None
     if not window or len(window) < 2:
         return exec_properties
+    if not eval_examples_of_span(examples, str(window[-1])):
+        # A slice with no examples is a missing slice to TFMA, which then blesses nothing and names no failure.
+        print(f"Evaluator: the newest span, {window[-1]}, has no eval images; judged on the whole eval set alone", flush=True)
+        return exec_properties
     config = json_format.Parse(exec_properties[standard_component_specs.EVAL_CONFIG_KEY], tfma.EvalConfig())
     print(f"Evaluator: the newest span, {window[-1]}, is judged on its own eval images too", flush=True)
     return dict(exec_properties, **{standard_component_specs.EVAL_CONFIG_KEY: json_format.MessageToJson(
         with_newest_span_judged(config, str(window[-1])))})
+
+
+def eval_examples_of_span(examples, span: str) -> int:
+    """How many examples of the eval split carry this span (the ingested examples' gzipped TFRecords)."""
+    import tensorflow as tf
+
+    files = tf.io.gfile.glob(os.path.join(artifact_utils.get_split_uri(examples, constants.EVAL_SPLIT), "*"))
+    spec = {constants.SPAN_KEY: tf.io.VarLenFeature(tf.string)}
+    count = 0
+    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(512):
+        spans = tf.sparse.to_dense(tf.io.parse_example(batch, spec)[constants.SPAN_KEY], default_value=b"")
+        count += int(tf.reduce_sum(tf.cast(tf.equal(spans[:, :1], span.encode()), tf.int32)))
+    return count
 
 
 class GatedEvaluatorExecutor(tfx_evaluator.Executor):

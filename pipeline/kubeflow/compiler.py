@@ -51,14 +51,14 @@ CONTAINER_COMMAND = ("python", "-m", "pipeline.kubeflow.entrypoint")
 # The baseline (and the drift gate's reference) is whatever serves now, and the inputs' fingerprints what
 # the volume and image hold now: never reuse a cached lookup of either.
 FINGERPRINT_TASK = "InputFingerprints"
-NEVER_CACHED = (node_ids.SERVING_BASELINE, node_ids.DRIFT_GATE, FINGERPRINT_TASK)
+NEVER_CACHED = (node_ids.SERVING_BASELINE, node_ids.DRIFT_GATE, node_ids.WARM_START_SOURCE, FINGERPRINT_TASK)
 # Which task's cache key takes which of InputFingerprints' outputs (pipeline/kubeflow/input_fingerprints.py).
 FINGERPRINTED_TASKS = {node_ids.IMAGE_FOLDER_EXAMPLE_GEN: "data_fingerprint", node_ids.IMPORT_EXAMPLE_GEN: "data_fingerprint",
                        node_ids.IMPORT_SCHEMA_GEN: "schema_fingerprint"}
 # The tasks that read the data volume (ingestion) and the serving volume (the gates), when the config's
 # paths lie on them.
 DATA_TASKS = (FINGERPRINT_TASK, node_ids.IMAGE_FOLDER_EXAMPLE_GEN, node_ids.IMPORT_EXAMPLE_GEN)
-SERVING_TASKS = (node_ids.SERVING_BASELINE, node_ids.DRIFT_GATE, node_ids.PUSHER)
+SERVING_TASKS = (node_ids.SERVING_BASELINE, node_ids.DRIFT_GATE, node_ids.WARM_START_SOURCE, node_ids.PUSHER)
 FINGERPRINT_COMMAND = ("python", "-m", "pipeline.kubeflow.input_fingerprints")
 COMPILED_BY = "transfer-pipeline compile-kubeflow"
 # The run parameters of the spec's root (root.inputDefinitions.parameters): IngestionSettings' RUN_PARAMETERS by

@@ -44,10 +44,14 @@ def runs(horse_or_human_dir, tmp_path_factory):
                     name = f"{subject}-{view}.png" if class_name == "horses" else f"{subject}-{view:02d}.png"
                     (data / span / class_name / name).write_bytes((horse_or_human_dir / class_name / name).read_bytes())
     serving = root / "serving"
-    every, every_run = run_pipeline(data, root / "every", "--serving-dir", str(serving), *LIGHT)
+    # The drift gate has its own e2e (test_drift_gate.py); a random base's features would call any span drifted.
+    no_drift_gate = root / "no-drift-gate.yaml"
+    no_drift_gate.write_text("drift_gate: false\n")
+    light = (*LIGHT, "--config", str(no_drift_gate))
+    every, every_run = run_pipeline(data, root / "every", "--serving-dir", str(serving), *light)
     assert every_run.returncode == 0, every_run.stderr[-3000:]
     backfill, backfill_run = run_pipeline(data, root / "backfill", "--serving-dir", str(serving),
-                                          "--span", "span-1", "--window-spans", "1", *LIGHT)
+                                          "--span", "span-1", "--window-spans", "1", *light)
     assert backfill_run.returncode == 0, backfill_run.stderr[-3000:]
     assert "spans: span-1, span-2 (newest span-2)" in every_run.stdout
     assert "spans: span-1 (newest span-1)" in backfill_run.stdout
@@ -99,6 +103,17 @@ def test_a_backfill_trains_on_the_pinned_span_alone(runs):
     assert backfill.spans.window == ["span-1"] and backfill.spans.newest == "span-1"
     assert backfill.spans.images == {"span-1": {"horses": 8, "humans": 8}}
     assert backfill.data.total_examples == 16
+
+
+def test_the_newest_span_is_judged_on_its_own_eval_images_when_the_window_holds_more(runs):
+    every, backfill, _, _ = runs
+
+    span_checks = [check for check in every.gate.noise["checks"] if check["slice"].startswith(constants.SPAN_KEY + "=")]
+    assert [(check["slice"], check["metric"]) for check in span_checks] == [("span=span-2", "accuracy")]
+    assert span_checks[0]["examples"] > 0
+    assert every.model.metrics["candidate"]["span=span-2"]["accuracy"] == pytest.approx(span_checks[0]["value"], abs=1e-3)
+    # One span in the window: its images are the whole eval set, judged once.
+    assert not [check for check in backfill.gate.noise["checks"] if check["slice"].startswith(constants.SPAN_KEY + "=")]
 
 
 def test_serving_list_shows_the_spans_each_pushed_model_was_trained_on(runs):

@@ -220,3 +220,26 @@ def test_a_push_keeps_the_declared_number_of_versions_when_its_config_names_none
         gate.push(f"run{run}", model, gate.baseline(f"run{run}", model, policy="latest"))
 
     assert len(scan(gate.serving_dir)) == PromotionSettings().keep_versions
+
+
+def test_the_evaluator_judges_the_newest_span_only_where_it_has_eval_images(tmp_path):
+    from components.promotion.evaluator_executor import eval_examples_of_span, newest_span_judged
+
+    examples = standard_artifacts.Examples()
+    examples.uri = str(tmp_path / "examples")
+    examples.split_names = '["train", "eval"]'
+    os.makedirs(tmp_path / "examples" / "Split-eval")
+    with tf.io.TFRecordWriter(str(tmp_path / "examples" / "Split-eval" / "data.gz"), options="GZIP") as writer:
+        for span in [b"span-1"] * 5 + [b"span-2"] * 3:
+            feature = {constants.SPAN_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[span]))}
+            writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+    assert (eval_examples_of_span([examples], "span-2"), eval_examples_of_span([examples], "span-3")) == (3, 0)
+
+    from google.protobuf import json_format
+    from components.promotion.eval_config import GateThresholds, build_eval_config
+    properties = {"eval_config": json_format.MessageToJson(build_eval_config(GateThresholds(0.5, 0.02, 0.5, 0.02)))}
+    examples.set_json_value_custom_property(constants.SPAN_WINDOW_PROPERTY, ["span-1", "span-2"])
+    assert '"span": "span-2"' in newest_span_judged(properties, [examples])["eval_config"]
+    # A newest span with no eval images would be a missing slice to TFMA: no blessing, no failure named.
+    examples.set_json_value_custom_property(constants.SPAN_WINDOW_PROPERTY, ["span-1", "span-3"])
+    assert newest_span_judged(properties, [examples]) is properties
