@@ -18,7 +18,7 @@ It reports, per seed and as mean and spread (min-max), the first epoch at which 
 without augmentation in the Trainer (components/model/frozen_features.py) the frozen base runs once per
 image and the heads train on its cached output; the seconds are the head's training (one epoch's time
 measured per model), not the base's. The head is copied in memory here: the pipeline reads it from the
-serving SavedModel's checkpoint, which tests/components/model/test_warm_start.py and the e2e check weight
+serving SavedModel's checkpoint, which tests/components/model/test_warm_start_decision.py and the e2e check weight
 for weight. Results: docs/quality.md, "Warm start".
 """
 from __future__ import annotations

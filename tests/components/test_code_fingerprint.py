@@ -19,7 +19,9 @@ def test_the_trainers_files_are_what_run_fn_imports_directly_or_through_others()
     assert {"components/trainer/trainer_module.py", "components/model/build.py", "components/model/signatures.py",
             "components/weights/store.py", "components/constants.py"} <= files
     # What the Trainer never runs does not count: the gate, ingestion, the pipeline's wiring.
-    assert not {f for f in files if f.startswith(("components/promotion/", "components/ingestion/", "pipeline/"))}
+    # Warm start orders spans by ingestion's own rule (components/model/warm_start.py): that module alone.
+    assert not {f for f in files if f.startswith(("components/promotion/", "components/ingestion/", "pipeline/"))} - {
+        "components/ingestion/__init__.py", "components/ingestion/folder_scan.py"}
 
 
 def test_transforms_files_include_its_executor_and_not_the_model():

@@ -74,7 +74,7 @@ def test_first_run_ingests_every_image_split_by_subject(first_run, horse_or_huma
     assert summary.data.groups_in_both_splits == []
     assert summary.data.anomalies == {}
     assert [row["file"] for row in summary.data.rejected_files] == [r.path for r in scan.rejected]
-    assert "[1/10]" in result.stdout and "[10/10]" in result.stdout  # component n of m progress
+    assert "[1/11]" in result.stdout and "[11/11]" in result.stdout  # component n of m progress
     # A data set this size runs every component's Beam work in-process, and the run says so.
     assert f"beam: in-process (in_memory): {len(scan.candidates)} images" in result.stdout
     assert summary.beam_args == ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
