@@ -31,7 +31,9 @@ def cli(*args):
 
 def run_flags(data, root, name, seed, *extra):
     settings = root / f"{name}.yaml"
-    settings.write_text(f"seed: {seed}\n")
+    # The drift gate reads the serving dir under its lock too, and has its own e2e (test_drift_gate.py):
+    # here the runs must reach the Pusher's lock, which the test holds.
+    settings.write_text(f"seed: {seed}\ndrift_gate: false\n")
     return ["run", "--data-dir", str(data), "--output-dir", str(root / name), "--serving-dir", str(root / "serving"),
             "--config", str(settings), "--epochs", "0", "--weights", "none", "--accuracy-threshold", "0",
             "--class-recall-threshold", "0",
