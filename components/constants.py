@@ -32,6 +32,8 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp")
 
 TRAIN_SPLIT = "train"
 EVAL_SPLIT = "eval"
+# The optional golden set (setting golden_dir): a fixed labelled set, never trained on, judged every run.
+GOLDEN_SPLIT = "golden"
 
 # Name of the JSON file, inside the ExampleGen output artifact, that records
 # class names (id -> name), counts and rejected files.

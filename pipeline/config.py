@@ -102,6 +102,7 @@ class PipelineConfig(PromotionSettings, TrainerSettings, DriftSettings, Ingestio
             self,
             output_dir=_abs(self.output_dir),
             data_dir=_abs(self.data_dir),
+            golden_dir=_abs(self.golden_dir),
             schema_path=_abs(self.schema_path),
             serving_dir=_abs(self.serving_dir),
             weights_cache_dir=_abs(self.weights_cache_dir),

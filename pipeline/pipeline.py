@@ -15,7 +15,7 @@ import os
 from tfx.components import ExampleValidator, ImportExampleGen, StatisticsGen, Trainer
 from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
 from tfx.orchestration import pipeline as tfx_pipeline
-from tfx.proto import example_gen_pb2, trainer_pb2
+from tfx.proto import example_gen_pb2, trainer_pb2, transform_pb2
 
 from components import constants, node_ids
 from components.code_fingerprint import code_fingerprint
@@ -104,6 +104,9 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         examples=example_gen.outputs["examples"],
         schema=data_gate.outputs["validated_schema"],
         preprocessing_fn=PREPROCESSING_FN,
+        # What the Trainer reads; the golden split (golden_dir) only the Evaluator reads, untransformed.
+        splits_config=transform_pb2.SplitsConfig(analyze=[constants.TRAIN_SPLIT],
+                                                 transform=[constants.TRAIN_SPLIT, constants.EVAL_SPLIT]),
         custom_config=dict(TransformSettings.from_config(config).to_dict(),
                            code_fingerprint=code_fingerprint(PREPROCESSING_FN, UncompressedTransform.__module__)),
         # Its pre- and post-transform statistics (TFDV over every float of every image) have no reader:

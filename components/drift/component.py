@@ -58,7 +58,8 @@ def DriftGate(
     with serving_lock(serving_dir, node_ids.DRIFT_GATE):  # no Pusher prunes the version read meanwhile
         reference = serving_reference(serving_dir)
     run_gate(
-        examples.uri, artifact_utils.decode_split_names(examples.split_names),
+        # The golden set is no span of the window: it is judged by the Evaluator, never compared here.
+        examples.uri, [s for s in artifact_utils.decode_split_names(examples.split_names) if s != constants.GOLDEN_SPLIT],
         examples.get_json_value_custom_property(constants.SPAN_WINDOW_PROPERTY)
         if examples.has_custom_property(constants.SPAN_WINDOW_PROPERTY) else None,
         reference, settings, lambda: PooledFeatureExtractor(training), drift_report.uri, drift_reference.uri)

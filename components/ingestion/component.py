@@ -8,7 +8,7 @@ from tfx.proto import example_gen_pb2
 from tfx.types import standard_artifacts, standard_component_specs
 from tfx.types.component_spec import ExecutionParameter
 
-from components.constants import EVAL_SPLIT, TRAIN_SPLIT
+from components.constants import EVAL_SPLIT, GOLDEN_SPLIT, TRAIN_SPLIT
 from components.ingestion.driver import ImageFolderDriver
 from components.ingestion.executor import ImageFolderExecutor
 from components.ingestion.settings import RUN_PARAMETERS, IngestionSettings
@@ -55,11 +55,10 @@ class ImageFolderExampleGen(FileBasedExampleGen):
 
 
 def image_folder_example_gen(data_dir: str, settings: IngestionSettings) -> FileBasedExampleGen:
+    # The input splits name the output's splits (TFX's Examples artifact takes its split names from them).
+    splits = [TRAIN_SPLIT, EVAL_SPLIT] + ([GOLDEN_SPLIT] if settings.golden_dir else [])
     input_config = example_gen_pb2.Input(
-        splits=[
-            example_gen_pb2.Input.Split(name=TRAIN_SPLIT, pattern=_FINGERPRINT_PATTERN),
-            example_gen_pb2.Input.Split(name=EVAL_SPLIT, pattern=_FINGERPRINT_PATTERN),
-        ]
+        splits=[example_gen_pb2.Input.Split(name=name, pattern=_FINGERPRINT_PATTERN) for name in splits]
     )
     return ImageFolderExampleGen(
         input_base=data_dir,

@@ -19,6 +19,7 @@ from tfx.types import artifact_utils, standard_component_specs
 
 from components import constants
 from components.ingestion.folder_scan import DATA_SET_DOCUMENTATION, scan_image_folder
+from components.ingestion.golden_set import read_golden_set
 from components.ingestion.group_split import require_every_class_in_eval, split_groups, stable_rank
 from components.ingestion.image_decoding import build_example, decode_candidate
 from components.ingestion.report import build_report, write_report
@@ -38,7 +39,8 @@ def _decode(item, max_pixels: int) -> dict:
     split, candidate = item
     encoded, note = decode_candidate(candidate, max_pixels)
     return {
-        "file": candidate.relative_path,
+        # A golden image by its full path: its relative one is relative to the golden dir, not the data dir.
+        "file": candidate.path if split == constants.GOLDEN_SPLIT else candidate.relative_path,
         "class_name": candidate.class_name,
         "group": candidate.group,
         "grouped": candidate.grouped,
@@ -65,7 +67,9 @@ class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
         split_of = split_groups(scan.candidates, settings.eval_fraction, settings.split_seed,
                                 settings.stratify_by_source_kind, settings.folds, settings.eval_fold)
         require_every_class_in_eval(scan.candidates, split_of, settings.eval_fraction, data_dir)  # also on Kubeflow
-        self._scan = scan
+        golden = read_golden_set(settings.golden_dir, scan, settings.group_pattern,
+                                 settings.groups_span_classes) if settings.golden_dir else None
+        self._scan, self._golden = scan, golden
         # print, not logging: the user sees it whatever the log level (like the Trainer's epochs).
         print(
             f"ImageFolderExampleGen: decoding {len(scan.candidates)} images in {len(scan.class_names)} classes "
@@ -74,14 +78,16 @@ class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
             + f"; {len(scan.rejected)} files rejected before decoding",
             flush=True,
         )
-        for warning in scan.warnings:
+        if golden:
+            print(f"ImageFolderExampleGen: golden set: {len(golden.candidates)} images from {settings.golden_dir}, "
+                  "none of them in the training data", flush=True)
+        for warning in scan.warnings + (golden.warnings if golden else []):
             logging.warning(warning)
+        listed = [(split_of[c.group], c) for c in _in_stable_random_order(scan.candidates, settings.split_seed)]
+        listed += [(constants.GOLDEN_SPLIT, c) for c in (golden.candidates if golden else [])]
         outcomes = (
             pipeline
-            | "ListImages" >> beam.Create(
-                [(split_of[c.group], c) for c in _in_stable_random_order(scan.candidates, settings.split_seed)],
-                reshuffle=True,
-            )
+            | "ListImages" >> beam.Create(listed, reshuffle=True)
             | "DecodeImages" >> beam.Map(_decode, settings.max_image_pixels)
         )
         _ = (
@@ -95,7 +101,7 @@ class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
                 | f"Keep[{split}]" >> beam.Filter(lambda o, s: o["accepted"] and o["split"] == s, split)
                 | f"Serialize[{split}]" >> beam.Map(lambda o: o["example"])
             )
-            for split in sorted(set(split_of.values()) | {"train", "eval"})
+            for split in sorted(set(split_of.values()) | {"train", "eval"} | ({constants.GOLDEN_SPLIT} if golden else set()))
         }
 
     def Do(self, input_dict, output_dict, exec_properties) -> None:
@@ -108,7 +114,7 @@ class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
             with open(path) as handle:
                 outcomes.extend(json.loads(line) for line in handle if line.strip())
             os.remove(path)
-        report = build_report(self._scan, outcomes)
+        report = build_report(self._scan, outcomes, self._golden)
         write_report(report, examples.uri)
         examples.set_json_value_custom_property("class_names", report["class_names"])
         if report["spans"]:

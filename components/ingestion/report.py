@@ -9,18 +9,21 @@ import csv
 import json
 import os
 from collections import defaultdict
-from typing import Iterable, List
+from typing import Iterable, List, Optional
 
 from components import constants
 from components.ingestion.data_licence import licence_note
 from components.ingestion.folder_scan import FolderScan, Rejection
 
 
-def build_report(scan: FolderScan, outcomes: Iterable[dict]) -> dict:
-    """outcomes: one dict per decoded candidate: file, class_name, span, split, accepted, note."""
+def build_report(scan: FolderScan, outcomes: Iterable[dict], golden: Optional[FolderScan] = None) -> dict:
+    """outcomes: one dict per decoded candidate: file, class_name, span, split, accepted, note. golden: the
+    golden folder's scan (its images' outcomes are those of split `golden`), None without one."""
     outcomes = list(outcomes)
     counts = defaultdict(lambda: defaultdict(int))
     rejected: List[Rejection] = list(scan.rejected)
+    if golden:  # by their full path: theirs are relative to the golden dir
+        rejected += [Rejection(os.path.join(golden.data_dir, r.path), r.reason) for r in golden.rejected]
     converted = []
     groups = defaultdict(set)
     ungrouped = defaultdict(int)
@@ -46,18 +49,20 @@ def build_report(scan: FolderScan, outcomes: Iterable[dict]) -> dict:
         "counts": per_split,
         "total_examples": sum(sum(c.values()) for c in per_split.values()),
         "groups_per_split": {split: len(g) for split, g in sorted(groups.items())},
-        "groups_in_both_splits": sorted(set.intersection(*groups.values())) if len(groups) > 1 else [],
+        "groups_in_both_splits": sorted(groups.get(constants.TRAIN_SPLIT, set()) & groups.get(constants.EVAL_SPLIT, set())),
         # Files whose names did not match the group pattern: each is a group of its own.
         "ungrouped_files_per_split": {split: ungrouped[split] for split in sorted(groups)},
         # Images per naming scheme of the group pattern ("group N": its capture group N) in each split.
         "images_per_source_kind": {split: dict(sorted(by_kind[split].items())) for split in sorted(groups)},
         "rejected": [r.as_row() for r in sorted(rejected, key=lambda r: r.path)],
         "converted": converted,
-        "warnings": scan.warnings,
+        "warnings": scan.warnings + (golden.warnings if golden else []),
         "licence": licence_note(scan.data_dir),
         # The window of spans read (oldest first), its newest, and the images read per span and class
         # (0 where a span lacks a class); None for a plain data dir.
         "spans": {"window": scan.spans, "newest": scan.spans[-1], "images": by_span} if scan.spans else None,
+        # The golden folder (setting golden_dir); its images per class are the counts' split `golden`.
+        "golden_dir": golden.data_dir if golden else None,
     }
 
 

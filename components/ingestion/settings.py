@@ -41,6 +41,8 @@ class IngestionSettings(SettingsGroup):
     """In a data dir of spans (top-level folders `span-<N>` or `YYYY-MM-DD`, each holding class folders): train and evaluate on the newest this many spans. Default: every span."""
     span: str = ""
     """In a data dir of spans: the newest span of the window, to train on older data again (a backfill). Default: the newest span present."""
+    golden_dir: str = ""
+    """A fixed labelled set of class folders (no spans), never trained on: ingested as the split `golden` and judged every run, candidate against the serving model. Default: none."""
 
     def validate(self) -> "IngestionSettings":
         if not 0.0 < self.eval_fraction < 1.0:

@@ -29,6 +29,7 @@ def register(commands) -> None:
     compile_cmd.add_argument("--pipeline-root", required=True, help="where KFP keeps artifacts: minio://mlpipeline/v2/artifacts (KFP's own store), gs://BUCKET/PATH or s3://BUCKET/PATH")
     compile_cmd.add_argument("--serving-dir", help=f"where blessed models are pushed, as the pods see it (default {kfr.DEFAULT_SERVING_DIR}, on the serving volume)")
     compile_cmd.add_argument("--data-dir", help=f"class folders of images, as the pods see it (default {kfr.DEFAULT_DATA_DIR}, on the data volume)")
+    compile_cmd.add_argument("--golden-dir", help=f"a golden set's class folders, as the pods see it (on the data volume, under {kfr.DATA_MOUNT}/; default: none)")
     compile_cmd.add_argument("--schema", dest="schema_path", help=f"curated schema.pbtxt of this checkout (default {os.path.relpath(DEFAULT_SCHEMA)})")
     compile_cmd.add_argument("--beam-args", help="Beam options for every component, one quoted string (default: each pod "
                              "runs DirectRunner in-process for small data, else one worker per CPU of its limit); e.g. --beam-args='--runner=DataflowRunner --project=P --region=R "
@@ -88,6 +89,7 @@ def compile_kubeflow(args) -> int:
         # Explicit, so $DATA_DIR (a path on this machine) never leaks into the spec.
         "data_dir": _cluster_path("data-dir", args.data_dir or from_file.get("data_dir") or kfr.DEFAULT_DATA_DIR),
         "serving_dir": _cluster_path("serving-dir", args.serving_dir),
+        "golden_dir": _cluster_path("golden-dir", args.golden_dir),
         "schema_path": args.schema_path or from_file.get("schema_path") or DEFAULT_SCHEMA,
         "enable_cache": args.enable_cache,
     }

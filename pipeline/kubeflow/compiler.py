@@ -92,6 +92,9 @@ def cluster_config(config: PipelineConfig, install_dir: str = INSTALL_DIR) -> Pi
             f"schema {config.schema_path or '(none)'}: pass --schema with a schema.pbtxt under {schemas_dir}, "
             "so the image (which copies schemas/) holds the same file"
         )
+    if config.golden_dir and not config.golden_dir.startswith(DATA_MOUNT + "/"):
+        raise ConfigError(f"golden dir {config.golden_dir}: give it as the pods see it on the data volume, under "
+                          f"{DATA_MOUNT}/ (e.g. {DATA_MOUNT}/golden: copy the golden class folders onto the data claim)")
     beam_args = list(config.beam_args)  # none: each pod chooses by its data's size
     return dataclasses.replace(
         config,
@@ -182,7 +185,7 @@ def _kubernetes_platform(spec: dict, config: PipelineConfig, target: KubeflowTar
     """
     policy = image_pull_policy(target.image)
     executors = {label: {"imagePullPolicy": policy} for label in spec["deploymentSpec"]["executors"]}
-    wanted = [(task, config.data_dir, target.data_pvc, DATA_MOUNT) for task in DATA_TASKS]
+    wanted = [(task, path, target.data_pvc, DATA_MOUNT) for task in DATA_TASKS for path in (config.data_dir, config.golden_dir) if path]
     wanted += [(task, config.serving_path, target.serving_pvc, SERVING_MOUNT) for task in SERVING_TASKS]
     for task, path, claim, mount in wanted:
         if task in spec["components"] and (path == mount or path.startswith(mount + "/")):
@@ -226,6 +229,9 @@ def _add_input_fingerprints(spec: dict, config: PipelineConfig, target: Kubeflow
             task_inputs[name] = {"componentInputParameter": name}
         fingerprint_inputs["group_pattern"] = dict(string)
         task_inputs["group_pattern"] = {"runtimeValue": {"constant": config.group_pattern}}
+        if config.golden_dir:  # the golden folder's files too (input_fingerprints.golden_fingerprint)
+            fingerprint_inputs["golden_dir"] = dict(string)
+            task_inputs["golden_dir"] = {"runtimeValue": {"constant": config.golden_dir}}
     for name, output in FINGERPRINTED_TASKS.items():
         if name not in tasks:
             continue

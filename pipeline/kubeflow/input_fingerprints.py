@@ -14,7 +14,8 @@ the run's window alone (its run parameters span and window_spans), so a new
 span moves it and a file added to a span outside the window does not. That is
 what keeps a recurring run's cache honest: its span parameter is the same ""
 (the newest present) every time, while the window it names moves. For ready
-TFRecords (ImportExampleGen) it covers every file under the data dir.
+TFRecords (ImportExampleGen) it covers every file under the data dir. A golden
+folder (setting golden_dir) is fingerprinted too, as the ExampleGen's driver does.
 
 Command: python -m pipeline.kubeflow.input_fingerprints --executor_input '{{$}}'
 (KFP's executor input; the output parameters go to its output file).
@@ -29,6 +30,7 @@ import sys
 from typing import List, Optional
 
 from components.ingestion.folder_scan import DataError, files_fingerprint, folder_fingerprint, scan_image_folder
+from components.ingestion.golden_set import golden_fingerprint
 
 DATA_FINGERPRINT, SCHEMA_FINGERPRINT = "data_fingerprint", "schema_fingerprint"
 
@@ -73,6 +75,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if "span" in parameters:  # image folders: the compiler hands the window's run parameters
         data = window_fingerprint(parameters["data_dir"], parameters["group_pattern"], parameters["span"],
                                   parameters["window_spans"])
+        if parameters.get("golden_dir"):
+            try:
+                data += " " + golden_fingerprint(parameters["golden_dir"], parameters["group_pattern"])
+            except DataError as err:
+                raise SystemExit(f"error: {err}") from None
     else:
         data = data_fingerprint(parameters["data_dir"])
     values = {

@@ -20,6 +20,7 @@ from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
 
 from components.constants import REJECTED_FILES_CSV
 from components.ingestion.folder_scan import DataError, scan_image_folder
+from components.ingestion.golden_set import read_golden_set
 from components.ingestion.group_split import require_every_class_in_eval, split_groups
 from components.serving import publisher as version_publisher
 from components.serving.lock import serving_lock
@@ -70,6 +71,10 @@ def _preflight(config: PipelineConfig, log: Callable[[str], None]) -> PipelineCo
     split_of = split_groups(scan.candidates, config.eval_fraction, config.split_seed,
                             config.stratify_by_source_kind, config.folds, config.eval_fold)
     require_every_class_in_eval(scan.candidates, split_of, config.eval_fraction, config.data_dir)
+    if config.golden_dir:  # refused here, before any heavy work, as ingestion would refuse it
+        golden = read_golden_set(config.golden_dir, scan, config.group_pattern, config.groups_span_classes)
+        counts = ", ".join(f"{name}: {count}" for name, count in golden.count_by_class().items())
+        log(f"golden set: {config.golden_dir}: {len(golden.candidates)} image files ({counts}), none in the training data")
     schema_path = config.schema_path or find_schema_for(scan.class_names, DEFAULT_SCHEMA_DIR)
     if not schema_path:
         raise ConfigError(

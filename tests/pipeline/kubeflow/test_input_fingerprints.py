@@ -72,3 +72,25 @@ def test_a_span_that_is_not_there_stops_the_task_naming_the_spans_present(tmp_pa
         input_fingerprints.main(["--executor_input", json.dumps(executor_input)])
 
     assert str(stopped.value).startswith("error: ") and "no span 'span-9'" in str(stopped.value) and "span-1" in str(stopped.value)
+
+
+def test_a_golden_dir_enters_the_data_fingerprint(tmp_path):
+    data, golden = tmp_path / "images", tmp_path / "golden"
+    for root, label in ((data, "horses"), (data, "humans"), (golden, "horses")):
+        (root / label).mkdir(parents=True, exist_ok=True)
+        (root / label / f"{label[:-1]}01-0.png").write_bytes(label.encode())
+    output = tmp_path / "out" / "output_metadata.json"
+
+    def data_fingerprint(**golden_dir):
+        parameters = dict(data_dir=str(data), schema_file=SCHEMA, span="", window_spans=0,
+                          group_pattern=r"^([A-Za-z]+\d+)[-_]\d+$", **golden_dir)
+        executor_input = {"inputs": {"parameterValues": parameters}, "outputs": {"outputFile": str(output)}}
+        assert input_fingerprints.main(["--executor_input", json.dumps(executor_input)]) == 0
+        return json.load(open(output))["parameterValues"]["data_fingerprint"]
+
+    without, first = data_fingerprint(), data_fingerprint(golden_dir=str(golden))
+    (golden / "horses" / "horse02-0.png").write_bytes(b"png")
+
+    assert first != without and data_fingerprint(golden_dir=str(golden)) != first
+    with pytest.raises(SystemExit, match="golden dir .*missing does not exist"):
+        data_fingerprint(golden_dir=str(tmp_path / "missing"))

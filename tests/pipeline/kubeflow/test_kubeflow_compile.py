@@ -390,3 +390,26 @@ def test_the_run_parameters_default_to_the_compiled_configs_window(tmp_path):
 
     parameters = spec["root"]["inputDefinitions"]["parameters"]
     assert parameters["span"]["defaultValue"] == "span-3" and parameters["window_spans"]["defaultValue"] == 2
+
+
+def test_a_golden_dir_on_the_data_volume_reaches_ingestion_and_the_data_fingerprint(tmp_path):
+    path = tmp_path / "p.yaml"
+    assert run_cli(["compile-kubeflow", "--output", str(path), "--image", IMAGE, "--pipeline-root", ROOT,
+                    "--golden-dir", "/data/golden"]) == 0
+    spec, platform = kfr.read_spec(str(path))
+    tasks = spec["root"]["dag"]["tasks"]
+
+    assert tasks[kfr.FINGERPRINT_TASK]["inputs"]["parameters"]["golden_dir"] == {"runtimeValue": {"constant": "/data/golden"}}
+    example_gen = {name: value["runtimeValue"]["constant"] for name, value in tasks["ImageFolderExampleGen"]["inputs"]["parameters"].items()
+                   if "runtimeValue" in value}
+    assert json.loads(example_gen["custom_config"])["custom_config"]["value"]["golden_dir"] == "/data/golden"
+    assert [split["name"] for split in json.loads(example_gen["input_config"])["splits"]] == ["train", "eval", "golden"]
+    executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    assert executors["ImageFolderExampleGen_executor"]["pvcMount"] == [{"constant": kfr.DATA_PVC, "mountPath": kfr.DATA_MOUNT}]
+
+
+def test_compile_refuses_a_golden_dir_off_the_data_volume(tmp_path, capsys):
+    code = run_cli(["compile-kubeflow", "--output", str(tmp_path / "p.yaml"), "--image", IMAGE, "--pipeline-root", ROOT,
+                    "--golden-dir", "/mnt/golden"])
+    assert code == 2
+    assert "golden dir /mnt/golden" in one_error_line(capsys) and not (tmp_path / "p.yaml").exists()
