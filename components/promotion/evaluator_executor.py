@@ -8,7 +8,9 @@ a gated slice of their own (eval_config.with_newest_span_judged).
 After TFX has blessed or not on TFMA's point estimates, noise_gate.py judges
 the intervals by the comparison policy ServingBaseline carries, records every
 figure with its interval (gate_noise.json in the evaluation) and takes the
-blessing back when the policy refuses.
+blessing back when the policy refuses. When the examples hold a golden split
+(setting golden_dir), golden_set.py judges it in a pass of its own, and a
+refusal there takes the blessing back too.
 """
 import os
 
@@ -24,7 +26,7 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils
 
 from components import constants
-from components.promotion import noise_gate
+from components.promotion import golden_set, noise_gate
 from components.promotion.baseline import BASELINE_NOTE, COMPARISON_POLICY, HAS_BASELINE
 from components.promotion.eval_config import gate_thresholds_of, with_newest_span_judged
 from components.promotion.settings import PromotionSettings
@@ -73,6 +75,13 @@ class GatedEvaluatorExecutor(tfx_evaluator.Executor):
         thresholds = gate_thresholds_of(exec_properties[standard_component_specs.EVAL_CONFIG_KEY])
         record = noise_gate.judge(noise_gate.read_figures(evaluation_uri), thresholds.max_accuracy_drop,
                                   thresholds.max_class_recall_drop, policy or PromotionSettings().comparison_policy)
+        if golden_set.has_golden_split(input_dict.get(standard_component_specs.EXAMPLES_KEY)):
+            golden = golden_set.evaluate_golden(self, input_dict, exec_properties, evaluation_uri,
+                                                thresholds.max_accuracy_drop, policy or PromotionSettings().comparison_policy)
+            if golden:
+                record["golden"] = golden
+                record["refusals"] += golden["refusals"]
+                record["warnings"] += golden["warnings"]
         noise_gate.write_record(evaluation_uri, record)
         for warning in record["warnings"]:
             print(f"Evaluator: warning: {warning}", flush=True)

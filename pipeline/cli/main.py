@@ -51,6 +51,7 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     setting("--group-pattern")
     setting("--window-spans")
     setting("--span")
+    setting("--golden-dir")
     setting("--epochs")
     setting("--batch-size")
     setting("--runner", choices=RUNNERS)
@@ -134,6 +135,8 @@ def _print_run_summary(record: RunRecord, summary_path: str) -> None:
         if change and "lower" in change:
             print(f"  change vs the serving model: {change['value']:+.4f} (95% interval {change['lower']:+.4f} to "
                   f"{change['upper']:+.4f}: {change['verdict']}; policy {record.gate.noise['policy']})")
+        if record.gate.golden:
+            print(f"  golden set: {record.gate.golden.describe()}")
         for warning in record.gate.noise_warnings:
             print(f"  warning: {warning}")
     for line in _confusion_lines(record.model):

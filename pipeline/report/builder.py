@@ -16,7 +16,7 @@ from components.ingestion.report import read_report
 from components.serving import versions as serving_versions
 from pipeline.report.eval_examples import image_size_counts
 from pipeline.report.gallery import misclassified
-from pipeline.report.gate import gate_checks
+from pipeline.report.gate import gate_checks, golden_rows
 from pipeline.report.model_card import build_model_card
 from pipeline.report.training_history import read_training_history
 from pipeline.run_record.record import DataRecord, ModelRecord, RunRecord
@@ -112,6 +112,7 @@ def _gate_section(record: RunRecord, artifacts: RunArtifacts) -> dict:
         "pushed": gate.pushed,
         "push_note": gate.push_note,
         "serving_dir": record.serving_dir,
+        "golden": golden_rows(gate.golden),
     }
 
 

@@ -145,3 +145,24 @@ def _noise_rows(record: Optional[dict]) -> List[dict]:
                      "threshold": "better beyond noise" if asks_gain else "not worse beyond noise",
                      "value": delta["value"], "interval": _interval(check, True)})
     return rows
+
+
+def golden_rows(golden) -> Optional[dict]:
+    """The golden set's judgement (a GoldenRecord) as the report's rows: each model's golden accuracy with
+    its interval, the paired change, the verdict and why; None without a golden set."""
+    if golden is None:
+        return None
+
+    def row(name: str, figure: Optional[dict]) -> Optional[dict]:
+        if not figure:
+            return None
+        return {"model": name, "value": figure["value"], "interval": f"{figure['lower']:.3f}–{figure['upper']:.3f}"}
+
+    change = golden.change or {}
+    return {
+        "examples": golden.examples,
+        "rows": [r for r in (row("candidate", golden.candidate), row("serving model", golden.serving)) if r],
+        "change": {"value": change["value"], "interval": _interval({"change": change}, True)} if change else None,
+        "verdict": golden.verdict,
+        "refusals": golden.refusals,
+    }

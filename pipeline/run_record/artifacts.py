@@ -16,8 +16,8 @@ from components.model.training import HISTORY_FILE
 from components.promotion import noise_gate
 from components.promotion.evaluation_report import per_class_scores, read_evaluation
 from pipeline.run_record.metadata import execution_seconds, executions_by_node, open_readonly, property_value
-from pipeline.run_record.record import (ComponentRun, ConfusionMatrix, DataRecord, DriftRecord, GateRecord, ModelRecord,
-                                        RunRecord,
+from pipeline.run_record.record import (ComponentRun, ConfusionMatrix, DataRecord, DriftRecord, GateRecord, GoldenRecord,
+                                        ModelRecord, RunRecord,
                                         SpansRecord, WarmStartRecord, from_mapping)
 
 _STATES = {
@@ -107,6 +107,8 @@ def read_model_and_gate(rows: List[dict], class_names: Optional[List[str]] = Non
             model.per_class = per_class_scores(model.confusion_matrix.counts, class_names)
         if evaluation["noise"]:
             gate.noise = evaluation["noise"]
+            if evaluation["noise"].get("golden"):
+                gate.golden = from_mapping(GoldenRecord, evaluation["noise"]["golden"])
             checks = noise_gate.checks_by_slice(evaluation["noise"])
             for name, scores in model.per_class.items():
                 check = checks.get(f"{constants.CLASS_NAME_KEY}={name}")
@@ -165,7 +167,8 @@ def read_data(rows: List[dict]) -> DataRecord:
     anomalies_uri = first_uri(rows, "anomalies")
     if anomalies_uri:
         try:
-            data.anomalies = read_anomalies(anomalies_uri, [constants.TRAIN_SPLIT, constants.EVAL_SPLIT])
+            data.anomalies = read_anomalies(anomalies_uri, [constants.TRAIN_SPLIT, constants.EVAL_SPLIT]
+                                            + ([constants.GOLDEN_SPLIT] if constants.GOLDEN_SPLIT in data.examples else []))
         except DataValidationError as err:
             data.anomalies = {"unreadable": [str(err)]}
     data.transform_graph = first_uri(rows, "transform_graph")

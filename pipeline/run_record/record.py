@@ -138,6 +138,37 @@ class ModelRecord:
 
 
 @dataclasses.dataclass
+class GoldenRecord:
+    """The golden set's judgement (setting golden_dir; components/promotion/golden_set.py): candidate and
+    serving model on the fixed golden images, paired, under the same comparison policy."""
+
+    examples: int
+    verdict: str
+    """passed, or refused (the blessing was taken back)."""
+    candidate: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The candidate's golden accuracy: value, lower, upper (95%), method."""
+    serving: Optional[Dict[str, Any]] = None
+    """The serving model's, the same way; None with nothing serving."""
+    change: Optional[Dict[str, Any]] = None
+    """Candidate minus serving model on the same images: value, lower, upper, verdict."""
+    refusals: List[str] = dataclasses.field(default_factory=list)
+    warnings: List[str] = dataclasses.field(default_factory=list)
+
+    def describe(self) -> str:
+        """One line: 'passed: candidate 0.875 (0.53–0.98), serving 0.750 (...), change +0.125 (... within noise)'."""
+        def accuracy(figure):
+            return f"{figure['value']:.3f} ({figure['lower']:.3f}–{figure['upper']:.3f})"
+
+        text = f"{self.verdict} on {self.examples} images: candidate {accuracy(self.candidate)}"
+        if self.serving:
+            text += f", serving model {accuracy(self.serving)}"
+        if self.change and "lower" in self.change:
+            text += (f", change {self.change['value']:+.3f} ({self.change['lower']:+.3f} to {self.change['upper']:+.3f}, "
+                     f"{self.change['verdict']})")
+        return text
+
+
+@dataclasses.dataclass
 class GateRecord:
     """What the gate compared against, how it weighed the noise, its answer, and what was pushed."""
 
@@ -153,6 +184,8 @@ class GateRecord:
     """The served version's folder, or `not pushed`; None where the Pusher did not run."""
     push_note: Optional[str] = None
     force_push_reason: Optional[str] = None
+    golden: Optional[GoldenRecord] = None
+    """None without a golden set (golden_dir unset) or where the Evaluator did not run."""
 
     @property
     def noise_warnings(self) -> List[str]:
@@ -200,6 +233,8 @@ class RunRecord:
             del values["spans"]  # a plain data dir: no spans section at all
         if values["drift"] is None:
             del values["drift"]  # the drift gate did not run
+        if values["gate"]["golden"] is None:
+            del values["gate"]["golden"]  # no golden set
         if values["warm_start"] is None:
             del values["warm_start"]  # warm start off
         elif values["warm_start"]["from_version"] is not None:

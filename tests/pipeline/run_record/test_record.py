@@ -105,3 +105,18 @@ def test_warm_start_writes_the_version_alone_or_null_and_why_not_and_nothing_whe
     record.warm_start = WarmStartRecord(from_version=None, why_not="nothing is serving in /srv yet")
     assert json.loads(record.to_json())["warm_start"] == {"from_version": None, "why_not": "nothing is serving in /srv yet"}
     assert RunRecord.from_json(record.to_json()).warm_start.why_not == "nothing is serving in /srv yet"
+
+
+def test_the_golden_judgement_travels_through_the_summary_and_is_absent_without_a_golden_set():
+    from pipeline.run_record.record import GateRecord, GoldenRecord, RunRecord
+
+    golden = GoldenRecord(examples=16, verdict="refused", candidate={"value": 0.25, "lower": 0.1, "upper": 0.5, "method": "jackknife"},
+                          serving={"value": 0.875, "lower": 0.64, "upper": 0.96, "method": "jackknife"},
+                          change={"value": -0.625, "lower": -0.9, "upper": -0.3, "verdict": "worse beyond noise"},
+                          refusals=["[golden set] accuracy is worse than the serving model's beyond noise"])
+    record = RunRecord(status="succeeded", gate=GateRecord(blessed=False, golden=golden))
+
+    assert RunRecord.from_json(record.to_json()).gate.golden == golden
+    assert golden.describe() == ("refused on 16 images: candidate 0.250 (0.100–0.500), serving model 0.875 (0.640–0.960), "
+                                 "change -0.625 (-0.900 to -0.300, worse beyond noise)")
+    assert "golden" not in json.loads(RunRecord(status="succeeded").to_json())["gate"]
