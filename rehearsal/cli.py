@@ -3,7 +3,7 @@
 The spec is written by `transfer-pipeline compile-kubeflow` itself, for the image built from
 this checkout (`make kubeflow-image`), then read back from OUTPUT/pipeline.yaml and run by
 rehearsal/run.py as `transfer-pipeline submit` submits it: the spec's root sent as the run's
-pipeline_root, resolved in KFP's order. Volumes are folders under OUTPUT: the data claim
+pipeline_root, resolved in KFP's order, and --span/--window-spans sent as its run parameters. Volumes are folders under OUTPUT: the data claim
 holds OUTPUT/volumes/data/images (a copy of the chosen images, synced so unchanged files
 keep their inode times), the serving claim is OUTPUT/serving, so a pushed model lands in
 OUTPUT/serving/transfer-classifier/<version>/. Exit 0 only when every task succeeded (ran
@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--kfp-version", choices=KFP_BACKEND_VERSIONS, default=KFP_BACKEND_VERSION,
                         help=f"the KFP backend release to behave as (default {KFP_BACKEND_VERSION}, the newest read; "
                         "kubernetes/README.md lists what differs)")
+    parser.add_argument("--span", help="the run's span parameter, as `transfer-pipeline submit --span` sends it: the newest span "
+                        "of the window, for a backfill (default: the spec's, the newest span present)")
+    parser.add_argument("--window-spans", type=int, help="the run's window_spans parameter, as `submit --window-spans` "
+                        "sends it (default: the spec's)")
     parser.add_argument("--memory-limit", action="append", default=[], metavar="TASK=GB",
                         help="a task's memory limit in G, as an edited spec or a LimitRange sets it (repeatable)")
     return parser
@@ -137,10 +141,15 @@ def rehearse(args) -> int:
     if os.path.exists(os.path.join(output, REPORT_FILE)):
         os.remove(os.path.join(output, REPORT_FILE))  # an earlier run's page must not pass for this run's
 
+    from pipeline.kubeflow.submit import run_parameters
+
+    parameters = run_parameters(spec_path, spec, span=args.span, window_spans=args.window_spans)
+    if parameters:
+        print(f"  run parameters: {', '.join(f'{k}={v!r}' for k, v in sorted(parameters.items()))}", flush=True)
     target = settings["target"]
     run_settings = RunSettings(claims={target["data_pvc"]: data_volume, target["serving_pvc"]: serving_volume},
                                pipeline_root=spec["defaultPipelineRoot"],  # what `submit` sends
-                               publish_logs=args.publish_logs, release=RELEASES[args.kfp_version])
+                               publish_logs=args.publish_logs, release=RELEASES[args.kfp_version], parameters=parameters)
     rehearsal = Rehearsal(spec, platform, output, run_settings)
     error = None
     try:

@@ -85,6 +85,7 @@ class RunSettings:
     pipeline_root: str = ""  # the run's runtime_config.pipeline_root ("" : none sent)
     launcher_configmap: Optional[dict] = None  # the namespace's kfp-launcher ConfigMap data
     publish_logs: bool = True  # PUBLISH_LOGS: "true" on a stock install since 2.5.0
+    parameters: Dict[str, object] = dataclasses.field(default_factory=dict)  # runtime_config.parameters `submit` sends
     release: driver.BackendRelease = driver.RELEASES[driver.KFP_BACKEND_VERSION]
 
 
@@ -140,12 +141,7 @@ class Rehearsal:
             if "runtimeValue" in source:
                 json_format.ParseDict(source["runtimeValue"]["constant"], inputs.parameter_values[key])
             elif "componentInputParameter" in source:
-                # A run parameter of the root DAG: the run sends none here, so KFP's compiler gives the root's
-                # defaultValue (backend/src/v2/compiler/argocompiler/argo.go Compile, tags 2.5.0 and 2.17.0).
-                wanted = self.spec["root"].get("inputDefinitions", {}).get("parameters", {}).get(source["componentInputParameter"], {})
-                if "defaultValue" not in wanted:
-                    raise RehearsalFailed(f"{name}: run parameter {source['componentInputParameter']!r} has no default value")
-                json_format.ParseDict(wanted["defaultValue"], inputs.parameter_values[key])
+                json_format.ParseDict(self.run_parameter(name, source["componentInputParameter"]), inputs.parameter_values[key])
             elif "taskOutputParameter" in source:
                 producer = source["taskOutputParameter"]["producerTask"]
                 outputs = self.metadata.output_parameters(self._producer(name, producer))
@@ -170,6 +166,23 @@ class Rehearsal:
                 raise RehearsalFailed(f"{name}: cannot find output artifact key {wanted!r} in producer task {producer!r}")
             inputs.artifacts[key].artifacts.add().CopyFrom(to_runtime_artifact(outputs[wanted]))
         return inputs
+
+    def run_parameter(self, task: str, parameter: str):
+        """A run parameter of the root DAG, as the root's tasks resolve it.
+
+        KFP's compiler fills the run's runtime_config.parameters with the root's defaultValue for each
+        parameter the run did not send (backend/src/v2/compiler/argocompiler/argo.go Compile); the root
+        DAG's driver makes them its inputs (backend/src/v2/driver/driver.go RootDAG), and a task's
+        componentInputParameter reads its parent DAG's input (driver.go resolveInputParameter), at tags
+        2.5.0 and 2.17.0.
+        """
+        if parameter in self.settings.parameters:
+            return self.settings.parameters[parameter]
+        wanted = self.spec["root"].get("inputDefinitions", {}).get("parameters", {}).get(parameter, {})
+        if "defaultValue" not in wanted:
+            raise RehearsalFailed(f"{task}: parent DAG does not have input parameter {parameter!r} (the run sent none "
+                                  "and the spec gives no default value)")
+        return wanted["defaultValue"]
 
     def _producer(self, consumer: str, producer: str) -> int:
         if producer not in self.executions:

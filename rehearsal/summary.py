@@ -65,6 +65,10 @@ class RehearsalRecord:
     push_note: Optional[str] = None
     report: Optional[str] = None
     """The RunReport page, copied out of the object store."""
+    spans: Optional[List[str]] = None
+    """The window of spans ingested, oldest first (the examples' span_window); None for a plain data dir."""
+    warm_start: Optional[dict] = None
+    """The Trainer's word on its head: {"from_version": V} or {"from_version": None, "why_not": ...}."""
 
     @classmethod
     def read(cls, path: str) -> "RehearsalRecord":
@@ -96,8 +100,25 @@ def summarize(rehearsal, output: str, images: int, seconds: float, error: Option
     if failed:
         record.failed_task = FailedTask(failed.name, failed.exit_code, failed.reason, failed.log)
     with tempfile.TemporaryDirectory() as scratch:
+        _data_and_model(rehearsal, record, scratch)
         _gate_and_push(rehearsal, record, output, scratch)
     return record
+
+
+def _data_and_model(rehearsal, record: RehearsalRecord, scratch: str) -> None:
+    """The window ingested (a property of the examples in ML Metadata) and where the Trainer's head came from
+    (its training_history.json, downloaded as any reader of the object store gets it)."""
+    from components import constants
+    from components.model.training import HISTORY_FILE
+
+    examples = rehearsal.outputs_of("ImageFolderExampleGen").get("examples")
+    window = _property(examples, constants.SPAN_WINDOW_PROPERTY)
+    record.spans = [str(span) for span in window] if window else None
+    model_run = rehearsal.outputs_of("Trainer").get("model_run")
+    folder = rehearsal.download(model_run.uri, os.path.join(scratch, "model_run")) if model_run is not None else None
+    if folder and os.path.isfile(os.path.join(folder, HISTORY_FILE)):
+        with open(os.path.join(folder, HISTORY_FILE)) as handle:
+            record.warm_start = json.load(handle).get("warm_start")
 
 
 def _gate_and_push(rehearsal, record: RehearsalRecord, output: str, scratch: str) -> None:
@@ -143,6 +164,11 @@ def write_summary(record: RehearsalRecord, output: str) -> None:
     if record.failed_task:
         failed = record.failed_task
         print(f"  failed: {failed.name} (exit code {failed.exit_code}, {failed.reason}); its log: {failed.log}")
+    if record.spans:
+        print(f"  spans: {', '.join(record.spans)}")
+    if record.warm_start is not None:
+        started = record.warm_start.get("from_version")
+        print(f"  warm start: {f'from serving version {started}' if started is not None else 'none: ' + str(record.warm_start.get('why_not'))}")
     if record.baseline:
         print(f"  baseline: {record.baseline.note}")
     if record.blessed is not None:

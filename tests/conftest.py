@@ -65,11 +65,13 @@ def horse_or_human_dir() -> Path:
     return Path(path)
 
 
-# Tests that run the pipeline's image: their `make kubeflow-rehearsal` waits for the build .ci/run starts
-# in the background. In one process they go last, so that the build is done by then. Shared among
-# processes (make test: pytest-xdist, whole files per process) they go first: the longest file, waiting
-# for the build while another process runs the rest.
-NEEDS_THE_IMAGE = ("tests/e2e/test_kubeflow_rehearsal.py",)
+# Tests that run the pipeline's image: their `make kubeflow-rehearsal` (or `make kubeflow-image`) waits for
+# the build .ci/run starts in the background. In one process they go last, so that the build is done by
+# then. Shared among processes (make test: pytest-xdist, whole files per process) the longest goes first,
+# waiting for the build while another process runs the rest; the others keep their place in the middle,
+# where the build is done and a process is free.
+NEEDS_THE_IMAGE = ("tests/e2e/test_kubeflow_rehearsal.py", "tests/e2e/test_kubeflow_spans.py")
+FIRST_WHEN_SHARED = NEEDS_THE_IMAGE[0]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -77,7 +79,13 @@ def pytest_collection_modifyitems(config, items):
         if {"horse_or_human_dir", "rock_paper_scissors_dir"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.real_images)
     root, shared = config.rootpath, hasattr(config, "workerinput")  # workerinput: this is an xdist worker
-    items.sort(key=lambda item: (item.path.relative_to(root).as_posix() in NEEDS_THE_IMAGE) != shared)  # stable sort
+    def place(item) -> int:
+        path = item.path.relative_to(root).as_posix()
+        if shared:
+            return 0 if path == FIRST_WHEN_SHARED else 1
+        return 1 if path in NEEDS_THE_IMAGE else 0
+
+    items.sort(key=place)  # stable sort
 
 
 @pytest.fixture(scope="session")
