@@ -62,6 +62,13 @@ class TaskResult:
     log: str = ""
     exit_code: Optional[int] = None
     reason: str = ""  # why a failed task failed, as Kubernetes would say it (OOMKilled, Error)
+    # The pod's seconds split by the entrypoint's log lines (pipeline/kubeflow/entrypoint.py WORK_BEGAN/ENDED):
+    # set-up (container start, Python, imports) before the component's work, teardown after it (exit, the
+    # container removed); launcher: the host's side around the pod (inputs downloaded, outputs uploaded).
+    setup_seconds: Optional[float] = None
+    work_seconds: Optional[float] = None
+    teardown_seconds: Optional[float] = None
+    launcher_seconds: Optional[float] = None
 
 
 def task_order(spec: dict) -> List[str]:
@@ -214,6 +221,7 @@ class Rehearsal:
 
     def launch(self, name, component, container, executor_input, execution, claims) -> TaskResult:
         """launcher_v2.go Execute: download inputs, run the command in the pod, collect and upload outputs, publish."""
+        launched = time.monotonic()
         pod = Pod(name=f"{self.run_id}-{name.lower()}", folder=os.path.join(self.workdir, "pods", self.run_id, name), claims=claims)
         pod.prepare()
         launcher.qualify_executor_logs_for_retry(executor_input.outputs, self.release)
@@ -234,11 +242,12 @@ class Rehearsal:
         command = launcher.fill_placeholders(list(container.get("command", [])), list(container.get("args", [])),
                                              with_defaults, self.release)
         log_path = os.path.join(pod.folder, "pod.log")
-        started = time.monotonic()
+        started, started_at = time.monotonic(), time.time()
         ended = pod.run(container["image"], command, container.get("resources", {}), log_path, tee,
                         drop_capabilities=self.release.drop_capabilities)
-        seconds = time.monotonic() - started
+        seconds, ended_at = time.monotonic() - started, time.time()
         peak = _peak_memory_mb(log_path)
+        phases = _phases(log_path, started_at, ended_at)
         if ended.exit_code != 0:
             # executeV2 returns the command's error: Execute's deferred publish marks the execution FAILED.
             # 2.5.0 uploads and records nothing; 2.16+ uploads and records the log alone.
@@ -250,14 +259,16 @@ class Rehearsal:
                 f"{name}: the pod exited with code {ended.exit_code} ({ended.reason}) after {seconds:.0f} s; "
                 f"its log ({log_path}) ends:\n{_tail(log_path)}",
                 TaskResult(name, "failed", seconds, execution.id, peak_memory_mb=peak, log=log_path,
-                           exit_code=ended.exit_code, reason=ended.reason))
+                           exit_code=ended.exit_code, reason=ended.reason, **phases))
         output = self._executor_output(pod, executor_input)
         self._collect_output_parameters(name, pod, executor_input, output, component)
         artifacts = self._upload_outputs(name, pod, executor_input, output)
         self.metadata.publish_execution(execution, mlmd_pb2.Execution.COMPLETE, dict(output.parameter_values), artifacts,
                                         self.contexts)
         pod.remove_scratch()  # as KFP's emptyDirs go with the pod; a failed pod's stay, for reading
-        return TaskResult(name, "ran", seconds, execution.id, peak_memory_mb=peak, log=log_path, exit_code=0)
+        launcher_seconds = round(time.monotonic() - launched - seconds, 1)
+        return TaskResult(name, "ran", seconds, execution.id, peak_memory_mb=peak, log=log_path, exit_code=0,
+                          launcher_seconds=launcher_seconds, **phases)
 
     def _download_inputs(self, pod: Pod, executor_input) -> None:
         """launcher_v2.go downloadArtifacts: each input's objects, listed by its key as a prefix, to its local path.
@@ -355,6 +366,28 @@ def _tail(path: str, lines: int = LOG_TAIL_LINES) -> str:
             return "".join(handle.readlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+def _phases(log_path: str, started_at: float, ended_at: float) -> Dict[str, Optional[float]]:
+    """The pod's set-up, work and teardown seconds, from the entrypoint's WORK_BEGAN/WORK_ENDED lines and the
+    host's clock around the pod (the same kernel's clock); None where a line is missing (a pod killed early)."""
+    from pipeline.kubeflow.entrypoint import WORK_BEGAN, WORK_ENDED
+
+    marks: Dict[str, float] = {}
+    try:
+        with open(log_path, errors="replace") as handle:
+            for line in handle:
+                for prefix in (WORK_BEGAN, WORK_ENDED):
+                    if line.startswith(prefix):
+                        marks[prefix] = float(line[len(prefix):].strip())
+    except (OSError, ValueError):
+        pass
+    began, finished = marks.get(WORK_BEGAN), marks.get(WORK_ENDED)
+    return {
+        "setup_seconds": round(began - started_at, 1) if began else None,
+        "work_seconds": round(finished - began, 1) if began and finished else None,
+        "teardown_seconds": round(ended_at - finished, 1) if finished else None,
+    }
 
 
 def _peak_memory_mb(log_path: str) -> Optional[float]:

@@ -149,6 +149,15 @@ def _gate_and_push(rehearsal, record: RehearsalRecord, output: str, scratch: str
         record.report = os.path.join(output, REPORT_FILE)
 
 
+def _phases(task: TaskResult) -> str:
+    """' (set-up 14 s, work 27 s, teardown 2 s; launcher 1 s)' for a pod that reported its work's bounds."""
+    if task.work_seconds is None:
+        return ""
+    launcher = f"; launcher {task.launcher_seconds:.0f} s" if task.launcher_seconds is not None else ""
+    return (f" (set-up {task.setup_seconds:.0f} s, work {task.work_seconds:.0f} s, "
+            f"teardown {task.teardown_seconds:.0f} s{launcher})")
+
+
 def write_summary(record: RehearsalRecord, output: str) -> None:
     path = os.path.join(output, SUMMARY_FILE)
     with open(path, "w") as handle:
@@ -160,7 +169,7 @@ def write_summary(record: RehearsalRecord, output: str) -> None:
         memory = f"  peak {task.peak_memory_mb / 1000:.2f} GB" if task.peak_memory_mb else ""
         when = f"{task.seconds:6.0f} s" if task.state in ("ran", "failed") else " " * 8
         ended = f"  exit {task.exit_code}: {task.reason}" if task.state == "failed" else ""
-        print(f"  {task.name:<24} {task.state:<8} {when}{memory}{ended}")
+        print(f"  {task.name:<24} {task.state:<8} {when}{_phases(task)}{memory}{ended}")
     if record.failed_task:
         failed = record.failed_task
         print(f"  failed: {failed.name} (exit code {failed.exit_code}, {failed.reason}); its log: {failed.log}")

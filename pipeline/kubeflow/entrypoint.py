@@ -11,12 +11,18 @@ from __future__ import annotations
 import json
 import os
 import resource
+import time
 from typing import Dict, List, Optional, Tuple
 
 import yaml
 
 from pipeline.kubeflow.launcher_paths import local_path_for_uri
 from pipeline.run_record.kfp_values import unwrap_kfp_metadata
+
+# When the component's own work began and ended (wall clock, seconds since the epoch), as log lines: what
+# comes before is the pod's set-up (Python, imports, the launcher's files), what comes after its teardown.
+# The rehearsal reads them (rehearsal/run.py), so each task's fixed cost is visible in every run.
+WORK_BEGAN, WORK_ENDED = "work began at (s since the epoch): ", "work ended at (s since the epoch): "
 
 # The component's own output artifacts, a JSON list the compiler appends to every TFX task's args
 # (pipeline/kubeflow/compiler.py). KFP's driver adds outputs of its own to the executor input:
@@ -150,7 +156,9 @@ def run_component(argv: List[str], local_root: str = "/") -> None:
     chosen, why = beam_args_for_pod(argv, executor_input)
     argv += chosen
     print(f"beam: {why}", flush=True)
+    print(f"{WORK_BEGAN}{time.time():.3f}", flush=True)
     tfx_entrypoint.main(tfx_entrypoint._parse_flags(argv))  # noqa: SLF001 (the same parsing TFX's own __main__ does)
+    print(f"{WORK_ENDED}{time.time():.3f}", flush=True)
     restore_remote_uris(executor_input.get("outputs", {}).get("outputFile", ""), remote_of)
 
 
