@@ -20,7 +20,7 @@ from tfx.proto import example_gen_pb2, trainer_pb2, transform_pb2
 from components import constants, node_ids
 from components.code_fingerprint import code_fingerprint
 from components.data_gate import DataValidationGate
-from components.drift.component import DriftGate, feature_base
+from components.drift.component import DriftGate, drift_settings_json, feature_base
 from components.drift.settings import DriftSettings
 from components.ingestion.component import image_folder_example_gen
 from components.ingestion.settings import IngestionSettings
@@ -96,9 +96,11 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         examples=example_gen.outputs["examples"],
         schema=data_gate.outputs["validated_schema"],
         serving_dir=promotion_settings(config).serving_dir,
-        drift_settings=json.dumps(drift.to_dict(), sort_keys=True),
+        drift_settings=drift_settings_json(drift),
         feature_base=feature_base(TrainerSettings.from_config(config)),
         serving_state=_serving_state(promotion_settings(config).serving_dir),
+        # A run parameter on Kubeflow (compiler.py), so acceptance is per run there.
+        accepted_reason=drift.accepted_reason,
     ).with_id(node_ids.DRIFT_GATE) if drift.drift_gate else None
     transform = UncompressedTransform(
         examples=example_gen.outputs["examples"],

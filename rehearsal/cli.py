@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "of the window, for a backfill (default: the spec's, the newest span present)")
     parser.add_argument("--window-spans", type=int, help="the run's window_spans parameter, as `submit --window-spans` "
                         "sends it (default: the spec's)")
+    parser.add_argument("--accept-drift", action="store_true", help="let the run train on a span the drift gate stops, "
+                        "as `submit --accept-drift` does: the run's accept_drift_reason parameter; needs --reason")
+    parser.add_argument("--reason", help="why drift is accepted (with --accept-drift), recorded in the drift report")
     parser.add_argument("--memory-limit", action="append", default=[], metavar="TASK=GB",
                         help="a task's memory limit in G, as an edited spec or a LimitRange sets it (repeatable)")
     return parser
@@ -143,7 +146,8 @@ def rehearse(args) -> int:
 
     from pipeline.kubeflow.submit import run_parameters
 
-    parameters = run_parameters(spec_path, spec, span=args.span, window_spans=args.window_spans)
+    parameters = run_parameters(spec_path, spec, span=args.span, window_spans=args.window_spans,
+                                accept_drift=args.accept_drift, reason=args.reason)
     if parameters:
         print(f"  run parameters: {', '.join(f'{k}={v!r}' for k, v in sorted(parameters.items()))}", flush=True)
     target = settings["target"]

@@ -4,9 +4,12 @@ model was trained on (executor.py decides).
 It takes the validated schema, so it runs after DataValidationGate, and the Trainer has it as an upstream
 node (pipeline/pipeline.py), so the Trainer cannot start before the gate has passed; no artifact of the gate
 feeds the Trainer, whose cache key would otherwise change every time the gate runs again (whenever the
-serving dir changes). Its outputs: the drift report (executor.REPORT_FILE: the checks, the verdict, the
-reference version, an accepted reason) and the window's statistics (statistics.REFERENCE_FILE), which the
-Pusher keeps beside the push record of the model it pushes.
+serving dir changes). Drift is accepted by accepted_reason alone, non-empty when accepted: DriftSettings'
+accept_drift locally (pipeline/pipeline.py), the run parameter accept_drift_reason on Kubeflow
+(pipeline/kubeflow/compiler.py), so one Kubeflow run is accepted, never every run of a spec. Its outputs:
+the drift report (executor.REPORT_FILE: the checks, the verdict, the reference version, an accepted reason)
+and the window's statistics (statistics.REFERENCE_FILE), which the Pusher keeps beside the push record of
+the model it pushes.
 """
 import json
 
@@ -30,6 +33,16 @@ def feature_base(training: TrainerSettings) -> str:
     return json.dumps({name: getattr(training, name) for name in FEATURE_BASE_FIELDS}, sort_keys=True)
 
 
+# DriftSettings' acceptance, which the gate takes as accepted_reason instead: kept out of drift_settings, so
+# the two can never disagree.
+ACCEPTANCE_FIELDS = ("accept_drift", "accept_drift_reason")
+
+
+def drift_settings_json(drift: DriftSettings) -> str:
+    """The gate's drift_settings parameter: the group as JSON, less ACCEPTANCE_FIELDS."""
+    return json.dumps({k: v for k, v in drift.to_dict().items() if k not in ACCEPTANCE_FIELDS}, sort_keys=True)
+
+
 # The outputs' types: TFX's own simple types, which its Kubeflow compiler and entrypoint know (a type of
 # our own would need a title of one module and one class name, and an import path to match).
 DriftReport = simple_artifacts.Metrics  # drift_report.json: the gate's checks and verdict
@@ -46,9 +59,12 @@ def DriftGate(
     drift_settings: Parameter[str],
     feature_base: Parameter[str],
     serving_state: Parameter[str] = "",
+    accepted_reason: Parameter[str] = "",
 ) -> None:
-    """serving_dir is PromotionSettings'; drift_settings DriftSettings as JSON and feature_base the base's
-    training settings (feature_base()), handed on by pipeline/pipeline.py; serving_state keys the cache."""
+    """serving_dir is PromotionSettings'; drift_settings DriftSettings as JSON (drift_settings_json(): the
+    thresholds, without the acceptance) and feature_base the base's training settings (feature_base()),
+    handed on by pipeline/pipeline.py; serving_state keys the cache; accepted_reason, when not empty, lets
+    a drifted span through and is recorded in the report."""
     from components.drift.executor import run_gate, serving_reference
     from components.drift.features import PooledFeatureExtractor
 
@@ -62,4 +78,5 @@ def DriftGate(
         examples.uri, [s for s in artifact_utils.decode_split_names(examples.split_names) if s != constants.GOLDEN_SPLIT],
         examples.get_json_value_custom_property(constants.SPAN_WINDOW_PROPERTY)
         if examples.has_custom_property(constants.SPAN_WINDOW_PROPERTY) else None,
-        reference, settings, lambda: PooledFeatureExtractor(training), drift_report.uri, drift_reference.uri)
+        reference, settings, lambda: PooledFeatureExtractor(training), drift_report.uri, drift_reference.uri,
+        accepted_reason=accepted_reason)

@@ -31,6 +31,8 @@ STOPPED_FOLDER = "stopped"
 # reason (the run goes on), or could not be compared (the run goes on; the report says why).
 PASSED, DRIFTED, ACCEPTED, NO_REFERENCE = "ok", "drift", "accepted", "no reference"
 ACCEPT_FIX = "--accept-drift --reason TEXT"
+# The same for one Kubeflow run: the reason goes in as the run parameter accept_drift_reason.
+KUBEFLOW_ACCEPT_FIX = f"transfer-pipeline submit {ACCEPT_FIX}"
 
 
 class DriftError(RuntimeError):
@@ -180,9 +182,9 @@ def check_line(check: DriftCheck) -> str:
 
 
 def decide(reference: Optional[ReferenceStatistics], why_none: str, newest: Optional[ReferenceStatistics],
-           settings: DriftSettings) -> Tuple[str, List[DriftCheck], str]:
+           settings: DriftSettings, accepted_reason: str = "") -> Tuple[str, List[DriftCheck], str]:
     """(verdict, checks, why): NO_REFERENCE when there is nothing to compare, else PASSED, or DRIFTED /
-    ACCEPTED (settings.accepted_reason) when a check is beyond its threshold."""
+    ACCEPTED (a non-empty accepted_reason) when a check is beyond its threshold."""
     if reference is None or newest is None:
         return NO_REFERENCE, [], why_none or "the newest span has no images"
     if reference.feature_extractor != newest.feature_extractor:
@@ -194,7 +196,7 @@ def decide(reference: Optional[ReferenceStatistics], why_none: str, newest: Opti
     if not failed:
         return PASSED, checks, ""
     lines = "; ".join(check_line(check) for check in failed)
-    return (ACCEPTED if settings.accepted_reason else DRIFTED), checks, lines
+    return (ACCEPTED if accepted_reason else DRIFTED), checks, lines
 
 
 def drift_message(report: DriftReport) -> str:
@@ -203,18 +205,20 @@ def drift_message(report: DriftReport) -> str:
              f"{report.reference_version} was trained on; stopping before the Trainer:"]
     lines += [f"  {check_line(check)}" for check in failed]
     lines.append(f"If the change is intended (new kinds of images the model must learn), run again with "
-                 f"{ACCEPT_FIX}; the reason is recorded. Thresholds are settings (drift_*), see "
-                 "docs/quality.md \"The drift gate's thresholds\".")
+                 f"{ACCEPT_FIX} (on Kubeflow: {KUBEFLOW_ACCEPT_FIX}, for that one run); the reason is recorded. "
+                 "Thresholds are settings (drift_*), see docs/quality.md \"The drift gate's thresholds\".")
     return "\n".join(lines)
 
 
 def run_gate(examples_uri: str, split_names: Sequence[str], span_window: Optional[Sequence[str]],
              serving: Tuple[Optional[int], Optional[ReferenceStatistics], str], settings: DriftSettings,
              extractor_factory: Callable[[], object], report_dir: str, reference_dir: str,
-             log: Callable[[str], None] = print) -> DriftReport:
+             accepted_reason: str = "", log: Callable[[str], None] = print) -> DriftReport:
     """The gate's whole work: `serving` is serving_reference()'s answer; writes REPORT_FILE into report_dir
     and the window's REFERENCE_FILE into reference_dir, then raises DriftError if the newest span drifted
-    and drift is not accepted (the report written to stopped_report_dir(report_dir) too)."""
+    and drift is not accepted (the report written to stopped_report_dir(report_dir) too). accepted_reason
+    is the one source of acceptance (non-empty: accepted with that reason); of the settings only the
+    thresholds and knobs are read, never accept_drift."""
     started = time.monotonic()
     window = list(span_window or [])
     newest_span = window[-1] if window else None
@@ -222,7 +226,7 @@ def run_gate(examples_uri: str, split_names: Sequence[str], span_window: Optiona
     ingested = read_ingested_images(examples_uri, split_names)
     extractor = extractor_factory()
     window_stats, newest_stats = summarise(ingested, newest_span, extractor, settings, with_newest=reference is not None)
-    verdict, checks, why = decide(reference, why_none, newest_stats, settings)
+    verdict, checks, why = decide(reference, why_none, newest_stats, settings, accepted_reason)
     os.makedirs(reference_dir, exist_ok=True)
     with open(os.path.join(reference_dir, REFERENCE_FILE), "w") as handle:
         handle.write(window_stats.to_json())
@@ -230,7 +234,7 @@ def run_gate(examples_uri: str, split_names: Sequence[str], span_window: Optiona
         verdict=verdict, checks=checks, reference_version=version if reference is not None else None,
         newest_span=newest_span, window=window,
         images={"newest span": int(len(ingested.of_span(newest_span))), "window": len(ingested.images)},
-        accepted_reason=settings.accepted_reason if verdict == ACCEPTED else None, why=why,
+        accepted_reason=accepted_reason if verdict == ACCEPTED else None, why=why,
         seconds=round(time.monotonic() - started, 2))
     report.write(report_dir)
     if verdict == DRIFTED:

@@ -34,7 +34,7 @@ class DriftSettings(SettingsGroup):
     drift_gate: bool = True
     """A DriftGate before the Trainer compares the newest span with the serving model's training data and stops the run on drift; off: no gate, and pushed versions carry no drift reference."""
     accept_drift: bool = False
-    """Train on a span the drift gate stops (its checks are still reported). Needs a reason."""
+    """Train on a span the drift gate stops (its checks are still reported). Needs a reason. Local runs: compile-kubeflow refuses it (every run of the spec would accept drift); on Kubeflow `submit --accept-drift --reason TEXT` accepts one run."""
     accept_drift_reason: str = ""
     """Why drift is accepted, recorded in the drift report and the summary (the `--reason` flag fills it with `--accept-drift`). Default: empty."""
 

@@ -65,6 +65,9 @@ def register(commands) -> None:
                         "a backfill (default: the spec's, normally the newest span present at run time)")
     submit.add_argument("--window-spans", type=int, metavar="N", help="train and evaluate on the newest N spans up to "
                         "the run's span (0: all; default: the spec's)")
+    submit.add_argument("--accept-drift", action="store_true", help="let this one run train on a span the drift gate "
+                        "stops (its checks are still reported); needs --reason; not with --every or --cron")
+    submit.add_argument("--reason", help="why drift is accepted (with --accept-drift), recorded in the drift report")
     submit.set_defaults(handler=submit_run)
 
 
@@ -160,9 +163,14 @@ def submit_run(args) -> int:
         raise ConfigError(f"--span {args.span} with {'--every' if args.every else '--cron'}: a recurring run always takes "
                           "the newest span present (KFP passes no scheduled time to a v2 pipeline's parameters); "
                           "backfill a span with one run: submit --span NAME, without --every or --cron")
+    if schedule and args.accept_drift:
+        raise ConfigError(f"--accept-drift with {'--every' if args.every else '--cron'}: every run of the schedule would "
+                          "accept drift, for as long as it runs; accept drift for one run: submit --accept-drift "
+                          "--reason TEXT, without --every or --cron")
     spec, _ = kfr.read_spec(args.spec)  # a missing or broken file is reported before anything else
     pipeline_root = run_pipeline_root(args.spec, spec, args.pipeline_root)
-    parameters = run_parameters(args.spec, spec, span=args.span, window_spans=args.window_spans, newest=schedule is not None)
+    parameters = run_parameters(args.spec, spec, span=args.span, window_spans=args.window_spans, newest=schedule is not None,
+                                accept_drift=args.accept_drift, reason=args.reason)
     if not args.skip_stale_check:
         print(f"checking {args.spec} against this checkout (recompiling with its settings)", flush=True)
         settings = kfr.check_spec_current(args.spec)

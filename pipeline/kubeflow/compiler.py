@@ -61,12 +61,17 @@ DATA_TASKS = (FINGERPRINT_TASK, node_ids.IMAGE_FOLDER_EXAMPLE_GEN, node_ids.IMPO
 SERVING_TASKS = (node_ids.SERVING_BASELINE, node_ids.DRIFT_GATE, node_ids.WARM_START_SOURCE, node_ids.PUSHER)
 FINGERPRINT_COMMAND = ("python", "-m", "pipeline.kubeflow.input_fingerprints")
 COMPILED_BY = "transfer-pipeline compile-kubeflow"
-# The run parameters of the spec's root (root.inputDefinitions.parameters): IngestionSettings' RUN_PARAMETERS by
-# their setting names, which span ends the window and how many spans it holds. They reach ImageFolderExampleGen's
+# The run parameters of the spec's root (root.inputDefinitions.parameters). The window's: IngestionSettings'
+# RUN_PARAMETERS by their setting names, which span ends the window and how many spans it holds. They reach ImageFolderExampleGen's
 # execution properties and the InputFingerprints task, so KFP's cache key holds them (cacheutils/cache.go
 # GenerateCacheKey hashes every input parameter value, tag 2.5.0).
 SPAN_PARAMETER, WINDOW_PARAMETER = "span", "window_spans"
-RUN_PARAMETER_NAMES = (SPAN_PARAMETER, WINDOW_PARAMETER)
+WINDOW_PARAMETER_NAMES = (SPAN_PARAMETER, WINDOW_PARAMETER)
+# Why the drift gate lets a drifted span through, for one run (`submit --accept-drift --reason TEXT`): the
+# DriftGate's accepted_reason, always "" by default, so no run of the spec, scheduled ones included, accepts
+# drift unless it is sent. Declared only when the pipeline has a DriftGate (never cached: NEVER_CACHED).
+ACCEPT_DRIFT_PARAMETER, DRIFT_GATE_ACCEPTANCE = "accept_drift_reason", "accepted_reason"  # run parameter, gate's
+RUN_PARAMETER_NAMES = WINDOW_PARAMETER_NAMES + (ACCEPT_DRIFT_PARAMETER,)
 # An image named by digest: immutable, so a node's copy is the right one. By tag, a node keeps whatever it
 # pulled first under that tag (Kubernetes' default for a tag other than :latest is IfNotPresent).
 IMAGE_DIGEST = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
@@ -92,6 +97,11 @@ def cluster_config(config: PipelineConfig, install_dir: str = INSTALL_DIR) -> Pi
             f"schema {config.schema_path or '(none)'}: pass --schema with a schema.pbtxt under {schemas_dir}, "
             "so the image (which copies schemas/) holds the same file"
         )
+    if config.accept_drift:
+        raise ConfigError(
+            "accept_drift is set: a spec compiled with it would accept drift in every run, scheduled recurring runs "
+            "included; compile without it and accept drift for one run with `transfer-pipeline submit --accept-drift "
+            "--reason TEXT`")
     if config.golden_dir and not config.golden_dir.startswith(DATA_MOUNT + "/"):
         raise ConfigError(f"golden dir {config.golden_dir}: give it as the pods see it on the data volume, under "
                           f"{DATA_MOUNT}/ (e.g. {DATA_MOUNT}/golden: copy the golden class folders onto the data claim)")
@@ -115,6 +125,7 @@ def _tfx_job(config: PipelineConfig, target: KubeflowTarget) -> dict:
     pipeline = create_pipeline(config)
     pipeline.pipeline_info.pipeline_root = target.pipeline_root
     _window_as_run_parameters(pipeline, config)
+    _acceptance_as_run_parameter(pipeline)
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
             default_image=target.image,
@@ -133,9 +144,9 @@ def _window_as_run_parameters(pipeline, config: PipelineConfig) -> None:
 
     from components.ingestion.settings import RUN_PARAMETERS
 
-    if set(RUN_PARAMETERS) != set(RUN_PARAMETER_NAMES):
+    if set(RUN_PARAMETERS) != set(WINDOW_PARAMETER_NAMES):
         raise ConfigError(f"IngestionSettings.RUN_PARAMETERS {sorted(RUN_PARAMETERS)} differ from the compiler's run "
-                          f"parameters {sorted(RUN_PARAMETER_NAMES)}: name them in pipeline/kubeflow/compiler.py too")
+                          f"parameters {sorted(WINDOW_PARAMETER_NAMES)}: name them in pipeline/kubeflow/compiler.py too")
     defaults = run_parameter_defaults(config)
     for component in pipeline.components:
         if component.id == node_ids.IMAGE_FOLDER_EXAMPLE_GEN:
@@ -144,12 +155,28 @@ def _window_as_run_parameters(pipeline, config: PipelineConfig) -> None:
                     name=name, ptype=type(defaults[name]), default=defaults[name])
 
 
+def _acceptance_as_run_parameter(pipeline) -> None:
+    """The DriftGate's accepted_reason becomes the run parameter accept_drift_reason, default "" (cluster_config
+    refuses a config that accepts drift), which `submit --accept-drift --reason TEXT` sets for one run."""
+    from tfx import v1 as tfx
+
+    for component in pipeline.components:
+        if component.id == node_ids.DRIFT_GATE:
+            component.exec_properties[DRIFT_GATE_ACCEPTANCE] = tfx.dsl.experimental.RuntimeParameter(
+                name=ACCEPT_DRIFT_PARAMETER, ptype=str, default="")
+
+
 def run_parameter_defaults(config: PipelineConfig) -> dict:
-    """{run parameter: the config's value}: what a run that names none of them takes."""
+    """{run parameter: the config's value}: what a run that names none of them takes (accept_drift_reason:
+    always "", declared only with the drift gate on)."""
+    from components.drift.settings import DriftSettings
     from components.ingestion.settings import IngestionSettings
 
     settings = IngestionSettings.from_config(config)
-    return {name: getattr(settings, name) for name in RUN_PARAMETER_NAMES}
+    defaults = {name: getattr(settings, name) for name in WINDOW_PARAMETER_NAMES}
+    if DriftSettings.from_config(config).drift_gate:
+        defaults[ACCEPT_DRIFT_PARAMETER] = ""
+    return defaults
 
 
 def _declare_run_parameter_defaults(spec: dict, config: PipelineConfig) -> None:
@@ -224,7 +251,7 @@ def _add_input_fingerprints(spec: dict, config: PipelineConfig, target: Kubeflow
         root_parameters = spec["root"]["inputDefinitions"]["parameters"]
         fingerprint_inputs = components[FINGERPRINT_TASK]["inputDefinitions"]["parameters"]
         task_inputs = tasks[FINGERPRINT_TASK]["inputs"]["parameters"]
-        for name in RUN_PARAMETER_NAMES:
+        for name in WINDOW_PARAMETER_NAMES:
             fingerprint_inputs[name] = {"parameterType": root_parameters[name]["parameterType"]}
             task_inputs[name] = {"componentInputParameter": name}
         fingerprint_inputs["group_pattern"] = dict(string)

@@ -37,13 +37,14 @@ def run_pipeline_root(spec_path: str, spec: dict, override: Optional[str]) -> st
 
 
 def run_parameters(spec_path: str, spec: dict, *, span: Optional[str], window_spans: Optional[int],
-                   newest: bool = False) -> dict:
-    """The run's runtime_config.parameters: --span and --window-spans, each a parameter of the spec's root.
+                   newest: bool = False, accept_drift: bool = False, reason: Optional[str] = None) -> dict:
+    """The run's runtime_config.parameters: --span, --window-spans and --accept-drift --reason, each a parameter
+    of the spec's root.
 
     newest (a recurring run): the span parameter is set to "" (the newest span present) when the spec was
     compiled with a span pinned, so a schedule never re-trains on one old span.
     """
-    from pipeline.kubeflow.compiler import SPAN_PARAMETER, WINDOW_PARAMETER
+    from pipeline.kubeflow.compiler import ACCEPT_DRIFT_PARAMETER, SPAN_PARAMETER, WINDOW_PARAMETER
 
     declared = spec.get("root", {}).get("inputDefinitions", {}).get("parameters", {})
     wanted = {}
@@ -55,10 +56,19 @@ def run_parameters(spec_path: str, spec: dict, *, span: Optional[str], window_sp
         if window_spans < 0:
             raise ConfigError(f"--window-spans {window_spans}: give the number of newest spans to train on, or 0 for all")
         wanted[WINDOW_PARAMETER] = window_spans
+    if accept_drift:
+        if not (reason or "").strip():
+            raise ConfigError("--accept-drift needs a reason: add --reason TEXT (it is recorded in the drift report)")
+        wanted[ACCEPT_DRIFT_PARAMETER] = reason
+    elif reason is not None:
+        raise ConfigError("--reason was given without --accept-drift; add --accept-drift or drop the reason")
     missing = sorted(name for name in wanted if name not in declared)
     if missing:
-        raise ConfigError(f"{spec_path} takes no run parameter {', '.join(missing)} (it was compiled before spans were "
-                          "run parameters); recompile it with `compile-kubeflow`")
+        why = {ACCEPT_DRIFT_PARAMETER: "it was compiled before drift was accepted per run, or with drift_gate off: "
+                                       "no drift gate to accept; for the gate, compile with drift_gate on"}
+        reasons = "; ".join(f"{name}: {why.get(name, 'it was compiled before spans were run parameters')}" for name in missing)
+        raise ConfigError(f"{spec_path} takes no run parameter {', '.join(missing)} ({reasons}); recompile it with "
+                          "`compile-kubeflow`")
     return wanted
 
 

@@ -1,7 +1,8 @@
 """The drift gate's decision on real horse-or-human and rock-paper-scissors images written as ingestion's
 tf.Examples, summarised by a real (seeded random, 75 px) base: a first run goes on with no reference, a
 span like the reference passes, a span without a class or of other pictures stops naming its checks, and an
-accepted span goes on with its reason. The window's summary is written for the Pusher every time."""
+accepted span goes on with its reason (the DriftGate's accepted_reason parameter, its one source of acceptance).
+The window's summary is written for the Pusher every time."""
 import json
 import os
 from pathlib import Path
@@ -9,7 +10,11 @@ from pathlib import Path
 import pytest
 import tensorflow as tf
 
+from tfx.types import artifact_utils, standard_artifacts
+
 from components import constants
+from components.drift.component import DriftGate, DriftReference as DriftReferenceArtifact, DriftReport as DriftReportArtifact
+from components.drift.component import drift_settings_json, feature_base
 from components.drift.executor import (ACCEPTED, DRIFTED, NO_REFERENCE, PASSED, REPORT_FILE, DriftError,
                                        read_ingested_images, run_gate, serving_reference, stopped_report_dir,
                                        summarise)
@@ -52,12 +57,13 @@ def write_examples(directory, rows):
     return str(directory)
 
 
-def gate(tmp_path, name, rows, window, serving_dir, extractor, **settings):
+def gate(tmp_path, name, rows, window, serving_dir, extractor, accepted_reason="", **settings):
     examples = write_examples(tmp_path / name / "examples", rows)
     report_dir, reference_dir = tmp_path / name / "report", tmp_path / name / "reference"
     run = lambda: run_gate(examples, [constants.TRAIN_SPLIT, constants.EVAL_SPLIT], window,  # noqa: E731
                            serving_reference(str(serving_dir)), DriftSettings(**settings).validate(),
-                           lambda: extractor, str(report_dir), str(reference_dir), log=lambda line: None)
+                           lambda: extractor, str(report_dir), str(reference_dir), accepted_reason=accepted_reason,
+                           log=lambda line: None)
     return run, report_dir, reference_dir
 
 
@@ -105,7 +111,8 @@ def test_a_class_missing_stops_the_run_naming_the_check_and_the_fix(served, hors
     run, report_dir, reference_dir = gate(tmp_path, "missing", hoh(horse_or_human_dir, "span-2", range(5, 9), []),
                                           ["span-2"], serving, extractor)
     with pytest.raises(DriftError, match=r"(?s)class_prior: 0\.5 > threshold 0\.25.*missing_classes: 1 > threshold 0 "
-                                         r"\(missing: humans\).*--accept-drift --reason TEXT"):
+                                         r"\(missing: humans\).*--accept-drift --reason TEXT \(on Kubeflow: "
+                                         r"transfer-pipeline submit --accept-drift --reason TEXT, for that one run\)"):
         run()
     written = json.loads((report_dir / REPORT_FILE).read_text())
     assert written["verdict"] == DRIFTED and written["reference_version"] == 1
@@ -114,16 +121,53 @@ def test_a_class_missing_stops_the_run_naming_the_check_and_the_fix(served, hors
     assert os.path.exists(reference_dir / REFERENCE_FILE)
 
 
-def test_accepted_drift_goes_on_and_records_the_reason(served, horse_or_human_dir, rock_paper_scissors_dir, extractor):
+def hand_photographs(rock_paper_scissors_dir):
+    """Rock-paper-scissors photographs filed as horses and humans (span-3): JPEG of other sizes."""
+    return [(path, "horses" if gesture == "rock" else "humans", path.stem.split("-")[0], "span-3")
+            for gesture in ("rock", "paper") for path in sorted((rock_paper_scissors_dir / gesture).iterdir())[:6]]
+
+
+def test_accepted_drift_goes_on_and_records_the_reason(served, rock_paper_scissors_dir, extractor):
     tmp_path, serving, *_ = served
-    # Rock-paper-scissors photographs filed as horses and humans: JPEG of other sizes.
-    rps = [(path, "horses" if gesture == "rock" else "humans", path.stem.split("-")[0], "span-3")
-           for gesture in ("rock", "paper") for path in sorted((rock_paper_scissors_dir / gesture).iterdir())[:6]]
-    run = gate(tmp_path, "accepted", rps, ["span-3"], serving, extractor,
-               accept_drift=True, accept_drift_reason="hand photographs are the product now")[0]
+    run = gate(tmp_path, "accepted", hand_photographs(rock_paper_scissors_dir), ["span-3"], serving, extractor,
+               accepted_reason="hand photographs are the product now")[0]
     report = run()
     assert report.verdict == ACCEPTED and report.accepted_reason == "hand photographs are the product now"
     assert {check.name for check in report.checks if check.verdict == DRIFTED} >= {"format_share", "size_outside_share"}
+
+
+def drift_gate_component(tmp_path, name, rows, window, serving_dir, drift_settings: str, accepted_reason):
+    """DriftGate's own function (TFX's test_call), its parameters as pipeline/pipeline.py and the Kubeflow
+    run parameter hand them in; returns the report it wrote."""
+    examples = standard_artifacts.Examples()
+    examples.uri = write_examples(tmp_path / name / "examples", rows)
+    examples.split_names = artifact_utils.encode_split_names([constants.TRAIN_SPLIT, constants.EVAL_SPLIT])
+    examples.set_json_value_custom_property(constants.SPAN_WINDOW_PROPERTY, window)
+    report, reference = DriftReportArtifact(), DriftReferenceArtifact()
+    report.uri, reference.uri = str(tmp_path / name / "report"), str(tmp_path / name / "reference")
+    DriftGate.test_call(examples=examples, schema=standard_artifacts.Schema(), drift_report=report,
+                        drift_reference=reference, serving_dir=str(serving_dir), drift_settings=drift_settings,
+                        feature_base=feature_base(BASE), accepted_reason=accepted_reason)
+    return json.loads((tmp_path / name / "report" / REPORT_FILE).read_text())
+
+
+def test_the_gates_accepted_reason_parameter_lets_a_drifted_span_through(served, rock_paper_scissors_dir):
+    tmp_path, serving, *_ = served
+    written = drift_gate_component(tmp_path, "parameter", hand_photographs(rock_paper_scissors_dir), ["span-3"], serving,
+                                   drift_settings_json(DriftSettings()), accepted_reason="hands are the product now")
+    assert written["verdict"] == ACCEPTED and written["accepted_reason"] == "hands are the product now"
+    assert written["reference_version"] == 1 and written["newest_span"] == "span-3"
+
+
+def test_the_gate_accepts_by_its_parameter_alone_never_by_the_settings(served, rock_paper_scissors_dir):
+    # pipeline/pipeline.py hands a local run's accept_drift to the gate as accepted_reason, and drift_settings
+    # without it; drift settings that still carry it (a spec compiled before) accept nothing.
+    tmp_path, serving, *_ = served
+    settings = DriftSettings(accept_drift=True, accept_drift_reason="baked into a spec").validate()
+    assert "accept_drift" not in json.loads(drift_settings_json(settings))
+    with pytest.raises(DriftError, match="--accept-drift --reason TEXT"):
+        drift_gate_component(tmp_path, "settings", hand_photographs(rock_paper_scissors_dir), ["span-3"], serving,
+                             json.dumps(settings.to_dict()), accepted_reason="")
 
 
 def test_one_pass_summarises_the_window_and_its_newest_span_alike(tmp_path, horse_or_human_dir, extractor):

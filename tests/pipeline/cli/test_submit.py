@@ -453,8 +453,8 @@ def test_a_negative_window_or_a_spec_without_run_parameters_exits_2_before_any_r
     older = tmp_path / "older.yaml"
     older.write_text(yaml.safe_dump(spec) + "---\n" + yaml.safe_dump(platform))
     assert submit(kfp_api, str(older), "--span", "span-2") == 2
-    assert one_error_line(capsys) == (f"error: {older} takes no run parameter span (it was compiled before spans were "
-                                      "run parameters); recompile it with `compile-kubeflow`")
+    assert one_error_line(capsys) == (f"error: {older} takes no run parameter span (span: it was compiled before spans "
+                                      "were run parameters); recompile it with `compile-kubeflow`")
     assert kfp_api.requests == []
 
 
@@ -468,3 +468,42 @@ def test_a_schedule_of_a_spec_compiled_with_a_pinned_span_still_takes_the_newest
     assert kfp_api.requests[-1]["body"]["runtime_config"]["parameters"] == {"span": ""}
     assert submit(kfp_api, str(pinned)) == 0  # a single run keeps the compiled span
     assert kfp_api.requests[-1]["body"]["runtime_config"].get("parameters", {}) == {}
+
+
+def test_accept_drift_with_a_reason_accepts_drift_for_this_one_run(compiled, kfp_api, capsys):
+    assert submit(kfp_api, compiled, "--accept-drift", "--reason", "hand photographs are the product now") == 0
+
+    body = kfp_api.requests[-1]["body"]
+    assert calls(kfp_api)[-1] == CREATE_RUN and kfp_api.recurring_runs == {}
+    assert body["runtime_config"]["parameters"] == {"accept_drift_reason": "hand photographs are the product now"}
+    assert "  run parameters: accept_drift_reason='hand photographs are the product now'" in capsys.readouterr().out.splitlines()
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--accept-drift"], "error: --accept-drift needs a reason: add --reason TEXT"),
+    (["--accept-drift", "--reason", "  "], "error: --accept-drift needs a reason: add --reason TEXT"),
+    (["--reason", "new camera"], "error: --reason was given without --accept-drift"),
+    (["--accept-drift", "--reason", "hands", "--every", "1d"],
+     "error: --accept-drift with --every: every run of the schedule would accept drift, for as long as it runs"),
+    (["--accept-drift", "--reason", "hands", "--cron", "0 0 6 * * *"],
+     "error: --accept-drift with --cron: every run of the schedule would accept drift"),
+])
+def test_accepting_drift_without_a_reason_or_for_a_schedule_exits_2_before_any_request(compiled, kfp_api, capsys, flags, words):
+    assert submit(kfp_api, compiled, *flags) == 2
+
+    assert one_error_line(capsys).startswith(words)
+    assert kfp_api.requests == []
+
+
+def test_accepting_drift_with_a_spec_that_has_no_drift_parameter_names_the_fix(compiled, kfp_api, tmp_path, capsys):
+    spec, platform = yaml.safe_load_all(open(compiled).read())
+    del spec["root"]["inputDefinitions"]["parameters"]["accept_drift_reason"]  # compiled before, or drift_gate off
+    older = tmp_path / "older.yaml"
+    older.write_text(yaml.safe_dump(spec) + "---\n" + yaml.safe_dump(platform))
+
+    assert submit(kfp_api, str(older), "--accept-drift", "--reason", "hands") == 2
+
+    line = one_error_line(capsys)
+    assert line.startswith(f"error: {older} takes no run parameter accept_drift_reason (accept_drift_reason: it was "
+                           "compiled before drift was accepted per run, or with drift_gate off")
+    assert line.endswith("recompile it with `compile-kubeflow`") and kfp_api.requests == []

@@ -353,6 +353,7 @@ def test_the_span_and_the_window_are_run_parameters_that_key_ingestions_cache(co
     assert spec["root"]["inputDefinitions"]["parameters"] == {
         "span": {"parameterType": "STRING", "defaultValue": ""},
         "window_spans": {"parameterType": "NUMBER_INTEGER", "defaultValue": 0},
+        "accept_drift_reason": {"parameterType": "STRING", "defaultValue": ""},
     }
     tasks = spec["root"]["dag"]["tasks"]
     ingestion = tasks["ImageFolderExampleGen"]["inputs"]["parameters"]
@@ -362,7 +363,8 @@ def test_the_span_and_the_window_are_run_parameters_that_key_ingestions_cache(co
     assert fingerprint_inputs["span"] == {"componentInputParameter": "span"}
     assert fingerprint_inputs["window_spans"] == {"componentInputParameter": "window_spans"}
     # What kfp 2.5.0's client embeds in a run holds them too.
-    assert set(_extract_pipeline_yaml(compiled).pipeline_spec.root.input_definitions.parameters) == {"span", "window_spans"}
+    assert set(_extract_pipeline_yaml(compiled).pipeline_spec.root.input_definitions.parameters) == {
+        "span", "window_spans", "accept_drift_reason"}
 
     component = spec["components"]["ImageFolderExampleGen"]
     container = spec["deploymentSpec"]["executors"][component["executorLabel"]]["container"]
@@ -413,3 +415,36 @@ def test_compile_refuses_a_golden_dir_off_the_data_volume(tmp_path, capsys):
                     "--golden-dir", "/mnt/golden"])
     assert code == 2
     assert "golden dir /mnt/golden" in one_error_line(capsys) and not (tmp_path / "p.yaml").exists()
+
+
+def test_accepting_drift_is_a_run_parameter_the_drift_gate_takes_empty_unless_a_run_sends_it(compiled):
+    spec, _ = kfr.read_spec(compiled)
+    assert spec["root"]["inputDefinitions"]["parameters"]["accept_drift_reason"] == {"parameterType": "STRING", "defaultValue": ""}
+    gate = spec["root"]["dag"]["tasks"]["DriftGate"]["inputs"]["parameters"]
+    assert gate["accepted_reason"] == {"componentInputParameter": "accept_drift_reason"}
+    assert "accept_drift" not in json.loads(gate["drift_settings"]["runtimeValue"]["constant"])  # one source only
+    # What kfp 2.5.0's client embeds in a run takes it too.
+    embedded = _extract_pipeline_yaml(compiled).pipeline_spec
+    assert embedded.root.dag.tasks["DriftGate"].inputs.parameters["accepted_reason"].component_input_parameter == "accept_drift_reason"
+
+
+def test_compile_refuses_a_config_that_accepts_drift_and_names_submits_flags(tmp_path, capsys):
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("accept_drift: true\naccept_drift_reason: hands are the product now\n")
+
+    code = run_cli(["compile-kubeflow", "--output", str(tmp_path / "p.yaml"), "--image", IMAGE, "--pipeline-root", ROOT,
+                    "--config", str(settings)])
+
+    assert code == 2 and not (tmp_path / "p.yaml").exists()
+    line = one_error_line(capsys)
+    assert "would accept drift in every run, scheduled recurring runs included" in line
+    assert "`transfer-pipeline submit --accept-drift --reason TEXT`" in line
+
+
+def test_with_the_drift_gate_off_there_is_no_gate_and_no_acceptance_parameter(tmp_path):
+    config = build_config(None, data_dir="/data/images", schema_path=DEFAULT_SCHEMA, drift_gate=False)
+
+    spec, _, _ = kfr.compile_spec(config, kfr.KubeflowTarget(image=IMAGE, pipeline_root=ROOT))
+
+    assert "DriftGate" not in spec["root"]["dag"]["tasks"]
+    assert set(spec["root"]["inputDefinitions"]["parameters"]) == {"span", "window_spans"}
