@@ -3,7 +3,8 @@
 The spec is written by `transfer-pipeline compile-kubeflow` itself, for the image built from
 this checkout (`make kubeflow-image`), then read back from OUTPUT/pipeline.yaml and run by
 rehearsal/run.py as `transfer-pipeline submit` submits it: the spec's root sent as the run's
-pipeline_root, resolved in KFP's order, and --span/--window-spans sent as its run parameters. Volumes are folders under OUTPUT: the data claim
+pipeline_root, resolved in KFP's order, and --span/--window-spans/--accept-drift --reason sent as its
+run parameters, as `submit` sends them. Volumes are folders under OUTPUT: the data claim
 holds OUTPUT/volumes/data/images (a copy of the chosen images, synced so unchanged files
 keep their inode times), the serving claim is OUTPUT/serving, so a pushed model lands in
 OUTPUT/serving/transfer-classifier/<version>/. Exit 0 only when every task succeeded (ran

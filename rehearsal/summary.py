@@ -69,6 +69,10 @@ class RehearsalRecord:
     """The window of spans ingested, oldest first (the examples' span_window); None for a plain data dir."""
     warm_start: Optional[dict] = None
     """The Trainer's word on its head: {"from_version": V} or {"from_version": None, "why_not": ...}."""
+    drift_verdict: Optional[str] = None
+    """The DriftGate's verdict (ok, drift accepted, no reference) where it completed; a stopped run's gate
+    failed, and its checks are in its log."""
+    drift_accepted_reason: Optional[str] = None
 
     @classmethod
     def read(cls, path: str) -> "RehearsalRecord":
@@ -106,14 +110,21 @@ def summarize(rehearsal, output: str, images: int, seconds: float, error: Option
 
 
 def _data_and_model(rehearsal, record: RehearsalRecord, scratch: str) -> None:
-    """The window ingested (a property of the examples in ML Metadata) and where the Trainer's head came from
-    (its training_history.json, downloaded as any reader of the object store gets it)."""
+    """The window ingested (a property of the examples in ML Metadata), the drift gate's verdict and where
+    the Trainer's head came from (drift_report.json, training_history.json: downloaded as any reader of
+    the object store gets them)."""
     from components import constants
+    from components.drift.executor import read_report
     from components.model.training import HISTORY_FILE
 
     examples = rehearsal.outputs_of("ImageFolderExampleGen").get("examples")
     window = _property(examples, constants.SPAN_WINDOW_PROPERTY)
     record.spans = [str(span) for span in window] if window else None
+    drift_report = rehearsal.outputs_of("DriftGate").get("drift_report")
+    folder = rehearsal.download(drift_report.uri, os.path.join(scratch, "drift")) if drift_report is not None else None
+    report = read_report(folder) if folder else None
+    if report:
+        record.drift_verdict, record.drift_accepted_reason = report.get("verdict"), report.get("accepted_reason")
     model_run = rehearsal.outputs_of("Trainer").get("model_run")
     folder = rehearsal.download(model_run.uri, os.path.join(scratch, "model_run")) if model_run is not None else None
     if folder and os.path.isfile(os.path.join(folder, HISTORY_FILE)):
@@ -175,6 +186,9 @@ def write_summary(record: RehearsalRecord, output: str) -> None:
         print(f"  failed: {failed.name} (exit code {failed.exit_code}, {failed.reason}); its log: {failed.log}")
     if record.spans:
         print(f"  spans: {', '.join(record.spans)}")
+    if record.drift_verdict:
+        accepted = f": {record.drift_accepted_reason}" if record.drift_accepted_reason else ""
+        print(f"  drift gate: {record.drift_verdict}{accepted}")
     if record.warm_start is not None:
         started = record.warm_start.get("from_version")
         print(f"  warm start: {f'from serving version {started}' if started is not None else 'none: ' + str(record.warm_start.get('why_not'))}")

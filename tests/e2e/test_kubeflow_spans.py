@@ -9,7 +9,9 @@ team's weekly photographs would. The spec is compiled with warm start on; each r
    from the version serving, and the candidate is judged on span-2's own eval images too;
 3. span-3 arrives, photographs of hands filed as horses and humans, submitted with `--window-spans 2` as a
    run parameter: the window is span-2 and span-3, and the DriftGate's pod stops the run before the
-   Trainer; nothing after it starts and nothing is pushed.
+   Trainer; nothing after it starts and nothing is pushed;
+4. the same run submitted with `--accept-drift --reason R` as well, which `submit` sends as the run
+   parameter accept_drift_reason: the gate's pod lets the span through and records R, and the run trains.
 One epoch at the default image size: what the runs prove is where spans and heads go, not accuracy.
 """
 import os
@@ -29,6 +31,7 @@ SUBJECTS = {"horses": ["horse01", "horse02", "horse03", "horse04", "horse05"],
             "humans": ["human01", "human02", "human03", "human04", "human05"]}
 VIEWS = {"span-1": (0, 1, 2), "span-2": (3, 4, 5)}
 HANDS = {"horses": "rock", "humans": "paper"}  # span-3: three clips of hands a class, two frames each
+REASON = "the app is used on hand photographs now"
 BEFORE_THE_TRAINER = ("ImageFolderExampleGen", "StatisticsGen", "ImportSchemaGen", "DataValidationGate", "DriftGate")
 FROM_THE_TRAINER = ("Trainer", "ServingBaseline", "Evaluator", "Pusher", "RunReport")
 
@@ -59,7 +62,7 @@ def rehearse(workdir, data, config, *flags):
 
 @pytest.fixture(scope="module")
 def runs(horse_or_human_dir, rock_paper_scissors_dir, tmp_path_factory):
-    """{first, second, drifted: (process, summary, versions served after it)}."""
+    """{first, second, drifted, accepted: (process, summary, versions served after it)}."""
     if shutil.which("podman") is None:
         pytest.fail("podman is not installed; `make podman` installs it (.ci/run does)")
     built = subprocess.run(["make", "--no-print-directory", "kubeflow-image"], cwd=REPO_ROOT, capture_output=True, text=True)
@@ -81,6 +84,7 @@ def runs(horse_or_human_dir, rock_paper_scissors_dir, tmp_path_factory):
     step("second")
     add_hands(data, rock_paper_scissors_dir)
     step("drifted", "--window-spans", "2")
+    step("accepted", "--window-spans", "2", "--accept-drift", "--reason", REASON)
     return found
 
 
@@ -120,3 +124,12 @@ def test_a_drifted_span_3_sent_with_a_window_of_two_is_stopped_inside_the_drift_
     assert "DriftError: span span-3 drifted" in result.stdout  # the pod log's last lines: the checks and what to do
     assert "format_share" in result.stdout and "--accept-drift --reason TEXT" in result.stdout
     assert summary.pushed is None and served == runs["second"][2]
+
+
+def test_the_same_span_accepted_for_one_run_by_its_run_parameter_trains_and_records_the_reason(runs):
+    result, summary, _ = runs["accepted"]
+    summary = succeeded(runs, "accepted")
+    assert f"run parameters: accept_drift_reason={REASON!r}, window_spans=2" in result.stdout
+    assert summary.states()["DriftGate"] == summary.states()["Trainer"] == "ran"
+    assert summary.drift_verdict == "accepted" and summary.drift_accepted_reason == REASON
+    assert summary.spans == ["span-2", "span-3"]
