@@ -19,13 +19,17 @@ from components.ingestion.folder_scan import DataError, FolderScan, files_finger
 _SHOWN = 5  # files named in an error, at most
 
 
+def _require_folder(golden_dir: str) -> None:
+    if not os.path.isdir(golden_dir):
+        raise DataError(f"golden dir {golden_dir} does not exist or is not a directory; pass --golden-dir with a "
+                        "folder of class folders (the same class names as the data dir), or leave it out")
+
+
 def scan_golden_folder(golden_dir: str, training: FolderScan, group_pattern: str,
                        groups_span_classes: bool = False) -> FolderScan:
     """The golden folder's images, labelled with the training data's class ids; raises DataError (naming
     the folder and the fix) when it is missing, holds spans, or a class the training data does not have."""
-    if not os.path.isdir(golden_dir):
-        raise DataError(f"golden dir {golden_dir} does not exist or is not a directory; pass --golden-dir with a "
-                        "folder of class folders (the same class names as the data dir), or leave it out")
+    _require_folder(golden_dir)
     top = sorted(e for e in os.listdir(golden_dir) if os.path.isdir(os.path.join(golden_dir, e)) and not e.startswith("."))
     if find_spans(golden_dir, top):
         raise DataError(f"golden dir {golden_dir}: holds span folders; a golden set is fixed, one folder per class "
@@ -55,16 +59,13 @@ def _sha256(path: str) -> str:
 def trained_copies(golden: FolderScan, training: FolderScan) -> Dict[str, List[str]]:
     """{golden file: [training files with the same content]}, relative to their folders. Only training
     files of a golden file's size are read, so the cost is a stat per training image and few reads."""
-    by_size = defaultdict(list)
-    for candidate in golden.candidates:
-        by_size[os.path.getsize(candidate.path)].append(candidate)
+    sizes = {os.path.getsize(candidate.path) for candidate in golden.candidates}
     golden_hashes = defaultdict(list)
-    for candidates in by_size.values():
-        for candidate in candidates:
-            golden_hashes[_sha256(candidate.path)].append(candidate.relative_path)
+    for candidate in golden.candidates:
+        golden_hashes[_sha256(candidate.path)].append(candidate.relative_path)
     copies: Dict[str, List[str]] = defaultdict(list)
     for candidate in training.candidates:
-        if os.path.getsize(candidate.path) in by_size:
+        if os.path.getsize(candidate.path) in sizes:
             for golden_file in golden_hashes.get(_sha256(candidate.path), []):
                 copies[golden_file].append(candidate.relative_path)
     return dict(sorted(copies.items()))
@@ -92,9 +93,7 @@ def read_golden_set(golden_dir: str, training: FolderScan, group_pattern: str,
 
 def golden_fingerprint(golden_dir: str, group_pattern: str) -> str:
     """Moves whenever a file of the golden folder is added, removed, renamed or written (as the data dir's)."""
-    if not os.path.isdir(golden_dir):
-        raise DataError(f"golden dir {golden_dir} does not exist or is not a directory; pass --golden-dir with a "
-                        "folder of class folders (the same class names as the data dir), or leave it out")
+    _require_folder(golden_dir)
     scan = scan_image_folder(golden_dir, group_pattern, min_classes=0)
     files = [c.relative_path for c in scan.candidates] + [r.path for r in scan.rejected]
     return f"golden:{len(scan.candidates)}+{len(scan.rejected)} files:sha256:{files_fingerprint(golden_dir, files)}"
