@@ -3,6 +3,7 @@
 Imported by the test files of this folder (pytest puts it on sys.path); fixtures live in conftest.py.
 """
 import os
+import shutil
 import subprocess
 import sys
 
@@ -45,3 +46,23 @@ def versions(serving_dir):
 def states(summary):
     """{component: ran | cached | ...} of a local run's summary."""
     return {row.component: row.state for row in summary.components}
+
+
+def add_horse_or_human_span(data_dir, span, horse_or_human_dir, subjects, views):
+    """data_dir/span/<class>/ with the given views of each subject ({class: [subject]}) of horse-or-human,
+    which numbers horse views -0.. and human views -00.. ."""
+    for class_name, names in subjects.items():
+        (data_dir / span / class_name).mkdir(parents=True)
+        for subject in names:
+            for view in views:
+                name = f"{subject}-{view}.png" if class_name == "horses" else f"{subject}-{view:02d}.png"
+                shutil.copy2(horse_or_human_dir / class_name / name, data_dir / span / class_name / name)
+
+
+def add_hands_as(data_dir, span, rock_paper_scissors_dir, gestures):
+    """data_dir/span/<class>/: six frames of a rock-paper-scissors gesture per class ({class: gesture}), named
+    as three subjects of two views each, so that they split by subject: a span of another distribution."""
+    for class_name, gesture in gestures.items():
+        (data_dir / span / class_name).mkdir(parents=True)
+        for i, frame in enumerate(sorted((rock_paper_scissors_dir / gesture).iterdir())[:6]):
+            shutil.copy2(frame, data_dir / span / class_name / f"{gesture}{i // 2 + 1:02d}-{i % 2}.jpg")

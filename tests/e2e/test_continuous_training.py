@@ -26,7 +26,7 @@ import tensorflow as tf
 from components import constants
 from components.drift.statistics import REFERENCE_FILE, ReferenceStatistics
 from components.model.warm_start import checksum
-from pipeline_runs import run_cli, run_pipeline, states, versions
+from pipeline_runs import add_hands_as, add_horse_or_human_span, run_cli, run_pipeline, states, versions
 
 pytestmark = pytest.mark.e2e
 
@@ -41,19 +41,11 @@ REASON = "hand photographs are what the app sees now"
 
 
 def add_span(data, span, horse_or_human_dir):
-    for class_name, subjects in SUBJECTS.items():
-        (data / span / class_name).mkdir(parents=True)
-        for subject in subjects:
-            for view in VIEWS[span]:
-                name = f"{subject}-{view}.png" if class_name == "horses" else f"{subject}-{view:02d}.png"
-                (data / span / class_name / name).write_bytes((horse_or_human_dir / class_name / name).read_bytes())
+    add_horse_or_human_span(data, span, horse_or_human_dir, SUBJECTS, VIEWS[span])
 
 
 def add_hands(data, rock_paper_scissors_dir):
-    for class_name, gesture in HANDS.items():
-        (data / "span-3" / class_name).mkdir(parents=True)
-        for i, frame in enumerate(sorted((rock_paper_scissors_dir / gesture).iterdir())[:6]):
-            (data / "span-3" / class_name / f"{gesture}{i // 2 + 1:02d}-{i % 2}.jpg").write_bytes(frame.read_bytes())
+    add_hands_as(data, "span-3", rock_paper_scissors_dir, HANDS)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import sys
 
 import pytest
 
-from pipeline_runs import REPO_ROOT, versions
+from pipeline_runs import REPO_ROOT, add_hands_as, add_horse_or_human_span, versions
 from rehearsal.summary import SUMMARY_FILE, RehearsalRecord
 
 pytestmark = pytest.mark.e2e
@@ -37,19 +37,11 @@ FROM_THE_TRAINER = ("Trainer", "ServingBaseline", "Evaluator", "Pusher", "RunRep
 
 
 def add_span(data, span, horse_or_human_dir):
-    for class_name, subjects in SUBJECTS.items():
-        (data / span / class_name).mkdir(parents=True)
-        for subject in subjects:
-            for view in VIEWS[span]:
-                name = f"{subject}-{view}.png" if class_name == "horses" else f"{subject}-{view:02d}.png"
-                shutil.copy2(horse_or_human_dir / class_name / name, data / span / class_name / name)
+    add_horse_or_human_span(data, span, horse_or_human_dir, SUBJECTS, VIEWS[span])
 
 
 def add_hands(data, rock_paper_scissors_dir):
-    for class_name, gesture in HANDS.items():
-        (data / "span-3" / class_name).mkdir(parents=True)
-        for i, frame in enumerate(sorted((rock_paper_scissors_dir / gesture).iterdir())[:6]):
-            shutil.copy2(frame, data / "span-3" / class_name / f"{gesture}{i // 2 + 1:02d}-{i % 2}.jpg")
+    add_hands_as(data, "span-3", rock_paper_scissors_dir, HANDS)
 
 
 def rehearse(workdir, data, config, *flags):
