@@ -14,8 +14,11 @@ from typing import Any, Dict
 
 import apache_beam as beam
 from absl import logging
-from tfx.components.example_gen import base_example_gen_executor
+from tfx.components.example_gen import base_example_gen_executor, utils as example_gen_utils, write_split
+from tfx.components.util import examples_utils
+from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
+from tfx.utils import proto_utils
 
 from components import constants
 from components.ingestion.folder_scan import DATA_SET_DOCUMENTATION, scan_image_folder
@@ -24,6 +27,7 @@ from components.ingestion.group_split import require_every_class_in_eval, split_
 from components.ingestion.image_decoding import build_example, decode_candidate
 from components.ingestion.report import build_report, write_report
 from components.ingestion.settings import IngestionSettings
+from components.ingestion.tfrecord_sink import WriteSplit, compression_level
 
 _OUTCOMES_FILE = "_decode_outcomes"
 
@@ -104,10 +108,36 @@ class ImageFolderExecutor(base_example_gen_executor.BaseExampleGenExecutor):
             for split in sorted(set(split_of.values()) | {"train", "eval"} | ({constants.GOLDEN_SPLIT} if golden else set()))
         }
 
+    def _generate_and_write(self, output_dict, exec_properties) -> None:
+        """TFX's BaseExampleGenExecutor.Do (tfx/components/example_gen/base_example_gen_executor.py), with
+        each split written at the gzip level its images suit (tfrecord_sink.py) instead of level 6."""
+        input_config = example_gen_pb2.Input()
+        proto_utils.json_to_proto(exec_properties[standard_component_specs.INPUT_CONFIG_KEY], input_config)
+        output_config = example_gen_pb2.Output()
+        proto_utils.json_to_proto(exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY], output_config)
+        outputs = output_dict[standard_component_specs.EXAMPLES_KEY]
+        artifact_utils.get_single_instance(outputs).split_names = artifact_utils.encode_split_names(
+            example_gen_utils.generate_output_split_names(input_config, output_config))
+        with self._make_beam_pipeline() as pipeline:
+            splits = self.GenerateExamplesByBeam(pipeline, exec_properties)
+            candidates = self._scan.candidates + (self._golden.candidates if self._golden else [])
+            level = compression_level(candidate.path for candidate in candidates)
+            for split_name, examples in splits.items():
+                _ = examples | f"WriteSplit[{split_name}]" >> WriteSplit(
+                    artifact_utils.get_split_uri(outputs, split_name), level)
+        # What TFX's Do records after writing; this executor's format is TFX's default, gzipped TFRecords.
+        for artifact in outputs:
+            if exec_properties.get(standard_component_specs.OUTPUT_DATA_FORMAT_KEY):
+                examples_utils.set_payload_format(artifact, exec_properties[standard_component_specs.OUTPUT_DATA_FORMAT_KEY])
+            file_format = exec_properties.get(standard_component_specs.OUTPUT_FILE_FORMAT_KEY)
+            if file_format:
+                examples_utils.set_file_format(artifact, write_split.to_file_format_str(file_format))
+
     def Do(self, input_dict, output_dict, exec_properties) -> None:
         examples = artifact_utils.get_single_instance(output_dict[standard_component_specs.EXAMPLES_KEY])
         self._outcomes_prefix = os.path.join(examples.uri, _OUTCOMES_FILE)
-        super().Do(input_dict, output_dict, exec_properties)
+        self._log_startup(input_dict, output_dict, exec_properties)
+        self._generate_and_write(output_dict, exec_properties)
         outcome_files = glob.glob(self._outcomes_prefix + "*")
         outcomes = []
         for path in outcome_files:
