@@ -35,7 +35,10 @@ def _optional_scalar(schema: schema_pb2.Schema, name: str, feature_type) -> sche
 
 def build_schema(class_names: List[str]) -> schema_pb2.Schema:
     schema = schema_pb2.Schema()
-    _required_scalar(schema, constants.IMAGE_BYTES_KEY, schema_pb2.BYTES)
+    # An image domain: TFDV then describes the image bytes by their size alone, where as a plain string
+    # feature it counted and ranked the distinct values of every image (a third of StatisticsGen's time,
+    # for top values that read "__BYTES_VALUE__"). Its optional checks are left unset.
+    _required_scalar(schema, constants.IMAGE_BYTES_KEY, schema_pb2.BYTES).image_domain.SetInParent()
     label = _required_scalar(schema, constants.LABEL_KEY, schema_pb2.INT)
     label.int_domain.min = 0
     label.int_domain.max = len(class_names) - 1

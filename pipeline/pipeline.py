@@ -79,8 +79,10 @@ def promotion_settings(config: PipelineConfig) -> PromotionSettings:
 def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> tfx_pipeline.Pipeline:
     # Data: ingest, describe, hold against the curated schema, stop on anomalies.
     example_gen = _example_gen(config)
-    statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"]).with_id(node_ids.STATISTICS_GEN)
     schema_importer = ImportSchemaGen(schema_file=config.schema_path).with_id(node_ids.IMPORT_SCHEMA_GEN)
+    # With the schema, TFDV reads the image bytes' image domain and skips ranking them (schema_contract.py).
+    statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"],
+                                   schema=schema_importer.outputs["schema"]).with_id(node_ids.STATISTICS_GEN)
     example_validator = ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_importer.outputs["schema"]
     ).with_id(node_ids.EXAMPLE_VALIDATOR)

@@ -33,7 +33,7 @@ def compression_level(file_names: Iterable[str]) -> int:
 
 class _GzipTFRecordSink(tfrecordio._TFRecordSink):  # noqa: SLF001 (Beam's TFRecord sink, its file opening changed)
     """Beam's TFRecord sink with the gzip level chosen: the file is created uncompressed and wrapped in
-    a GzipFile of that level (mtime 0, so the same examples give the same bytes)."""
+    a GzipFile of that level (no name and mtime 0 in the header, so the same examples give the same bytes)."""
 
     def __init__(self, file_path_prefix: str, file_name_suffix: str, level: int):
         super().__init__(file_path_prefix, beam.coders.BytesCoder(), file_name_suffix, num_shards=0,
@@ -53,7 +53,8 @@ class _GzipHandle:
 
     def __init__(self, raw, level: int):
         self._raw = raw
-        self._gzip = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=level, mtime=0)
+        # filename "": GzipFile would otherwise record the handle's name, Beam's random temporary file name.
+        self._gzip = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=level, mtime=0)
 
     def write(self, data: bytes) -> None:
         self._gzip.write(data)

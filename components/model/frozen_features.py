@@ -1,10 +1,15 @@
-"""Training the head on the frozen base's output, computed once: what training without augmentation buys.
+"""The frozen base's output computed once and reused: what a base that does not change buys.
 
 Without augmentation every epoch feeds the frozen layers the same images, so they give the same output
 every epoch. Computing it once (first epoch, into a file cache, so memory stays flat whatever the data
 size) and training the head alone on it gives the same model as training end to end, since the frozen
 layers run in inference mode either way, at the cost of an epoch of the head instead of the whole
 network. Fine-tuning changes the base, so that stage always trains end to end.
+
+With augmentation the training images differ every epoch, but the eval images never do: the head
+stage's validation (ValidationOnFrozenFeatures) runs the base over them once and the head over its
+cached output every epoch, the figures Keras's own validation pass gives (the same layers in inference
+mode) without the base's pass over the eval split after the first epoch.
 """
 from __future__ import annotations
 
@@ -43,6 +48,23 @@ def frozen_feature_dataset(extractor: keras.Model, images: tf.data.Dataset, cach
     if shuffle:
         features = features.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
     return with_fixed_parallelism(features.batch(batch_size))
+
+
+class ValidationOnFrozenFeatures(keras.callbacks.Callback):
+    """val_loss and val_accuracy of `model` (its base frozen) on eval_images, from the head over the base's
+    output, computed on the first epoch into `cache_file`."""
+
+    def __init__(self, model: keras.Model, eval_images: tf.data.Dataset, cache_file: str, batch_size: int):
+        super().__init__()
+        self._head = head_of(model)
+        compile_model(self._head, 0.0)  # for its loss and metrics: the head is only evaluated here
+        self._features = frozen_feature_dataset(extractor_of(model), eval_images, cache_file, batch_size,
+                                                shuffle=False, seed=0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        results = self._head.evaluate(self._features, verbose=0, return_dict=True)
+        if logs is not None:
+            logs.update({"val_loss": results["loss"], "val_accuracy": results["accuracy"]})
 
 
 def fit_head_on_frozen_features(

@@ -43,10 +43,13 @@ def _epoch_rows(history: keras.callbacks.History) -> List[dict]:
 
 def fit_stage(
     model: keras.Model, train, evaluation, epochs: int, settings: TrainerSettings, log_dir: str, stage: str,
-    class_weight: Optional[Dict[int, float]] = None,
+    class_weight: Optional[Dict[int, float]] = None, validation: Optional[keras.callbacks.Callback] = None,
 ) -> dict:
-    """Trains one stage; returns {"name", "epochs": [per-epoch metrics], "best_epoch"}."""
-    callbacks = [keras.callbacks.TensorBoard(log_dir=os.path.join(log_dir, stage), update_freq="epoch")]
+    """Trains one stage; returns {"name", "epochs": [per-epoch metrics], "best_epoch"}. `validation`: a
+    callback that puts val_loss and val_accuracy into each epoch's logs, in place of Keras's pass over
+    `evaluation` (given first, so early stopping, TensorBoard and the history read its figures)."""
+    callbacks = [validation] if validation is not None else []
+    callbacks.append(keras.callbacks.TensorBoard(log_dir=os.path.join(log_dir, stage), update_freq="epoch"))
     if settings.early_stopping_patience > 0:
         callbacks.append(
             keras.callbacks.EarlyStopping(
@@ -56,7 +59,8 @@ def fit_stage(
         )
     print(f"Trainer: {stage}, up to {epochs} epoch(s)", flush=True)
     history = model.fit(
-        train, validation_data=evaluation, epochs=epochs, verbose=2, callbacks=callbacks, class_weight=class_weight
+        train, validation_data=None if validation is not None else evaluation, epochs=epochs, verbose=2,
+        callbacks=callbacks, class_weight=class_weight,
     )
     rows = _epoch_rows(history)
     accuracies = [row.get("val_accuracy", 0.0) for row in rows]

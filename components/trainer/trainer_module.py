@@ -1,6 +1,8 @@
 """Trainer entry point: run_fn, named by import path in the pipeline (pipeline/pipeline.py: RUN_FN)."""
 import gc
 import math
+import os
+import tempfile
 import time
 
 import tensorflow_transform as tft
@@ -10,7 +12,7 @@ from absl import logging
 from components import constants
 from components.model.build import build_transfer_model, compile_model, unfreeze_top_blocks
 from components.model.dataset import label_counts, transformed_dataset
-from components.model.frozen_features import fit_head_on_frozen_features
+from components.model.frozen_features import ValidationOnFrozenFeatures, fit_head_on_frozen_features
 from components.model.settings import TrainerSettings
 from components.model.signatures import build_signatures
 from components.model.training import balanced_class_weights, fit_stage, learning_rate, write_history
@@ -65,7 +67,12 @@ def run_fn(fn_args):
             learning_rate(settings, settings.learning_rate, settings.epochs, steps),
         ))
     elif settings.epochs > 0:
-        stages.append(fit_stage(model, train, evaluation, settings.epochs, settings, fn_args.model_run_dir, "head", class_weight))
+        # The base is frozen in this stage: its output on the eval images is computed once, the head's
+        # validation reads it every epoch (frozen_features.ValidationOnFrozenFeatures).
+        with tempfile.TemporaryDirectory(prefix="eval-features-") as cache:
+            validation = ValidationOnFrozenFeatures(model, evaluation, os.path.join(cache, "eval"), settings.batch_size)
+            stages.append(fit_stage(model, train, evaluation, settings.epochs, settings, fn_args.model_run_dir, "head",
+                                    class_weight, validation))
     else:
         logging.warning("head: 0 epochs, the head keeps its random initial weights")
     if settings.fine_tune_blocks > 0 and settings.fine_tune_epochs > 0:

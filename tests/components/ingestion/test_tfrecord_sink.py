@@ -5,6 +5,7 @@ images (the file is the records plus gzip's few bytes a block), zlib's default w
 """
 import glob
 import os
+import pathlib
 import zlib
 
 import apache_beam as beam
@@ -39,6 +40,13 @@ def test_compressible_bytes_are_compressed_at_zlibs_default(tmp_path):
 
     assert sorted(_read(files)) == sorted(records)
     assert sum(os.path.getsize(path) for path in files) < 5000
+
+
+def test_the_same_examples_give_the_same_bytes(tmp_path):
+    # One record, so Reshuffle cannot reorder; the gzip header must carry neither a time nor Beam's temporary name.
+    first, second = (_write(tmp_path / name, [b"example"], STORED) for name in ("first", "second"))
+
+    assert pathlib.Path(first[0]).read_bytes() == pathlib.Path(second[0]).read_bytes()
 
 
 @pytest.mark.parametrize("names, level", [

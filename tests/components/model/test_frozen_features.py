@@ -1,12 +1,16 @@
 """components/model/frozen_features.py: without augmentation the frozen base runs once per image and
-the head trained on its cached output is the exported model's head."""
+the head trained on its cached output is the exported model's head; with it, the head stage's validation
+reads the base's cached output on the eval images and gives Keras's own figures."""
 import numpy as np
+import pytest
 import tensorflow as tf
 import tf_keras as keras
 
 from components.model.build import extractor_of
-from components.model.frozen_features import fit_head_on_frozen_features, frozen_feature_dataset, head_of
+from components.model.frozen_features import (ValidationOnFrozenFeatures, fit_head_on_frozen_features,
+                                              frozen_feature_dataset, head_of)
 from components.model.settings import TrainerSettings
+from components.model.training import fit_stage
 
 
 def small_transfer_model():
@@ -72,3 +76,25 @@ def test_training_the_head_on_cached_features_trains_the_exported_model(tmp_path
 
     assert [row["epoch"] for row in stage["epochs"]] == [1, 2, 3] and "val_accuracy" in stage["epochs"][0]
     assert not np.allclose(model.predict(images, verbose=0), before)  # the full model's head moved
+
+
+def test_validation_on_cached_features_gives_kerass_own_validation_figures(tmp_path):
+    """Two identical models trained the same way, one validated by Keras's pass over the eval images, the
+    other by ValidationOnFrozenFeatures: the same val_loss and val_accuracy every epoch."""
+    images, labels = images_and_labels()
+    train = tf.data.Dataset.from_tensor_slices((images, labels)).batch(8)
+    evaluation = tf.data.Dataset.from_tensor_slices(images_and_labels(24)).batch(8)
+    histories = []
+    for use_cache in (False, True):
+        model = small_transfer_model()
+        model.compile(keras.optimizers.RMSprop(1e-2), "sparse_categorical_crossentropy", ["accuracy"])
+        validation = ValidationOnFrozenFeatures(model, evaluation, str(tmp_path / "eval"), 8) if use_cache else None
+        stage = fit_stage(model, train, evaluation, 3, TrainerSettings(early_stopping_patience=2), str(tmp_path / str(use_cache)),
+                          "head", validation=validation)
+        histories.append(stage["epochs"])
+
+    keras_own, cached = histories
+    for theirs, ours in zip(keras_own, cached):
+        assert ours["val_accuracy"] == theirs["val_accuracy"]
+        assert ours["val_loss"] == pytest.approx(theirs["val_loss"], rel=1e-5)
+    assert len({row["val_loss"] for row in cached}) == 3  # the head moved: each epoch measured anew
