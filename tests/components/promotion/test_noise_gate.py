@@ -5,20 +5,15 @@ each tf.Example carries both models' probabilities, so no model is needed and ev
 """
 import json
 
-import apache_beam as beam
 import pytest
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from scipy.stats import binomtest
-from tensorflow_model_analysis.evaluators import metrics_plots_and_validations_evaluator
-from tensorflow_model_analysis.extractors import (example_weights_extractor, features_extractor, labels_extractor,
-                                                  materialized_predictions_extractor, slice_key_extractor,
-                                                  unbatch_extractor)
-from tfx_bsl.tfxio import tf_example_record
 
 from components import constants
 from components.promotion import noise_gate
 from components.promotion.eval_config import GateThresholds, build_eval_config, gate_thresholds_of, with_newest_span_judged
+from tfma_materialized import evaluate_materialized
 
 CLASSES = ["horses", "humans"]
 
@@ -51,29 +46,7 @@ def evaluate(tmp_path, outcomes, with_baseline=True, newest_span=None):
                                prediction_key=f"{name or 'candidate'}_probabilities", is_baseline=name == "baseline")
     for spec in config.metrics_specs:  # what TFMA's config defaults add for the Evaluator
         spec.model_names[:] = names
-    output = str(tmp_path / "evaluation")
-    # TFMA's own stages, as default_extractors chains them for materialized predictions; its
-    # run_model_analysis refuses a baseline without model files.
-    extractors = [
-        features_extractor.FeaturesExtractor(eval_config=config),
-        labels_extractor.LabelsExtractor(eval_config=config),
-        example_weights_extractor.ExampleWeightsExtractor(eval_config=config),
-        materialized_predictions_extractor.MaterializedPredictionsExtractor(eval_config=config),
-        unbatch_extractor.UnbatchExtractor(),
-        slice_key_extractor.SliceKeyExtractor(eval_config=config),
-    ]
-    evaluators = [metrics_plots_and_validations_evaluator.MetricsPlotsAndValidationsEvaluator(eval_config=config)]
-    writers = tfma.default_writers(output, eval_config=config)
-    source = tf_example_record.TFExampleRecord(file_pattern=data, raw_record_column_name=tfma.ARROW_INPUT_COLUMN)
-    with beam.Pipeline() as pipeline:
-        _ = (
-            pipeline
-            | source.BeamSource()
-            | tfma.BatchedInputsToExtracts()
-            | tfma.ExtractAndEvaluate(extractors=extractors, evaluators=evaluators)
-            | tfma.WriteResults(writers=writers)
-        )
-    return output
+    return evaluate_materialized(data, config, str(tmp_path / "evaluation"))
 
 
 def judge(output, policy="not_worse", drop=0.02):

@@ -9,20 +9,15 @@ rounding: the two merge the same partitions in different orders.
 import random
 import re
 
-import apache_beam as beam
 import pytest
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.evaluators import jackknife as tfma_jackknife
-from tensorflow_model_analysis.evaluators import metrics_plots_and_validations_evaluator
-from tensorflow_model_analysis.extractors import (example_weights_extractor, features_extractor, labels_extractor,
-                                                  materialized_predictions_extractor, slice_key_extractor,
-                                                  unbatch_extractor)
-from tfx_bsl.tfxio import tf_example_record
 
 from components import constants
 from components.promotion import jackknife
 from components.promotion.eval_config import GateThresholds, build_eval_config, with_newest_span_judged
+from tfma_materialized import evaluate_materialized
 
 CLASSES = ["horses", "humans", "robots"]
 
@@ -61,28 +56,10 @@ def _evaluate(data, output, compute, seed):
                                is_baseline=name == "baseline")
     for spec in config.metrics_specs:
         spec.model_names[:] = ["candidate", "baseline"]
-    extractors = [
-        features_extractor.FeaturesExtractor(eval_config=config),
-        labels_extractor.LabelsExtractor(eval_config=config),
-        example_weights_extractor.ExampleWeightsExtractor(eval_config=config),
-        materialized_predictions_extractor.MaterializedPredictionsExtractor(eval_config=config),
-        unbatch_extractor.UnbatchExtractor(),
-        slice_key_extractor.SliceKeyExtractor(eval_config=config),
-    ]
-    evaluators = [metrics_plots_and_validations_evaluator.MetricsPlotsAndValidationsEvaluator(
-        eval_config=config, random_seed_for_testing=seed)]
-    source = tf_example_record.TFExampleRecord(file_pattern=data, raw_record_column_name=tfma.ARROW_INPUT_COLUMN)
     original = tfma_jackknife.ComputeWithConfidenceIntervals
     tfma_jackknife.ComputeWithConfidenceIntervals = compute
     try:
-        with beam.Pipeline() as pipeline:
-            _ = (
-                pipeline
-                | source.BeamSource()
-                | tfma.BatchedInputsToExtracts()
-                | tfma.ExtractAndEvaluate(extractors=extractors, evaluators=evaluators)
-                | tfma.WriteResults(writers=tfma.default_writers(output, eval_config=config))
-            )
+        evaluate_materialized(data, config, output, random_seed_for_testing=seed)
     finally:
         tfma_jackknife.ComputeWithConfidenceIntervals = original
     return {str(metrics.slice_key): str(metrics) for metrics in tfma.load_metrics(output)}
