@@ -1,7 +1,8 @@
 """components/serving/lock.py: one writer at a time, across real processes.
 
-Child processes are forked (not spawned): they only lock and write files, and
-a fork does not re-import TensorFlow.
+Child processes come from a fork server (a fresh single-threaded process that imports only what the
+child needs): they only lock and write files, and a fork of a test process that has run TensorFlow,
+Beam or gRPC can crash on the locks their threads held.
 """
 import json
 import multiprocessing
@@ -14,7 +15,7 @@ import pytest
 from components.serving.lock import LOCK_FILE, serving_lock
 from components.serving.versions import ServingDirError
 
-FORK = multiprocessing.get_context("fork")
+CHILDREN = multiprocessing.get_context("forkserver")
 
 
 def _hold(serving_dir, held, release_file):
@@ -30,8 +31,8 @@ def holder(tmp_path):
     """A real process holding the lock of tmp_path/serving until release() (or until it is killed)."""
     serving = str(tmp_path / "serving")
     release_file = tmp_path / "release"
-    held = FORK.Event()
-    process = FORK.Process(target=_hold, args=(serving, held, str(release_file)))
+    held = CHILDREN.Event()
+    process = CHILDREN.Process(target=_hold, args=(serving, held, str(release_file)))
     process.start()
     assert held.wait(30), "the holder never got the lock"
     yield serving, process, release_file.touch

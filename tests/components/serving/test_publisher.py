@@ -8,7 +8,13 @@ from components.serving import publisher as vp
 from components.serving.lock import serving_lock
 from components.serving.versions import PUSH_RECORD, STAGING_PREFIX, scan
 
-FORK = multiprocessing.get_context("fork")
+# Children come from a fork server, a fresh single-threaded process: a test process that has run TensorFlow,
+# Beam or gRPC holds their threads' locks, and a child forked from it crashed in its garbage collector.
+CHILDREN = multiprocessing.get_context("forkserver")
+
+
+def _exit_at_once():
+    """A process that ends as soon as it starts: its pid is then a dead one."""
 
 
 def _push_when_started(model_dir, serving_dir, start, index, results):
@@ -22,8 +28,8 @@ def _push_when_started(model_dir, serving_dir, start, index, results):
 def test_concurrent_pushers_get_distinct_versions_and_keep_each_others_staging(tmp_path, files_model):
     model = files_model(tmp_path / "model")
     serving = str(tmp_path / "serving")
-    start, results = FORK.Event(), FORK.Queue()
-    processes = [FORK.Process(target=_push_when_started, args=(model, serving, start, i, results)) for i in range(6)]
+    start, results = CHILDREN.Event(), CHILDREN.Queue()
+    processes = [CHILDREN.Process(target=_push_when_started, args=(model, serving, start, i, results)) for i in range(6)]
     for process in processes:
         process.start()
     start.set()  # all six staged; now they race for numbers
@@ -53,7 +59,7 @@ def test_only_orphaned_staging_folders_are_cleaned(tmp_path, files_model):
     serving = tmp_path / "serving"
     model = files_model(tmp_path / "model")
     mine = vp.stage_model(model, str(serving))  # this live process: kept
-    dead = FORK.Process(target=lambda: None)
+    dead = CHILDREN.Process(target=_exit_at_once)
     dead.start()
     dead.join()
     now, host = int(time.time()), socket.gethostname()
