@@ -18,7 +18,7 @@ import os
 import tensorflow_model_analysis as tfma
 from absl import logging
 from google.protobuf import json_format
-from tfx.components import Evaluator
+from tfx.components.evaluator.component import Evaluator
 from tfx.components.evaluator import constants as evaluator_constants
 from tfx.components.evaluator import executor as tfx_evaluator
 from tfx.dsl.components.base import executor_spec

@@ -12,8 +12,10 @@ tf-keras 2.16.0, TFX 1.16.0, Apache Beam 2.74 and glibc's malloc; each has its c
 2. glibc's malloc arenas capped at 2 (pipeline/process/memory.py; tests/pipeline/process/test_memory.py),
    before TensorFlow, Beam and gRPC start threads, and for the processes this one starts (Beam's
    workers) through MALLOC_ARENA_MAX.
-3. The IRI grammar nothing here uses kept out of TFX's imports (pipeline/process/lean_imports.py;
-   tests/pipeline/process/test_lean_imports.py): before TFX is imported.
+3. The IRI grammar nothing here uses kept out of TFX's imports, and TFX's component package's
+   `__init__` (every standard component) deferred until a name is taken from it
+   (pipeline/process/lean_imports.py; tests/pipeline/process/test_lean_imports.py): before TFX is
+   imported.
 4. Keras 2 (tf-keras) as `tf.keras`, and AutoGraph told to leave tf_keras's code alone
    (pipeline/process/keras_env.py; tests/pipeline/process/test_keras_env.py): this imports TensorFlow.
 """
@@ -26,7 +28,7 @@ from typing import List, Optional
 def start(argv: Optional[List[str]] = None) -> None:
     """Applies the process settings above; argv: the command line's arguments (for --verbose)."""
     from pipeline.process.keras_env import ensure_legacy_keras
-    from pipeline.process.lean_imports import skip_unused_iri_grammar
+    from pipeline.process.lean_imports import defer_package_init, skip_unused_iri_grammar
     from pipeline.process.memory import ARENAS, limit_malloc_arenas
     from pipeline.process.quiet import quiet_by_default
 
@@ -34,6 +36,7 @@ def start(argv: Optional[List[str]] = None) -> None:
     limit_malloc_arenas()
     os.environ.setdefault("MALLOC_ARENA_MAX", str(ARENAS))  # the same cap for every child process
     skip_unused_iri_grammar()
+    defer_package_init()
     ensure_legacy_keras()
 
 
