@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tfx import types
-from tfx.components import FileBasedExampleGen
+from tfx.components.example_gen.component import FileBasedExampleGen
 from tfx.dsl.components.base import base_beam_component, executor_spec
 from tfx.proto import example_gen_pb2
 from tfx.types import standard_artifacts, standard_component_specs

@@ -14,8 +14,9 @@
    Tuner's (KerasTuner, and Keras 3 with it): about 1 s of each Kubeflow pod's set-up, measured in the
    image on 2026-12-04 (median of 5: 5.9 s for the entrypoint's imports, 4.9 s deferred). The package
    is registered with its path but without running its `__init__`, so its submodules import as
-   before; the first name taken from the package itself (`from tfx.components import Evaluator`,
-   as pipeline/pipeline.py does) runs the `__init__` once, and from then on the package is TFX's own.
+   before; the first name taken from the package itself (`from tfx.components import Evaluator`) runs the
+   `__init__` once, and from then on the package is TFX's own. This project imports each component
+   from its own module, so neither a pod nor a local run runs it.
 """
 from __future__ import annotations
 

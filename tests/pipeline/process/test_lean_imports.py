@@ -88,6 +88,29 @@ def test_a_pod_imports_its_executor_without_every_standard_component_and_the_pac
     assert lines[-1].startswith("AttributeError") and "NoSuchComponent" in lines[-1]
 
 
+LOCAL_PROBE = """
+import sys
+from pipeline.process.startup import start
+start([])
+from pipeline.config import PipelineConfig
+from pipeline.pipeline import create_pipeline
+import pipeline.local.runner
+create_pipeline(PipelineConfig(data_dir=sys.argv[1], output_dir=sys.argv[2],
+                                schema_path="schemas/horse_or_human/schema.pbtxt"))
+print("tfx.components.infra_validator.component" in sys.modules, "keras_tuner" in sys.modules)
+"""
+
+
+def test_a_local_run_defines_its_pipeline_without_every_standard_component(tmp_path):
+    data = tmp_path / "data"
+    for label in ("horses", "humans"):
+        (data / label).mkdir(parents=True)
+    result = subprocess.run([sys.executable, "-c", LOCAL_PROBE, str(data), str(tmp_path / "out")], capture_output=True,
+                            text=True, cwd=ROOT, env={"TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-2:] == ["False", "False"]
+
+
 def test_a_package_already_imported_is_left_alone(monkeypatch):
     from pipeline.process.lean_imports import DEFERRED_PACKAGE, defer_package_init
 
