@@ -14,7 +14,7 @@
 3. --compare-random: the same split and epochs with a randomly initialised frozen base.
 4. --rehearsal: the compiled Kubeflow spec on the same images, every task in a container of the image
    (`python -m rehearsal`, needs `make kubeflow-image`), right after the local run; prints the ratio
-   rehearsal / local and each task's setup, work and teardown.
+   rehearsal / local and each task's start, setup, work and teardown.
 
 Every figure is printed with the date and the commit it was measured on, and the ratios beside the times:
 these machines are shared, so a ratio of two runs one after the other says more than either time.
@@ -123,12 +123,13 @@ def compare_with_rehearsal(args, scratch, common_flags, local_seconds):
                                     os.path.join(scratch, "rehearsal.log"))
     print(f"\nrehearsal (every task in a container of the image, as KFP {record.kfp_backend}): {seconds:.0f} s wall; "
           f"ratio rehearsal / local {seconds / local_seconds:.2f}x (goal <= 2.0x) [{provenance()}]")
-    print(f"  {'task':<24} {'state':<7} {'seconds':>8} {'setup':>6} {'work':>6} {'teardown':>8} {'launcher':>8}")
-    for task in record.tasks:
+    print(f"  {'task':<24} {'state':<7} {'started':>8} {'seconds':>8} {'setup':>6} {'work':>6} {'teardown':>8} {'launcher':>8}")
+    for task in record.tasks:  # started: seconds after the run's start (independent tasks overlap, as on Argo)
         split = [task.setup_seconds, task.work_seconds, task.teardown_seconds, task.launcher_seconds]
         cells = "".join(f"{value:>{width}.1f}" if value is not None else " " * width
                         for value, width in zip(split, (7, 7, 9, 9)))
-        print(f"  {task.name:<24} {task.state:<7} {task.seconds:>8.1f}{cells}")
+        started = f"{task.started_after:>8.1f}" if task.started_after is not None else " " * 8
+        print(f"  {task.name:<24} {task.state:<7} {started} {task.seconds:>8.1f}{cells}")
 
 
 def image_count(summary):

@@ -1,6 +1,8 @@
-"""A KFP run of a compiled spec, task by task, as KFP's backend runs it, each task in a container of the project's image.
+"""A KFP run of a compiled spec, as KFP's backend and Argo run it, each task in a container of the project's image.
 
-For each task, in dependency order (driver.go Container, then launcher_v2.go Execute):
+Each task starts once the tasks it depends on have succeeded, beside any other task that may start
+(Argo's DAG, as KFP compiles it: Rehearsal.run), and goes through driver.go Container, then
+launcher_v2.go Execute:
 inputs resolved from ML Metadata (artifacts by id, metadata after the round trip),
 outputs provisioned under the run's root (with `executor-logs` when logs are published,
 as on a stock install), the cache fingerprint computed and a hit reused (cached outputs
@@ -9,15 +11,18 @@ inputs are downloaded from the object store by prefix, the command and args as c
 with the placeholders filled, its output teed into the log file, then its executor output
 merged, its files uploaded and its outputs recorded. A task that fails ends the run: its
 execution is FAILED, no later task starts (Argo runs a task only once its dependencies
-succeeded), and a rerun reuses every task that completed, through the cache.
+succeeded, and starts none once one has failed), a task already running finishes, and a
+rerun reuses every task that completed, through the cache.
 The object store (rehearsal/object_store.py) and ML Metadata (a SQLite file) persist in
 DIR, so a second run sees the first one's cache, as a second KFP run would.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import json
 import os
+import threading
 import time
 import uuid
 from typing import Callable, Dict, List, Optional
@@ -69,6 +74,7 @@ class TaskResult:
     work_seconds: Optional[float] = None
     teardown_seconds: Optional[float] = None
     launcher_seconds: Optional[float] = None
+    started_after: Optional[float] = None  # seconds from the run's start to the pod's (to the task's, without one)
 
 
 def task_order(spec: dict) -> List[str]:
@@ -118,27 +124,76 @@ class Rehearsal:
         self.release = settings.release
         self.executions: Dict[str, int] = {}
         self.results: List[TaskResult] = []
+        self._bookkeeping = threading.Lock()  # held by a task's driver and launcher work, not by its pod
+        self._run_began = time.time()
 
     def run(self) -> List[TaskResult]:
+        """Every task started as soon as the tasks it depends on have succeeded, as Argo runs the DAG KFP compiles.
+
+        KFP's compiler gives each task's driver `depends: <each dependent task>.Succeeded` and sets no
+        parallelism on the workflow (backend/src/v2/compiler/argocompiler/dag.go, tag 2.5.0: `driver.Depends =
+        depends(task.GetDependentTasks())`, func depends; a parallelism limit only on ParallelFor loops), so
+        independent tasks (ImportSchemaGen beside ImageFolderExampleGen, DriftGate beside Transform) run at
+        once. Once a task has failed, no task starts and the ones running finish: Argo's DAGTemplate
+        `failFast`, true by default ("stop scheduling new steps ... then it waits until all DAG nodes are
+        completed"), which KFP's compiler leaves unset.
+        """
         order = task_order(self.spec)
+        tasks = self.spec["root"]["dag"]["tasks"]
         self.progress(f"  pipeline root: {self.pipeline_root} ({self.pipeline_root_source}); logs "
                       f"{'published (executor-logs)' if self.settings.publish_logs else 'not published'}")
-        for number, name in enumerate(order, 1):
-            self.progress(f"[{number}/{len(order)}] {name}: starting")
-            try:
-                result = self.run_task(name)
-            except RehearsalFailed as err:
-                failed = err.result or TaskResult(name, "failed")
-                self.results.append(failed)
-                self.results += [TaskResult(rest, "not run") for rest in order[number:]]
-                self.progress(f"[{number}/{len(order)}] {name}: FAILED; {len(order) - number} later task(s) not started")
-                raise
-            self.results.append(result)
-            detail = f"cached (execution {result.cached_from})" if result.state == "cached" else f"ran in {result.seconds:.0f} s"
-            if result.peak_memory_mb:
-                detail += f", peak memory {result.peak_memory_mb / 1000:.2f} GB"
-            self.progress(f"[{number}/{len(order)}] {name}: {detail}")
+        self._run_began = time.time()
+        started: List[str] = []
+        start_of: Dict[str, float] = {}
+        succeeded: set = set()
+        failure: Optional[BaseException] = None
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(order)) as pool:
+            running: Dict[concurrent.futures.Future, str] = {}
+            while True:
+                for name in order if failure is None else ():
+                    if name not in started and set(tasks[name].get("dependentTasks", [])) <= succeeded:
+                        started.append(name)
+                        start_of[name] = round(time.time() - self._run_began, 1)
+                        self.progress(f"[{len(started)}/{len(order)}] {name}: starting")
+                        running[pool.submit(self._run_task_in_turn, name)] = name
+                if not running:
+                    break
+                finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in finished:
+                    name = running.pop(future)
+                    number = f"[{started.index(name) + 1}/{len(order)}]"
+                    try:
+                        result = future.result()
+                    except RehearsalFailed as err:
+                        failed = err.result or TaskResult(name, "failed")
+                        self.results.append(failed if failed.started_after is not None
+                                            else dataclasses.replace(failed, started_after=start_of[name]))
+                        failure = failure or err
+                        left = f"; {len(running)} running task(s) finish first" if running else ""
+                        self.progress(f"{number} {name}: FAILED; no later task starts{left}")
+                        continue
+                    except BaseException as err:  # the rehearsal's own error (podman gone): raised once the rest finish
+                        failure = failure or err
+                        continue
+                    self.results.append(result if result.started_after is not None
+                                        else dataclasses.replace(result, started_after=start_of[name]))
+                    succeeded.add(name)
+                    detail = f"cached (execution {result.cached_from})" if result.state == "cached" else f"ran in {result.seconds:.0f} s"
+                    if result.peak_memory_mb:
+                        detail += f", peak memory {result.peak_memory_mb / 1000:.2f} GB"
+                    self.progress(f"{number} {name}: {detail}")
+        self.results.sort(key=lambda result: order.index(result.name))
+        if failure is not None:
+            self.results += [TaskResult(rest, "not run") for rest in order if rest not in started]
+            self.results.sort(key=lambda result: order.index(result.name))
+            raise failure
         return self.results
+
+    def _run_task_in_turn(self, name: str) -> TaskResult:
+        """run_task with the run's state to itself (ML Metadata's store, the object store, the executions), but
+        for the time its pod runs: pods run side by side, the host's bookkeeping one task at a time."""
+        with self._bookkeeping:
+            return self.run_task(name)
 
     def resolve_inputs(self, name: str, task: dict, component: dict) -> kfp_pb2.ExecutorInput.Inputs:
         """driver.go resolveInputs: constants and upstream output parameters, upstream artifacts from ML Metadata."""
@@ -243,11 +298,16 @@ class Rehearsal:
                                              with_defaults, self.release)
         log_path = os.path.join(pod.folder, "pod.log")
         started, started_at = time.monotonic(), time.time()
-        ended = pod.run(container["image"], command, container.get("resources", {}), log_path, tee,
-                        drop_capabilities=self.release.drop_capabilities)
+        self._bookkeeping.release()  # other tasks' drivers and launchers go on while this pod runs
+        try:
+            ended = pod.run(container["image"], command, container.get("resources", {}), log_path, tee,
+                            drop_capabilities=self.release.drop_capabilities)
+        finally:
+            self._bookkeeping.acquire()
         seconds, ended_at = time.monotonic() - started, time.time()
         peak = _peak_memory_mb(log_path)
         phases = _phases(log_path, started_at, ended_at)
+        phases["started_after"] = round(started_at - self._run_began, 1)
         if ended.exit_code != 0:
             # executeV2 returns the command's error: Execute's deferred publish marks the execution FAILED.
             # 2.5.0 uploads and records nothing; 2.16+ uploads and records the log alone.

@@ -179,8 +179,9 @@ def write_summary(record: RehearsalRecord, output: str) -> None:
     for task in record.tasks:
         memory = f"  peak {task.peak_memory_mb / 1000:.2f} GB" if task.peak_memory_mb else ""
         when = f"{task.seconds:6.0f} s" if task.state in ("ran", "failed") else " " * 8
+        at = f"  at {task.started_after:4.0f} s" if task.started_after is not None else " " * 9  # tasks overlap
         ended = f"  exit {task.exit_code}: {task.reason}" if task.state == "failed" else ""
-        print(f"  {task.name:<24} {task.state:<8} {when}{_phases(task)}{memory}{ended}")
+        print(f"  {task.name:<24} {task.state:<8}{at} {when}{_phases(task)}{memory}{ended}")
     if record.failed_task:
         failed = record.failed_task
         print(f"  failed: {failed.name} (exit code {failed.exit_code}, {failed.reason}); its log: {failed.log}")

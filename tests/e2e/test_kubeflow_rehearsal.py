@@ -94,6 +94,12 @@ def test_every_task_runs_in_the_image_as_a_stock_install_and_the_first_model_is_
     pod_log = open(summary.task("Trainer").log).read()
     assert "peak memory (MB): " in pod_log  # the pods' requests are sized from these lines
     assert "rehearsal succeeded" in result.stdout
+    # Argo starts every task whose upstream succeeded: the drift gate's pod and Transform's ran side by side
+    drift, transform = summary.task("DriftGate"), summary.task("Transform")
+    assert drift.started_after < transform.started_after + transform.seconds, (drift, transform)
+    assert transform.started_after < drift.started_after + drift.seconds, (drift, transform)
+    trainer = summary.task("Trainer")  # and the Trainer only once both had succeeded
+    assert trainer.started_after >= max(task.started_after + task.seconds for task in (drift, transform)), summary.tasks
 
 
 def test_the_data_gate_passed_clean_data_beside_the_launchers_log_file_which_was_uploaded(first, workdir):
