@@ -125,7 +125,7 @@ class Rehearsal:
         self.executions: Dict[str, int] = {}
         self.results: List[TaskResult] = []
         self._bookkeeping = threading.Lock()  # held by a task's driver and launcher work, not by its pod
-        self._run_began = time.time()
+        self._run_began = time.time()  # set again when run() starts: pods' start times count from it
 
     def run(self) -> List[TaskResult]:
         """Every task started as soon as the tasks it depends on have succeeded, as Argo runs the DAG KFP compiles.
@@ -143,8 +143,7 @@ class Rehearsal:
         self.progress(f"  pipeline root: {self.pipeline_root} ({self.pipeline_root_source}); logs "
                       f"{'published (executor-logs)' if self.settings.publish_logs else 'not published'}")
         self._run_began = time.time()
-        started: List[str] = []
-        start_of: Dict[str, float] = {}
+        started: Dict[str, float] = {}  # task -> seconds after the run's start, in the order they started
         succeeded: set = set()
         failure: Optional[BaseException] = None
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(order)) as pool:
@@ -152,8 +151,7 @@ class Rehearsal:
             while True:
                 for name in order if failure is None else ():
                     if name not in started and set(tasks[name].get("dependentTasks", [])) <= succeeded:
-                        started.append(name)
-                        start_of[name] = round(time.time() - self._run_began, 1)
+                        started[name] = round(time.time() - self._run_began, 1)
                         self.progress(f"[{len(started)}/{len(order)}] {name}: starting")
                         running[pool.submit(self._run_task_in_turn, name)] = name
                 if not running:
@@ -161,33 +159,40 @@ class Rehearsal:
                 finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
                 for future in finished:
                     name = running.pop(future)
-                    number = f"[{started.index(name) + 1}/{len(order)}]"
-                    try:
-                        result = future.result()
-                    except RehearsalFailed as err:
-                        failed = err.result or TaskResult(name, "failed")
-                        self.results.append(failed if failed.started_after is not None
-                                            else dataclasses.replace(failed, started_after=start_of[name]))
-                        failure = failure or err
-                        left = f"; {len(running)} running task(s) finish first" if running else ""
-                        self.progress(f"{number} {name}: FAILED; no later task starts{left}")
-                        continue
-                    except BaseException as err:  # the rehearsal's own error (podman gone): raised once the rest finish
-                        failure = failure or err
-                        continue
-                    self.results.append(result if result.started_after is not None
-                                        else dataclasses.replace(result, started_after=start_of[name]))
-                    succeeded.add(name)
-                    detail = f"cached (execution {result.cached_from})" if result.state == "cached" else f"ran in {result.seconds:.0f} s"
-                    if result.peak_memory_mb:
-                        detail += f", peak memory {result.peak_memory_mb / 1000:.2f} GB"
-                    self.progress(f"{number} {name}: {detail}")
-        self.results.sort(key=lambda result: order.index(result.name))
+                    number = f"[{list(started).index(name) + 1}/{len(order)}]"
+                    error = self._record(future, name, number, started[name], still_running=len(running))
+                    if error is None:
+                        succeeded.add(name)
+                    failure = failure or error
         if failure is not None:
             self.results += [TaskResult(rest, "not run") for rest in order if rest not in started]
-            self.results.sort(key=lambda result: order.index(result.name))
+        self.results.sort(key=lambda result: order.index(result.name))
+        if failure is not None:
             raise failure
         return self.results
+
+    def _record(self, future: concurrent.futures.Future, name: str, number: str, started_after: float,
+                still_running: int) -> Optional[BaseException]:
+        """A finished task's result into self.results, with its progress line; returns its error, if it failed."""
+        try:
+            result = future.result()
+        except RehearsalFailed as err:
+            failed = err.result or TaskResult(name, "failed")
+            self.results.append(failed if failed.started_after is not None
+                                else dataclasses.replace(failed, started_after=started_after))
+            left = f"; {still_running} running task(s) finish first" if still_running else ""
+            self.progress(f"{number} {name}: FAILED; no later task starts{left}")
+            return err
+        except BaseException as err:  # the rehearsal's own error (podman gone): raised once the rest finish
+            return err
+        if result.started_after is None:  # a cache hit: no pod
+            result = dataclasses.replace(result, started_after=started_after)
+        self.results.append(result)
+        detail = f"cached (execution {result.cached_from})" if result.state == "cached" else f"ran in {result.seconds:.0f} s"
+        if result.peak_memory_mb:
+            detail += f", peak memory {result.peak_memory_mb / 1000:.2f} GB"
+        self.progress(f"{number} {name}: {detail}")
+        return None
 
     def _run_task_in_turn(self, name: str) -> TaskResult:
         """run_task with the run's state to itself (ML Metadata's store, the object store, the executions), but
