@@ -5,7 +5,7 @@ import subprocess
 import sys
 import types
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from pipeline.config import REPO_ROOT
 
 PROBE = """
 import sys, time
@@ -64,10 +64,9 @@ except AttributeError as err:
 
 
 def _spec_executor_class_paths():
-    import yaml
+    from pipeline.kubeflow.compiler import read_spec
 
-    with open(os.path.join(ROOT, "kubernetes", "pipeline.yaml")) as handle:
-        spec = next(yaml.safe_load_all(handle))
+    spec, _ = read_spec(os.path.join(REPO_ROOT, "kubernetes", "pipeline.yaml"))
     paths = set()
     for executor in spec["deploymentSpec"]["executors"].values():
         args = executor["container"].get("args", [])
@@ -79,7 +78,7 @@ def _spec_executor_class_paths():
 def test_a_pod_imports_its_executor_without_every_standard_component_and_the_package_still_works():
     paths = _spec_executor_class_paths()
     assert len(paths) == 12, paths
-    result = subprocess.run([sys.executable, "-c", POD_PROBE, *paths], capture_output=True, text=True, cwd=ROOT,
+    result = subprocess.run([sys.executable, "-c", POD_PROBE, *paths], capture_output=True, text=True, cwd=REPO_ROOT,
                             env={"TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""})
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.strip().splitlines()
@@ -106,7 +105,7 @@ def test_a_local_run_defines_its_pipeline_without_every_standard_component(tmp_p
     for label in ("horses", "humans"):
         (data / label).mkdir(parents=True)
     result = subprocess.run([sys.executable, "-c", LOCAL_PROBE, str(data), str(tmp_path / "out")], capture_output=True,
-                            text=True, cwd=ROOT, env={"TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""})
+                            text=True, cwd=REPO_ROOT, env={"TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split()[-2:] == ["False", "False"]
 
