@@ -151,7 +151,7 @@ class Rehearsal:
             while True:
                 for name in order if failure is None else ():
                     if name not in started and set(tasks[name].get("dependentTasks", [])) <= succeeded:
-                        started[name] = round(time.time() - self._run_began, 1)
+                        started[name] = time.time() - self._run_began
                         self.progress(f"[{len(started)}/{len(order)}] {name}: starting")
                         running[pool.submit(self._run_task_in_turn, name)] = name
                 if not running:
@@ -312,7 +312,7 @@ class Rehearsal:
         seconds, ended_at = time.monotonic() - started, time.time()
         peak = _peak_memory_mb(log_path)
         phases = _phases(log_path, started_at, ended_at)
-        phases["started_after"] = round(started_at - self._run_began, 1)
+        phases["started_after"] = started_at - self._run_began  # unrounded: start plus seconds orders tasks
         if ended.exit_code != 0:
             # executeV2 returns the command's error: Execute's deferred publish marks the execution FAILED.
             # 2.5.0 uploads and records nothing; 2.16+ uploads and records the log alone.
