@@ -44,7 +44,8 @@ class PooledFeatureExtractor:
         self.progress = progress
         weights = resolve_weights(settings.weights, settings.weights_cache_dir, progress=progress)
         size = settings.image_size
-        base = build_feature_extractor(weights, settings.cut_layer, (size, size, 3))
+        # Only run, never trained: kept for the Trainer that follows in a local run (build.py).
+        base = build_feature_extractor(weights, settings.cut_layer, (size, size, 3), keep_spare=True)
         pooled = keras.layers.GlobalAveragePooling2D(name="pooled")(base.output)
         self.model = keras.Model(base.input, pooled, name=f"pooled_{settings.cut_layer}")
 

@@ -1,7 +1,9 @@
 """build_transfer_model: InceptionV3 cut at `mixed7`, frozen, plus a small dense head over N classes."""
 from __future__ import annotations
 
-from typing import Optional
+import os
+import threading
+from typing import Dict, Optional, Tuple
 
 import tf_keras as keras
 from tf_keras import layers
@@ -14,9 +16,48 @@ INPUT_SHAPE = (constants.IMAGE_HEIGHT, constants.IMAGE_WIDTH, constants.IMAGE_CH
 PROBABILITIES = "probabilities"
 
 
-def build_feature_extractor(weights: Optional[str], cut_layer: str, input_shape=INPUT_SHAPE) -> keras.Model:
+# A frozen base one component built and only read, kept for the next build of the same base in this
+# process: a local run's Trainer takes the drift gate's instead of building InceptionV3 again (its 311
+# layers take 3 to 5 s to create). Keyed by what made it; never a randomly initialised one (its values
+# follow the seed and the draws before it).
+_SPARE_BASES: Dict[Tuple, keras.Model] = {}
+_SPARE_LOCK = threading.Lock()
+
+
+def _spare_key(weights: Optional[str], cut_layer: str, input_shape) -> Optional[Tuple]:
+    if not weights or weights == "imagenet" or not os.path.isfile(weights):
+        return None
+    found = os.stat(weights)
+    return os.path.realpath(weights), found.st_size, found.st_mtime_ns, cut_layer, tuple(input_shape)
+
+
+def drop_spare_bases() -> None:
+    """Forgets every kept base (before keras.backend.clear_session, which they should not outlive)."""
+    with _SPARE_LOCK:
+        _SPARE_BASES.clear()
+
+
+def build_feature_extractor(weights: Optional[str], cut_layer: str, input_shape=INPUT_SHAPE,
+                            keep_spare: bool = False) -> keras.Model:
     """InceptionV3 up to cut_layer; weights: a .h5 path, 'imagenet', or None (random). The weights
-    fit any input size: they are convolutions, and the head after the cut is built for its output."""
+    fit any input size: they are convolutions, and the head after the cut is built for its output.
+
+    A base kept by an earlier build with keep_spare (same weights file, cut and input shape) is taken
+    instead of building one; keep_spare: the caller only runs the base (never trains or changes it), so it
+    is kept in turn for the next build here (a local run's Trainer, after the drift gate)."""
+    key = _spare_key(weights, cut_layer, input_shape)
+    with _SPARE_LOCK:
+        extractor = _SPARE_BASES.pop(key, None) if key else None
+    if extractor is None:
+        extractor = _new_feature_extractor(weights, cut_layer, input_shape)
+    extractor.trainable = False
+    if keep_spare and key:
+        with _SPARE_LOCK:
+            _SPARE_BASES[key] = extractor
+    return extractor
+
+
+def _new_feature_extractor(weights: Optional[str], cut_layer: str, input_shape) -> keras.Model:
     base = keras.applications.InceptionV3(
         include_top=False, weights="imagenet" if weights == "imagenet" else None, input_shape=tuple(input_shape)
     )
@@ -27,9 +68,7 @@ def build_feature_extractor(weights: Optional[str], cut_layer: str, input_shape=
     except ValueError:
         mixed = [layer.name for layer in base.layers if layer.name.startswith("mixed") and "_" not in layer.name]
         raise ValueError(f"cut_layer {cut_layer!r} is not an InceptionV3 block; choose one of {mixed}") from None
-    extractor = keras.Model(base.input, cut, name=f"inception_v3_to_{cut_layer}")
-    extractor.trainable = False
-    return extractor
+    return keras.Model(base.input, cut, name=f"inception_v3_to_{cut_layer}")
 
 
 def build_head(features: keras.KerasTensor, settings: TrainerSettings, num_classes: int) -> keras.KerasTensor:
@@ -48,6 +87,9 @@ def build_transfer_model(
         raise ValueError(f"a classifier needs at least 2 classes, got {num_classes}")
     keras.utils.set_random_seed(settings.seed)
     extractor = build_feature_extractor(weights, settings.cut_layer, input_shape)
+    # Seeded again: the head starts the same whether the base was built here (its random initial values
+    # drawn, then overwritten by the weights) or taken from the drift gate, as in a Kubeflow pod.
+    keras.utils.set_random_seed(settings.seed)
     image = keras.Input(shape=tuple(input_shape), name=constants.TRANSFORMED_IMAGE_KEY)
     features = extractor(image, training=False)  # batch norms stay in inference mode, even when fine-tuning
     model = keras.Model(image, build_head(features, settings, num_classes), name="transfer_classifier")

@@ -10,7 +10,7 @@ import tf_keras as keras
 from absl import logging
 
 from components import constants
-from components.model.build import build_transfer_model, compile_model, unfreeze_top_blocks
+from components.model.build import build_transfer_model, compile_model, drop_spare_bases, unfreeze_top_blocks
 from components.model.dataset import label_counts, transformed_dataset
 from components.model.frozen_features import ValidationOnFrozenFeatures, fit_head_on_frozen_features
 from components.model.settings import TrainerSettings
@@ -97,5 +97,6 @@ def run_fn(fn_args):
     # A local run's Evaluator loads the SavedModel next, in this process: the training model, its
     # graphs and the datasets' buffers are freed first instead of adding to its peak memory.
     del model, signatures, train, evaluation
+    drop_spare_bases()
     keras.backend.clear_session()
     gc.collect()

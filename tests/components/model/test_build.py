@@ -1,9 +1,11 @@
 """components/model/build.py: the transfer model's shape, what is frozen, and fine-tuning."""
 import numpy as np
 import pytest
+import tf_keras as keras
 from tf_keras import layers
 
-from components.model.build import PROBABILITIES, build_transfer_model, unfreeze_top_blocks
+from components.model.build import (PROBABILITIES, build_feature_extractor, build_transfer_model, drop_spare_bases,
+                                    extractor_of, unfreeze_top_blocks)
 from components.model.settings import TrainerSettings
 
 
@@ -90,3 +92,47 @@ def test_the_input_size_follows_the_transformed_images_and_the_head_widens_with_
     assert larger.layers[3].kernel.shape == (12 * 12 * 768, 8)  # Flatten keeps where each feature is
     probabilities = larger.predict(np.zeros((2, 224, 224, 3), "float32"), verbose=0)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+SMALL = TrainerSettings(cut_layer="mixed0", head_units=4, image_size=75, seed=3)
+SMALL_SHAPE = (75, 75, 3)
+
+
+@pytest.fixture(scope="module")
+def weights_file(tmp_path_factory):
+    """Weights as resolve_weights gives them: a .h5 of InceptionV3 without its top, here random and small."""
+    path = str(tmp_path_factory.mktemp("weights") / "inception_v3.h5")
+    keras.applications.InceptionV3(include_top=False, weights=None, input_shape=SMALL_SHAPE).save_weights(path)
+    return path
+
+
+def test_a_base_only_run_is_handed_to_the_next_build_once_and_the_head_starts_the_same(weights_file):
+    drop_spare_bases()
+    built_here = build_transfer_model(SMALL, weights_file, 2, SMALL_SHAPE)
+    spare = build_feature_extractor(weights_file, SMALL.cut_layer, SMALL_SHAPE, keep_spare=True)
+    assert spare is not extractor_of(built_here)  # nothing was kept by the Trainer's build
+
+    handed = build_transfer_model(SMALL, weights_file, 2, SMALL_SHAPE)
+    again = build_transfer_model(SMALL, weights_file, 2, SMALL_SHAPE)
+
+    assert extractor_of(handed) is spare and extractor_of(again) is not spare  # taken once, then gone
+    assert not spare.trainable and not handed.layers[1].trainable_weights
+    for fresh, taken in zip(built_here.weights, handed.weights):  # the base's (the file's) and the head's
+        np.testing.assert_array_equal(fresh.numpy(), taken.numpy(), err_msg=fresh.name)
+    images = np.random.default_rng(0).uniform(-1, 1, size=(2,) + SMALL_SHAPE).astype("float32")
+    np.testing.assert_allclose(handed.predict(images, verbose=0), built_here.predict(images, verbose=0), rtol=1e-5)
+
+
+def test_no_spare_is_taken_for_other_weights_another_cut_or_a_random_base(weights_file, tmp_path):
+    drop_spare_bases()
+    other = str(tmp_path / "other.h5")  # the same values in another file: another key
+    keras.applications.InceptionV3(include_top=False, weights=None, input_shape=SMALL_SHAPE).save_weights(other)
+    spare = build_feature_extractor(weights_file, SMALL.cut_layer, SMALL_SHAPE, keep_spare=True)
+
+    assert build_feature_extractor(other, SMALL.cut_layer, SMALL_SHAPE) is not spare
+    assert build_feature_extractor(weights_file, "mixed1", SMALL_SHAPE) is not spare
+    assert build_feature_extractor(None, SMALL.cut_layer, SMALL_SHAPE, keep_spare=True) is not spare
+    assert build_feature_extractor(None, SMALL.cut_layer, SMALL_SHAPE) is not spare  # random bases are never kept
+    assert build_feature_extractor(weights_file, SMALL.cut_layer, SMALL_SHAPE, keep_spare=True) is spare  # still kept
+    drop_spare_bases()
+    assert build_feature_extractor(weights_file, SMALL.cut_layer, SMALL_SHAPE) is not spare
