@@ -32,7 +32,7 @@ from components.settings_group import ConfigError  # the groups raise it; the co
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SCHEMA_DIR = os.path.join(REPO_ROOT, "schemas")
-RUNNERS = ("beam", "local")
+RUNNERS = ("concurrent", "beam", "local")
 INPUT_FORMATS = ("images", "tfrecord")
 
 
@@ -57,8 +57,9 @@ class PipelineConfig(PromotionSettings, TrainerSettings, DriftSettings, Ingestio
     """Curated `schema.pbtxt` the data is held against. Default: the schema in `schemas/` naming the same classes."""
     input_format: str = "images"
     """`images` (class folders) or `tfrecord` (ready tf.Examples; needs `--schema`)."""
-    runner: str = "beam"
-    """`beam` (BeamDagRunner) or `local` (LocalDagRunner)."""
+    runner: str = "concurrent"
+    """`concurrent` (TFX's launcher for each component, the drift gate beside Transform:
+    pipeline/local/concurrent_dag_runner.py), `beam` (TFX's BeamDagRunner) or `local` (TFX's LocalDagRunner)."""
     beam_args: list = dataclasses.field(default_factory=list)
     """Beam options for every component (on the command line one quoted string). Default: `[]`: chosen by data size."""
     enable_cache: bool = True

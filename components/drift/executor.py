@@ -17,6 +17,7 @@ import numpy as np
 
 from components import constants
 from components.drift.settings import DriftSettings
+from components.run_stop import stop_here
 from components.drift.image_facts import image_format, image_size
 from components.drift.statistics import (REFERENCE_FILE, DriftCheck, ReferenceStatistics, compare, drifted,
                                          sampled_rows)
@@ -65,6 +66,7 @@ def read_ingested_images(examples_uri: str, split_names: Sequence[str]) -> Inges
     found = IngestedImages([], [], [], [])
     for split in split_names:
         for path in sorted(tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{split}", "*"))):
+            stop_here("DriftGate")
             for record in tfrecord_reader(path):
                 features = tf.train.Example.FromString(record.numpy()).features.feature
 
@@ -224,6 +226,7 @@ def run_gate(examples_uri: str, split_names: Sequence[str], span_window: Optiona
     newest_span = window[-1] if window else None
     version, reference, why_none = serving
     ingested = read_ingested_images(examples_uri, split_names)
+    stop_here("DriftGate")
     extractor = extractor_factory()
     window_stats, newest_stats = summarise(ingested, newest_span, extractor, settings, with_newest=reference is not None)
     verdict, checks, why = decide(reference, why_none, newest_stats, settings, accepted_reason)

@@ -15,6 +15,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from components.model.build import build_feature_extractor
+from components.run_stop import stop_here
 from components.model.settings import TrainerSettings
 from components.drift.image_facts import image_format, image_size
 from components.drift.statistics import ReferenceStatistics, sampled_rows
@@ -63,6 +64,7 @@ class PooledFeatureExtractor:
         chunks = []
         started = last_report = time.monotonic()
         for start in range(0, len(images), batch_size):
+            stop_here(label or "pooled features")  # a local run may run this beside another component
             batch = tf.constant(list(images[start:start + batch_size]), dtype=tf.string)
             pixels = images_from_bytes(batch, self.settings.image_size)
             chunks.append(self.model(pixels, training=False).numpy())

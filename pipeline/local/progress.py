@@ -2,8 +2,9 @@
 
 TFX registers an execution (RUNNING) when a component starts and marks it
 COMPLETE, CACHED or FAILED when it ends; a background thread polls the SQLite
-store for those changes. This works the same for BeamDagRunner and
-LocalDagRunner, whatever the components do to Python logging.
+store for those changes. This works the same for every runner (two
+components running side by side are both announced), whatever the
+components do to Python logging.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Runs the pipeline on this machine: TFX's BeamDagRunner (default) or LocalDagRunner.
+"""Runs the pipeline on this machine: ConcurrentDagRunner (default), TFX's BeamDagRunner or LocalDagRunner.
 
 Resolves the data and the schema, checks the data set before any heavy
 work, runs the DAG against a SQLite ML Metadata store and writes
@@ -19,6 +19,7 @@ from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
 
 from components.constants import REJECTED_FILES_CSV
+from components.run_stop import STOPPABLE_NODES
 from components.ingestion.folder_scan import DataError, scan_image_folder
 from components.ingestion.golden_set import read_golden_set
 from components.ingestion.group_split import require_every_class_in_eval, split_groups
@@ -30,6 +31,7 @@ from components.weights import WeightsError, resolve_weights
 from pipeline.process.beam_mode import choose_beam_args, folder_bytes, prepare_local_beam
 from pipeline.config import DEFAULT_SCHEMA_DIR, ConfigError, PipelineConfig
 from components.ingestion.data_source import resolve_data_dir
+from pipeline.local.concurrent_dag_runner import ConcurrentDagRunner
 from pipeline.local.interrupts import InterruptGuard, RunInterrupted
 from pipeline.pipeline import create_pipeline
 from pipeline.local.progress import ComponentProgress
@@ -118,6 +120,15 @@ class _RunSoFar:
     """Wall time per component as the progress display measured it (more exact than ML Metadata's)."""
 
 
+def _dag_runner(name: str):
+    """The `runner` setting's DAG runner."""
+    if name == "local":
+        return LocalDagRunner()
+    if name == "beam":
+        return BeamDagRunner()
+    return ConcurrentDagRunner(STOPPABLE_NODES)
+
+
 def _execute(config: PipelineConfig, log: Callable[[str], None], verbose: bool, run: _RunSoFar) -> None:
     """Preflight, then the DAG. Records in `run` what the record needs, as soon as it is known."""
     data_dir, run.data_source = resolve_data_dir(config.data_dir, config.output_dir, log)
@@ -128,7 +139,7 @@ def _execute(config: PipelineConfig, log: Callable[[str], None], verbose: bool, 
     metadata = tfx_metadata.sqlite_metadata_connection_config(config.metadata_path)
     pipeline = create_pipeline(config, metadata_connection_config=metadata)
     prepare_local_beam()
-    runner = LocalDagRunner() if config.runner == "local" else BeamDagRunner()
+    runner = _dag_runner(config.runner)
     node_ids = [component.id for component in pipeline.components]
     run.planned_components = node_ids
     log(f"running {len(node_ids)} components with {type(runner).__name__}; outputs in {config.output_dir}")

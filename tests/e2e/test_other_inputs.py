@@ -80,9 +80,11 @@ def test_image_size_and_test_time_flip_reach_the_transform_the_model_and_both_si
     result = run_cli(
         "run", "--data-dir", shapes, "--output-dir", str(output), "--config", str(settings), "--epochs", "1",
         "--no-augment", "--accuracy-threshold", "0", "--class-recall-threshold", "0",
+        "--runner", "beam",  # TFX's BeamDagRunner end to end: the other whole runs take the default runner
     )
 
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "components with BeamDagRunner" in result.stdout
     summary = summary_of(output)
     assert summary.gate.blessed is True, summary.gate.why
     spec = tft.TFTransformOutput(summary.data.transform_graph).transformed_feature_spec()

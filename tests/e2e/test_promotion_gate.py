@@ -18,6 +18,7 @@ from components.ingestion.folder_scan import scan_image_folder
 import pipeline_runs
 from pipeline_runs import REPO_ROOT, states, versions
 from pipeline.config import DEFAULT_GROUP_PATTERN
+from pipeline.run_record.metadata import executions_by_node, open_readonly
 
 pytestmark = pytest.mark.e2e
 
@@ -88,6 +89,19 @@ def test_no_beam_component_packages_code_into_the_temp_dir(first_run, run_temp_d
     assert [str(path) for path in run_temp_dir.rglob("tfx_ephemeral*")] == []
     # Nor is any pipeline first offered to Beam's Prism runner, whose failed download left a folder each time.
     assert [str(path) for path in run_temp_dir.glob("beam-temp*")] == []
+
+
+def test_the_drift_gate_ran_beside_transform_and_the_trainer_after_both(first_run, workspace):
+    assert first_run[0].status == "succeeded"
+    store = open_readonly(str(workspace / "metadata.sqlite"))
+    run = max(store.get_contexts_by_type("pipeline_run"), key=lambda context: context.create_time_since_epoch)
+    executions = dict(executions_by_node(store, run))
+    drift, transform, trainer = (executions[name] for name in ("DriftGate", "Transform", "Trainer"))
+    # As ML Metadata recorded them: each registered (RUNNING) before the other was published.
+    assert drift.create_time_since_epoch < transform.last_update_time_since_epoch
+    assert transform.create_time_since_epoch < drift.last_update_time_since_epoch
+    assert trainer.create_time_since_epoch >= max(drift.last_update_time_since_epoch,
+                                                  transform.last_update_time_since_epoch)
 
 
 def test_a_normal_run_prints_progress_and_summary_and_nothing_that_looks_like_an_error(first_run):

@@ -85,7 +85,7 @@ def test_missing_yaml_file_is_named(tmp_path):
     [
         ({"eval_fraction": 0.0}, "eval_fraction must be between 0 and 1 (exclusive), got 0.0"),
         ({"eval_fraction": 1.5}, "got 1.5"),
-        ({"runner": "spark"}, "runner must be 'beam' or 'local', got 'spark'"),
+        ({"runner": "spark"}, "runner must be 'concurrent' or 'beam' or 'local', got 'spark'"),
         ({"input_format": "csv"}, "input_format must be 'images' or 'tfrecord', got 'csv'"),
         ({"epochs": -1}, "epochs must be >= 0"),
         ({"batch_size": 0}, "batch_size >= 1"),
