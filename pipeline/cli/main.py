@@ -153,16 +153,21 @@ DRIFT_GATE_TARGET_SHARE = 0.10
 
 
 def _drift_lines(record: RunRecord) -> List[str]:
-    """The drift gate's verdict, its time against the run's, and each check beyond its threshold."""
+    """The drift gate's verdict, what its time added to the run's (not the seconds it ran beside another
+    component), and each check beyond its threshold."""
     drift = record.drift
     if not drift:
         return []
     against = f"against serving version {drift.reference_version}" if drift.reference_version is not None else drift.why
-    share = drift.seconds / record.seconds if drift.seconds and record.seconds else None
-    took = f"{drift.seconds:.1f} s" + (f", {share:.0%} of the run" if share is not None else "") if drift.seconds else ""
+    added = drift.seconds if drift.alone_seconds is None else min(drift.alone_seconds, drift.seconds or 0)
+    share = added / record.seconds if drift.seconds and record.seconds else None
+    took = ""
+    if drift.seconds:
+        beside = f" ({drift.seconds - added:.1f} s of it beside other components)" if added < drift.seconds else ""
+        took = f"{drift.seconds:.1f} s{beside}" + (f", adding {share:.0%} to the run" if share is not None else "")
     lines = [f"drift gate: {drift.verdict} ({against}{'; ' + took if took else ''})"]
     if share is not None and share > DRIFT_GATE_TARGET_SHARE:
-        lines.append(f"  the gate took {share:.0%} of the run, above the {DRIFT_GATE_TARGET_SHARE:.0%} target "
+        lines.append(f"  the gate added {share:.0%} to the run, above the {DRIFT_GATE_TARGET_SHARE:.0%} target "
                      "(docs/quality.md, \"The drift gate's thresholds\": its cost)")
     lines += [f"  {check.name}: {check.statistic} > {check.threshold} ({check.detail})" for check in drift.failed]
     if drift.accepted_reason:

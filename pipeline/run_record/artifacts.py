@@ -207,7 +207,28 @@ def read_drift(rows: List[dict], pipeline_root: Optional[str] = None) -> Optiona
         report_uri = stopped_report_dir(
             os.path.join(pipeline_root, node_ids.DRIFT_GATE, "drift_report", str(failed[0]["execution"].id)))
     report = read_drift_report(report_uri) if report_uri else None
-    return from_mapping(DriftRecord, report) if report else None
+    if not report:
+        return None
+    record = from_mapping(DriftRecord, report)
+    record.alone_seconds = _seconds_alone(rows, node_ids.DRIFT_GATE)
+    return record
+
+
+def _seconds_alone(rows: List[dict], component: str) -> Optional[float]:
+    """Of `component`'s execution, the seconds no other component ran beside it (ML Metadata's times: from
+    its registration to its publication): what it added to the run's wall time. None without executions."""
+    executions = {row["component"]: row["execution"] for row in rows if row.get("execution") is not None}
+    if component not in executions:
+        return None
+    start, end = executions[component].create_time_since_epoch, executions[component].last_update_time_since_epoch
+    beside = sorted((max(start, other.create_time_since_epoch), min(end, other.last_update_time_since_epoch))
+                    for name, other in executions.items() if name != component)
+    covered, reached = 0, start
+    for begins, ends in beside:
+        begins = max(begins, reached)
+        if ends > begins:
+            covered, reached = covered + ends - begins, ends
+    return round((end - start - covered) / 1000, 1)
 
 
 def read_run(rows: List[dict], status: str, **run: Any) -> RunRecord:

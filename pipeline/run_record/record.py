@@ -107,6 +107,9 @@ class DriftRecord:
     accepted_reason: Optional[str] = None
     seconds: Optional[float] = None
     """The gate's wall time."""
+    alone_seconds: Optional[float] = None
+    """Of its run's time, the seconds no other component ran beside the gate: what it added to the run
+    (a local run's default runner and Kubeflow run it beside Transform). None where unknown."""
     newest_span: Optional[str] = None
     why: str = ""
     """Why nothing was compared (no reference), or the checks beyond their thresholds."""

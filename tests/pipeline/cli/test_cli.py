@@ -143,7 +143,7 @@ def test_force_push_without_a_reason_exits_2_before_any_work(small_image_set, tm
     assert not out.exists()
 
 
-def test_the_summary_gives_the_drift_gates_share_of_the_run_and_says_when_it_is_above_a_tenth(record, capsys):
+def test_the_summary_gives_what_the_drift_gate_added_to_the_run_and_says_when_it_is_above_a_tenth(record, capsys):
     from pipeline.cli.main import _print_run_summary
     from pipeline.run_record.record import DriftCheckRecord, DriftRecord
 
@@ -152,11 +152,19 @@ def test_the_summary_gives_the_drift_gates_share_of_the_run_and_says_when_it_is_
                                checks=[DriftCheckRecord("format_share", 1.0, 0.25, "drift", detail="largest change: png 1.00 -> 0.00")])
     _print_run_summary(record, "/runs/1/run_summary.json")
     out = capsys.readouterr().out
-    assert "drift gate: accepted (against serving version 3; 13.9 s, 31% of the run)" in out
-    assert "the gate took 31% of the run, above the 10% target" in out
+    assert "drift gate: accepted (against serving version 3; 13.9 s, adding 31% to the run)" in out
+    assert "the gate added 31% to the run, above the 10% target" in out
     assert "format_share: 1.0 > 0.25 (largest change: png 1.00 -> 0.00)" in out and "drift accepted: hands now" in out
 
     record.seconds, record.drift = 213.0, DriftRecord(verdict="no reference", why="nothing is serving yet", seconds=12.4)
     _print_run_summary(record, "/runs/1/run_summary.json")
     out = capsys.readouterr().out
-    assert "drift gate: no reference (nothing is serving yet; 12.4 s, 6% of the run)" in out and "target" not in out
+    assert "drift gate: no reference (nothing is serving yet; 12.4 s, adding 6% to the run)" in out and "target" not in out
+
+    # Beside Transform, as the default runner and Kubeflow run it: only the seconds it ran alone count.
+    record.seconds, record.drift = 79.0, DriftRecord(verdict="no reference", why="nothing is serving yet", seconds=12.1,
+                                                     alone_seconds=2.6)
+    _print_run_summary(record, "/runs/1/run_summary.json")
+    out = capsys.readouterr().out
+    assert ("drift gate: no reference (nothing is serving yet; 12.1 s (9.5 s of it beside other components), "
+            "adding 3% to the run)") in out and "target" not in out

@@ -3,7 +3,7 @@ import json
 
 from ml_metadata.proto import metadata_store_pb2 as mlmd_pb2
 
-from pipeline.run_record.artifacts import read_model_and_gate, read_warm_start
+from pipeline.run_record.artifacts import read_drift, read_model_and_gate, read_warm_start
 from pipeline.run_record.record import WarmStartRecord
 
 
@@ -34,3 +34,24 @@ def test_warm_start_is_read_from_the_training_history_and_absent_when_it_was_off
 
     assert read_warm_start(model_run(on)) == WarmStartRecord(from_version=3)
     assert read_warm_start(model_run(off)) is None and read_warm_start([]) is None
+
+
+def test_the_drift_gate_adds_only_the_seconds_no_other_component_ran_beside_it(tmp_path):
+    report = tmp_path / "drift_report"
+    report.mkdir()
+    (report / "drift_report.json").write_text(json.dumps({"verdict": "no reference", "checks": [], "seconds": 11.8}))
+
+    def row(component, started_ms, ended_ms, outputs=None):
+        execution = mlmd_pb2.Execution(create_time_since_epoch=started_ms, last_update_time_since_epoch=ended_ms)
+        return {"component": component, "state": "ran", "outputs": outputs or {}, "execution": execution}
+
+    gate = ("DriftGate", 20_000, 32_000, {"drift_report": [mlmd_pb2.Artifact(uri=str(report))]})
+    # Transform beside it from 20.1 s to 29.5 s, ExampleValidator (before, overlapping nothing), two others
+    # overlapping each other inside Transform's time: 9.4 s beside, 2.6 s alone.
+    beside = [row(*gate), row("ExampleValidator", 18_000, 19_900), row("Transform", 20_100, 29_500),
+              row("A", 21_000, 25_000), row("B", 24_000, 26_000), row("Trainer", 32_000, 70_000)]
+    alone = [row(*gate), row("Transform", 8_000, 19_000), row("Trainer", 32_000, 70_000)]
+
+    assert read_drift(beside).alone_seconds == 2.6
+    assert read_drift(alone).alone_seconds == 12.0 and read_drift(alone).seconds == 11.8
+    assert read_drift([{"component": "DriftGate", "state": "ran", "outputs": gate[3]}]).alone_seconds is None
