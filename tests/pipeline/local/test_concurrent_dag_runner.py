@@ -146,11 +146,3 @@ def test_a_failure_beside_is_raised_once_the_main_node_ends_and_nothing_starts_a
     assert "Transform" in launches.ran  # it ran to its end on the main thread: what it made is cached
     assert "Trainer" not in launches.ran and "Evaluator" not in launches.ran
 
-
-def test_stop_here_raises_only_once_the_run_is_stopping():
-    run_stop.STOP.clear()
-    run_stop.stop_here("DriftGate")
-    run_stop.STOP.set()
-    with pytest.raises(run_stop.RunStopped, match="DriftGate: stopped"):
-        run_stop.stop_here("DriftGate")
-    run_stop.STOP.clear()
