@@ -103,11 +103,12 @@ def drift_share(summary, seconds):
     """What the drift gate added to the run (its seconds less those it ran beside another component)
     against the run's seconds (issue target: under 10%)."""
     row = next((r for r in summary.components if r.component == "DriftGate"), None)
-    if row is None or row.state != "ran":
+    drift = summary.drift
+    if row is None or row.state != "ran" or drift is None or drift.added_seconds is None:
         return "drift checks: the DriftGate did not run"
-    alone = summary.drift.alone_seconds if summary.drift and summary.drift.alone_seconds is not None else row.seconds
-    beside = f" ({row.seconds - alone:.1f} s of its {row.seconds:.1f} s beside other components)" if alone < row.seconds else ""
-    return f"drift checks: added {alone:.1f} s to the run's {seconds:.0f} s{beside} ({100 * alone / seconds:.0f}%; target < 10%)"
+    added, own = drift.added_seconds, drift.seconds if drift.seconds is not None else row.seconds
+    beside = f" ({own - added:.1f} s of its {own:.1f} s beside other components)" if added < own else ""
+    return f"drift checks: added {added:.1f} s to the run's {seconds:.0f} s{beside} ({100 * added / seconds:.0f}%; target < 10%)"
 
 
 def run_rehearsal(data_dir, output, flags, log_path):

@@ -159,7 +159,7 @@ def _drift_lines(record: RunRecord) -> List[str]:
     if not drift:
         return []
     against = f"against serving version {drift.reference_version}" if drift.reference_version is not None else drift.why
-    added = drift.seconds if drift.alone_seconds is None else min(drift.alone_seconds, drift.seconds or 0)
+    added = drift.added_seconds
     share = added / record.seconds if drift.seconds and record.seconds else None
     took = ""
     if drift.seconds:

@@ -10,9 +10,10 @@ The rules, so that a run stops as it does on TFX's runners:
 
 - Every node is launched by TFX's own Launcher (driver, cache, executor, publisher), in topological
   order, the same IR and deployment config LocalDagRunner uses.
-- Only the nodes named `side_by_side` (components/run_stop.py: STOPPABLE_NODES) ever run off the main thread, and only while another node runs
-  on it; their executors must return soon once `stop` is set (components/run_stop.py). Every other
-  node runs on the main thread, where Ctrl-C and SIGTERM reach it (pipeline/local/interrupts.py).
+- Only the nodes named `side_by_side` (components/run_stop.py: STOPPABLE_NODES) ever run off the main
+  thread, and only while another node runs on it; their executors must return soon once
+  `run_stop.STOP` is set (they ask `run_stop.stop_here`). Every other node runs on the main thread,
+  where Ctrl-C and SIGTERM reach it (pipeline/local/interrupts.py).
 - ML Metadata is used by one launcher at a time: each launcher's connection is entered under one lock
   (the SQLite store then sees one writer, as with LocalDagRunner).
 - A node fails: no node starts after it; one still running beside it is asked to stop and waited for;

@@ -118,6 +118,14 @@ class DriftRecord:
     def failed(self) -> List[DriftCheckRecord]:
         return [check for check in self.checks if check.verdict == "drift"]
 
+    @property
+    def added_seconds(self) -> Optional[float]:
+        """What the gate added to its run's wall time: the seconds no other component ran beside it (at
+        most its own seconds), or all its seconds where that is unknown; None where neither is known."""
+        if self.alone_seconds is None:
+            return self.seconds
+        return self.alone_seconds if self.seconds is None else min(self.alone_seconds, self.seconds)
+
 
 @dataclasses.dataclass
 class ModelRecord:

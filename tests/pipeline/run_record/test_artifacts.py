@@ -54,4 +54,7 @@ def test_the_drift_gate_adds_only_the_seconds_no_other_component_ran_beside_it(t
 
     assert read_drift(beside).alone_seconds == 2.6
     assert read_drift(alone).alone_seconds == 12.0 and read_drift(alone).seconds == 11.8
+    # What it added to the run: the seconds alone, never more than its own (ML Metadata's span includes
+    # registration and publication).
+    assert read_drift(beside).added_seconds == 2.6 and read_drift(alone).added_seconds == 11.8
     assert read_drift([{"component": "DriftGate", "state": "ran", "outputs": gate[3]}]).alone_seconds is None
