@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import threading
 import warnings
 from typing import Optional, Tuple
 
@@ -87,40 +88,67 @@ def _too_big(width: int, height: int, decoded: Tuple[int, int]) -> str:
     )
 
 
+# PIL's settings are the process's (_pil_checks_backing_ours changes them for one decode): images decoded
+# on several threads (components/ingestion/executor.py) take turns in PIL; TensorFlow's decode, most of
+# the time and free of the GIL, runs outside it.
+_PIL_TURN = threading.Lock()
+
+
+def _fits_as_is(raw: bytes, max_pixels: int) -> Tuple[bool, Optional[str]]:
+    """(whether TensorFlow's decoder should take the file as it is, why it is rejected: None if it is not)
+    from PIL's reading of its header."""
+    with _PIL_TURN, _pil_checks_backing_ours():
+        with Image.open(io.BytesIO(raw)) as probe:
+            width, height = probe.size
+            oversized = width * height > max_pixels
+            if oversized:
+                probe.draft(None, _fitted_size(width, height, max_pixels))  # JPEG: decoded at a reduced scale
+            if probe.size[0] * probe.size[1] > _DECODED_PIXEL_LIMIT:
+                return False, _too_big(width, height, probe.size)
+            return not oversized and probe.mode in _TF_DECODABLE.get(probe.format, ()), None
+
+
+def _reencoded(raw: bytes, max_pixels: int) -> Tuple[bytes, str]:
+    """Too big, or a format or damage TensorFlow refuses: PIL decodes it fully (refusing truncated and
+    corrupt data) and it is re-encoded as a PNG that TensorFlow reads."""
+    with _PIL_TURN, _pil_checks_backing_ours():
+        with Image.open(io.BytesIO(raw)) as probe:
+            width, height = probe.size
+            image_format, mode = probe.format, probe.mode
+            new_size = _fitted_size(width, height, max_pixels) if width * height > max_pixels else None
+            if new_size:
+                probe.draft(None, new_size)  # JPEG: decode at a reduced scale, never the full canvas
+            probe.load()
+            encoded = _rgb_png_bytes(probe, new_size)
+    if new_size:
+        return encoded, f"{width}x{height} image downscaled to {new_size[0]}x{new_size[1]} PNG"
+    return encoded, f"{image_format} {mode} image re-encoded as RGB PNG (not decodable by TensorFlow as is)"
+
+
 def decode_candidate(candidate: ImageCandidate, max_pixels: int):
-    """Returns (encoded_bytes, note) for a usable image or (None, reason) for a rejected one."""
+    """Returns (encoded_bytes, note) for a usable image or (None, reason) for a rejected one. Safe to call
+    from several threads at once."""
     try:
         with open(candidate.path, "rb") as handle:
             raw = handle.read()
     except OSError as err:
         return None, f"cannot read the file ({err.strerror}); check its permissions"
     try:
-        with _pil_checks_backing_ours():
-            with Image.open(io.BytesIO(raw)) as probe:
-                width, height = probe.size
-                image_format, mode = probe.format, probe.mode
-                oversized = width * height > max_pixels
-                new_size = _fitted_size(width, height, max_pixels) if oversized else None
-                if new_size:
-                    probe.draft(None, new_size)  # JPEG: decode at a reduced scale, never the full canvas
-                if probe.size[0] * probe.size[1] > _DECODED_PIXEL_LIMIT:
-                    return None, _too_big(width, height, probe.size)
-                as_is = not oversized and mode in _TF_DECODABLE.get(image_format, ())
-                if as_is and _tensorflow_decodes(raw):
-                    # The decoder Transform uses took it whole (it refuses truncated and corrupt data): one
-                    # full decode per image, where PIL's as well doubled ingestion's time.
-                    return raw, None
-                # Too big, or a format or damage TensorFlow refuses: PIL decodes it fully (refusing truncated
-                # and corrupt data) and it is re-encoded as a PNG that TensorFlow reads.
-                probe.load()
-                encoded = _rgb_png_bytes(probe, new_size)
-                if new_size:
-                    note = f"{width}x{height} image downscaled to {new_size[0]}x{new_size[1]} PNG"
-                else:
-                    note = f"{image_format} {mode} image re-encoded as RGB PNG (not decodable by TensorFlow as is)"
-                return encoded, note
+        as_is, rejected = _fits_as_is(raw, max_pixels)
+        if rejected:
+            return None, rejected
+        if as_is and _tensorflow_decodes(raw):
+            # The decoder Transform uses took it whole (it refuses truncated and corrupt data): one full
+            # decode per image, where PIL's as well doubled ingestion's time.
+            return raw, None
+        return _reencoded(raw, max_pixels)
     except Image.DecompressionBombError as err:
         return None, f"{err}; downscale it before ingestion"
+    except Image.UnidentifiedImageError:
+        # PIL's own message names only its in-memory buffer.
+        return None, ("cannot decode as an image (its content is no image format this pipeline reads: JPEG, PNG, "
+                      "GIF, BMP, or one PIL converts); the file is truncated or corrupt: re-export or re-copy it, "
+                      "or remove it")
     except (OSError, SyntaxError, ValueError) as err:
         return None, (
             f"cannot decode as an image ({type(err).__name__}: {err}); the file is truncated or corrupt: "

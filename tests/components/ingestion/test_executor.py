@@ -15,7 +15,7 @@ from tfx.types import standard_artifacts, standard_component_specs
 
 from components import constants
 from components.ingestion.component import image_folder_example_gen
-from components.ingestion.executor import ImageFolderExecutor, _in_stable_random_order
+from components.ingestion.executor import DECODE_THREADS, ImageFolderExecutor, _in_stable_random_order
 from components.ingestion.folder_scan import scan_image_folder
 from components.ingestion.settings import IngestionSettings
 from components.transform.preprocessing import decode_and_resize
@@ -179,6 +179,16 @@ def test_examples_are_written_with_the_classes_mixed_in_an_order_stable_across_r
     order = [c.relative_path for c in _in_stable_random_order(candidates, "test-seed")]
     assert order == [c.relative_path for c in _in_stable_random_order(list(reversed(candidates)), "test-seed")]
     assert order != [c.relative_path for c in _in_stable_random_order(candidates, "another-seed")]
+
+
+def test_images_decoded_on_several_threads_are_written_in_the_order_they_were_listed(ingested):
+    examples, _, _ = ingested
+    written = [value(features, constants.FILE_PATH_KEY) for features in read_split(examples, "train")]
+    candidates = scan_image_folder(report_of(examples)["data_dir"], DEFAULT_GROUP_PATTERN).candidates
+    listed = [c.relative_path for c in _in_stable_random_order(candidates, "test-seed")]
+
+    assert DECODE_THREADS >= 2 and len(written) > 2 * DECODE_THREADS  # more than the decoder's lookahead
+    assert written == [path for path in listed if path in set(written)]
 
 
 # A data dir of spans: the same subjects photographed again in a later span, and a span outside the window.

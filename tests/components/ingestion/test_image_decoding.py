@@ -4,6 +4,7 @@ The contract checked throughout: whatever ingestion accepts, the Transform
 graph (decode_and_resize) can decode; whatever it rejects gets a reason that
 says what is wrong and what to do.
 """
+import concurrent.futures
 import io
 import os
 import subprocess
@@ -185,6 +186,24 @@ def test_a_decompression_bomb_is_rejected_before_its_pixels_are_decoded(tmp_path
     encoded, reason = decode_file(tmp_path / "bomb.png", bomb)
 
     assert encoded is None and "12000x12000" in reason and "decompression bomb" in reason
+
+
+def test_images_decoded_on_several_threads_at_once_come_out_as_one_at_a_time(tmp_path, horse_rgb, horse_png, png_canvas):
+    files = {"ok.png": horse_png, "ok.jpg": encode(horse_rgb, "JPEG"), "cmyk.jpg": encode(horse_rgb.convert("CMYK"), "JPEG"),
+             "cut.png": horse_png[: len(horse_png) // 2], "bomb.png": png_canvas(12000, 12000), "text.png": b"not an image"}
+    candidates = []
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        candidates.append(ImageCandidate(str(tmp_path / name), f"c/{name}", "c", 0, "c/x"))
+    setting = Image.MAX_IMAGE_PIXELS
+    one_at_a_time = [decode_candidate(candidate, MAX_PIXELS) for candidate in candidates]
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        at_once = list(pool.map(lambda candidate: decode_candidate(candidate, MAX_PIXELS), candidates * 8))
+
+    assert at_once == one_at_a_time * 8
+    assert [reason is None for _, reason in one_at_a_time] == [True, True, False, False, False, False]
+    assert Image.MAX_IMAGE_PIXELS == setting  # PIL's process-wide limit is back, whatever the interleaving
 
 
 # Decodes one file in a fresh process and prints how much its peak memory grew (MB) and the note.
