@@ -2,7 +2,7 @@
 
     python benchmarks/pipeline_benchmark.py [--data-dir DIR] [--config FILE] [--epochs 2]
         [--skip-baseline] [--scaling 1000,2000,8000 [--scaling-only]] [--compare-random] [--notebook-baseline]
-        [--rehearsal] [--keep DIR]
+        [--rehearsal] [--repeat N] [--keep DIR]
 
 1. The plain tf_keras script (benchmarks/plain_keras_baseline.py), then the whole pipeline, one after the
    other, on the same images, split, epochs and head; each in a fresh child process, so wall time and
@@ -15,6 +15,9 @@
 4. --rehearsal: the compiled Kubeflow spec on the same images, every task in a container of the image
    (`python -m rehearsal`, needs `make kubeflow-image`), right after the local run; prints the ratio
    rehearsal / local and each task's start, setup, work and teardown.
+5. --repeat N: 1 (and 4) N times over, one round after the other, then each ratio's median and range
+   over the rounds, and the pipeline's median against the plain script's fastest run (its best): the
+   plain script's own spread on this machine is wider than one run's ratio can tell.
 
 Every figure is printed with the date and the commit it was measured on, and the ratios beside the times:
 these machines are shared, so a ratio of two runs one after the other says more than either time.
@@ -25,13 +28,16 @@ eval_fraction) only, so every run trains with the defaults. Figures only; nothin
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from typing import List, Optional
 
 import yaml
 from PIL import Image
@@ -122,7 +128,8 @@ def run_rehearsal(data_dir, output, flags, log_path):
 
 
 def compare_with_rehearsal(args, scratch, common_flags, local_seconds):
-    """The same images, epochs and settings file as the local run, rehearsed as KFP runs the spec."""
+    """The same images, epochs and settings file as the local run, rehearsed as KFP runs the spec; returns
+    its wall seconds."""
     record, seconds = run_rehearsal(args.data_dir, os.path.join(scratch, "rehearsal"), common_flags,
                                     os.path.join(scratch, "rehearsal.log"))
     print(f"\nrehearsal (every task in a container of the image, as KFP {record.kfp_backend}): {seconds:.0f} s wall; "
@@ -134,6 +141,7 @@ def compare_with_rehearsal(args, scratch, common_flags, local_seconds):
                         for value, width in zip(split, (7, 7, 9, 9)))
         started = f"{task.started_after:>8.1f}" if task.started_after is not None else " " * 8
         print(f"  {task.name:<24} {task.state:<7} {started} {task.seconds:>8.1f}{cells}")
+    return seconds
 
 
 def image_count(summary):
@@ -188,8 +196,43 @@ def make_scaled_set(data_dir, target, folder):
     return written
 
 
+@dataclasses.dataclass
+class Round:
+    """One round's wall seconds and peak RSS (MB): the pipeline's, the plain script's, the rehearsal's."""
+
+    seconds: float
+    peak: float
+    plain_seconds: Optional[float] = None
+    plain_peak: Optional[float] = None
+    rehearsal_seconds: Optional[float] = None
+
+
+def spread(values) -> str:
+    """'median (min to max)' of ratios."""
+    return f"{statistics.median(values):.2f}x ({min(values):.2f}x to {max(values):.2f}x)"
+
+
+def print_rounds(rounds: List[Round]) -> None:
+    """Each ratio's median and range over the rounds, and the pipeline against the plain script's best."""
+    print(f"\nover {len(rounds)} rounds [{provenance()}]")
+    print("  pipeline wall: " + ", ".join(f"{r.seconds:.0f}" for r in rounds) + " s")
+    if all(r.plain_seconds for r in rounds):
+        print("  plain script wall: " + ", ".join(f"{r.plain_seconds:.0f}" for r in rounds) + " s")
+        print(f"  ratio pipeline / plain, each round: wall {spread([r.seconds / r.plain_seconds for r in rounds])}, "
+              f"peak RSS {spread([r.peak / r.plain_peak for r in rounds])} (goals <= 1.0x, <= 1.15x)")
+        best = min(r.plain_seconds for r in rounds)
+        median = statistics.median(r.seconds for r in rounds)
+        print(f"  the pipeline's median against the plain script's fastest run: {median:.0f} / {best:.0f} s = "
+              f"{median / best:.2f}x")
+    if all(r.rehearsal_seconds for r in rounds):
+        print(f"  ratio rehearsal / local, each round: {spread([r.rehearsal_seconds / r.seconds for r in rounds])} "
+              "(goal <= 2.0x)")
+
+
 def compare_with_plain(args, scratch, settings_file, common_flags):
-    """The plain script (unless --skip-baseline), then the pipeline, on the data set itself."""
+    """The plain script (unless --skip-baseline), then the pipeline, on the data set itself. Returns a Round
+    (the plain script's figures None with --skip-baseline)."""
+    plain_seconds = plain_peak = None
     if not args.skip_baseline:
         plain, plain_seconds, plain_peak = run_plain(args.data_dir, args.epochs, settings_file,
                                                      os.path.join(scratch, "plain.log"))
@@ -214,7 +257,7 @@ def compare_with_plain(args, scratch, settings_file, common_flags):
                   f"peak RSS {peak / notebook_peak:.2f}x [{provenance()}]")
     print(drift_share(summary, seconds))
     print_components(summary, image_count(summary))
-    return seconds
+    return Round(seconds, peak, plain_seconds, plain_peak)
 
 
 def scaling(args, scratch, settings_file, common_flags):
@@ -254,8 +297,12 @@ def main():
                         help="also run the plain script with TensorFlow's own AutoGraph rules, as a notebook does")
     parser.add_argument("--rehearsal", action="store_true",
                         help="after the local run, rehearse the Kubeflow spec on the same images (needs `make kubeflow-image`)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds of plain script, pipeline (and rehearsal), one after the other (default 1)")
     parser.add_argument("--keep", help="keep logs and outputs in this folder instead of a temporary one")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
     with tempfile.TemporaryDirectory(prefix="transfer-benchmark-") as temporary:
         scratch = args.keep or temporary
         os.makedirs(scratch, exist_ok=True)
@@ -264,9 +311,18 @@ def main():
         print(f"data: {args.data_dir}; {args.epochs} epoch(s); {os.cpu_count()} CPUs; logs in {scratch}", flush=True)
         print(f"measured {provenance()}", flush=True)
         if not args.scaling_only:
-            local_seconds = compare_with_plain(args, scratch, settings_file, common_flags)
-            if args.rehearsal:
-                compare_with_rehearsal(args, scratch, common_flags, local_seconds)
+            rounds = []
+            for number in range(1, args.repeat + 1):
+                if args.repeat > 1:
+                    print(f"\nround {number} of {args.repeat}", flush=True)
+                # A round's own folder: a pipeline run into an earlier round's output would reuse its cache.
+                folder = scratch if args.repeat == 1 else os.path.join(scratch, f"round-{number}")
+                os.makedirs(folder, exist_ok=True)
+                rounds.append(compare_with_plain(args, folder, settings_file, common_flags))
+                if args.rehearsal:
+                    rounds[-1].rehearsal_seconds = compare_with_rehearsal(args, folder, common_flags, rounds[-1].seconds)
+            if args.repeat > 1:
+                print_rounds(rounds)
         if args.scaling:
             scaling(args, scratch, settings_file, common_flags)
         if args.compare_random:
