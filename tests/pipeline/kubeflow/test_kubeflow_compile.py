@@ -448,3 +448,26 @@ def test_with_the_drift_gate_off_there_is_no_gate_and_no_acceptance_parameter(tm
 
     assert "DriftGate" not in spec["root"]["dag"]["tasks"]
     assert set(spec["root"]["inputDefinitions"]["parameters"]) == {"span", "window_spans"}
+
+
+# compile-kubeflow as a user runs it, in a fresh process: which of TFX's namespaces it imported.
+COMPILE_PROBE = """
+import sys
+from pipeline.process.startup import start
+start([])
+from pipeline.cli.main import main
+code = main(["compile-kubeflow", "--output", sys.argv[1], "--image", sys.argv[2], "--pipeline-root", sys.argv[3]])
+print(code, "tfx.v1" in sys.modules, "google.cloud.aiplatform" in sys.modules)
+"""
+
+
+def test_compiling_imports_tfx_by_its_own_modules_not_the_namespace_that_loads_vertex_ai(tmp_path):
+    import subprocess
+
+    spec = tmp_path / "pipeline.yaml"
+    result = subprocess.run([sys.executable, "-c", COMPILE_PROBE, str(spec), IMAGE_BY_DIGEST, ROOT], cwd=REPO_ROOT,
+                            capture_output=True, text=True, env=dict(os.environ, TF_USE_LEGACY_KERAS="1"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    # `tfx.v1` imports every extension, Vertex AI's client among them: seconds of every compile.
+    assert result.stdout.split()[-3:] == ["0", "False", "False"]
+    assert "deploymentSpec" in kfr.read_spec(str(spec))[0]
