@@ -94,15 +94,24 @@ def _too_big(width: int, height: int, decoded: Tuple[int, int]) -> str:
 _PIL_TURN = threading.Lock()
 
 
+def _downscaled_size(probe: Image.Image, max_pixels: int) -> Optional[Tuple[int, int]]:
+    """The size an image above max_pixels is downscaled to (None: it is not); a JPEG is then decoded at a
+    reduced scale (PIL's draft), never the full canvas."""
+    width, height = probe.size
+    if width * height <= max_pixels:
+        return None
+    new_size = _fitted_size(width, height, max_pixels)
+    probe.draft(None, new_size)
+    return new_size
+
+
 def _fits_as_is(raw: bytes, max_pixels: int) -> Tuple[bool, Optional[str]]:
     """(whether TensorFlow's decoder should take the file as it is, why it is rejected: None if it is not)
     from PIL's reading of its header."""
     with _PIL_TURN, _pil_checks_backing_ours():
         with Image.open(io.BytesIO(raw)) as probe:
             width, height = probe.size
-            oversized = width * height > max_pixels
-            if oversized:
-                probe.draft(None, _fitted_size(width, height, max_pixels))  # JPEG: decoded at a reduced scale
+            oversized = _downscaled_size(probe, max_pixels) is not None
             if probe.size[0] * probe.size[1] > _DECODED_PIXEL_LIMIT:
                 return False, _too_big(width, height, probe.size)
             return not oversized and probe.mode in _TF_DECODABLE.get(probe.format, ()), None
@@ -115,9 +124,7 @@ def _reencoded(raw: bytes, max_pixels: int) -> Tuple[bytes, str]:
         with Image.open(io.BytesIO(raw)) as probe:
             width, height = probe.size
             image_format, mode = probe.format, probe.mode
-            new_size = _fitted_size(width, height, max_pixels) if width * height > max_pixels else None
-            if new_size:
-                probe.draft(None, new_size)  # JPEG: decode at a reduced scale, never the full canvas
+            new_size = _downscaled_size(probe, max_pixels)
             probe.load()
             encoded = _rgb_png_bytes(probe, new_size)
     if new_size:
