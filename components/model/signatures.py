@@ -56,17 +56,20 @@ def build_signatures(model, tf_transform_output, class_names: List[str], test_ti
 
     # Raw features -> outputs, traced once and called by both signatures: tracing the model and the
     # Transform graph is most of the cost of exporting, and the two signatures differ only in parsing.
-    @tf.function(input_signature=[tf.TensorSpec([None, 1], tf.string)])
+    # None of them needs AutoGraph (no Python control flow on tensors); with it, the Transform layer's
+    # code (tensorflow_transform, which AutoGraph's rules do not exempt) was parsed and rewritten from
+    # its source on every export: 0.8 s of a 4.8 s save.
+    @tf.function(input_signature=[tf.TensorSpec([None, 1], tf.string)], autograph=False)
     def predict(image_bytes):
         transformed = model.tft_layer({constants.IMAGE_BYTES_KEY: image_bytes})
         return _outputs(probabilities_of(model, transformed[constants.TRANSFORMED_IMAGE_KEY], test_time_flip), class_names)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")], autograph=False)
     def serve_examples(serialized):
         raw = tf.io.parse_example(serialized, image_spec)[constants.IMAGE_BYTES_KEY]
         return predict(tf.reshape(raw, [-1, 1]))
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")], autograph=False)
     def serve_images(image_bytes):
         return predict(tf.reshape(image_bytes, [-1, 1]))
 

@@ -9,7 +9,8 @@ After TFX has blessed or not on TFMA's point estimates, noise_gate.py judges
 the intervals by the comparison policy ServingBaseline carries, records every
 figure with its interval (gate_noise.json in the evaluation) and takes the
 blessing back when the policy refuses. TFMA's jackknife runs as jackknife.py computes it (the same
-figures, in fewer Beam stages). When the examples hold a golden split
+figures, in fewer Beam stages), and TFMA calls the serving signature by its input's name
+(signature_calls.py). When the examples hold a golden split
 (setting golden_dir), golden_set.py judges it in a pass of its own, and a
 refusal there takes the blessing back too.
 """
@@ -27,7 +28,7 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils
 
 from components import constants
-from components.promotion import golden_set, jackknife, noise_gate
+from components.promotion import golden_set, jackknife, noise_gate, signature_calls
 from components.promotion.baseline import BASELINE_NOTE, COMPARISON_POLICY, HAS_BASELINE
 from components.promotion.eval_config import gate_thresholds_of, with_newest_span_judged
 from components.promotion.settings import PromotionSettings
@@ -65,6 +66,7 @@ def eval_examples_of_span(examples, span: str) -> int:
 class GatedEvaluatorExecutor(tfx_evaluator.Executor):
     def Do(self, input_dict, output_dict, exec_properties):
         jackknife.install()  # TFMA's intervals, the same figures in two Beam stages instead of about 45
+        signature_calls.install()  # the serving signature called by its input's name (signature_calls.py)
         baselines = input_dict.get(standard_component_specs.BASELINE_MODEL_KEY) or []
         policy = baselines[0].get_string_custom_property(COMPARISON_POLICY) if baselines else ""
         if baselines and not baselines[0].get_int_custom_property(HAS_BASELINE):

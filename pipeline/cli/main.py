@@ -290,14 +290,16 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     args = build_parser().parse_args(argv)  # --help and usage errors end here, before TensorFlow is loaded
     start(sys.argv[1:] if argv is None else argv)
+    from pipeline.process.memory import imports_kept_out_of_gc
 
-    from components.ingestion.folder_scan import DataError
-    from components.serving_client import ModelDirError
-    from components.weights import WeightsError
-    from pipeline.config import ConfigError
-    from pipeline.local.interrupts import RunInterrupted
-    from pipeline.local.runner import PipelineRunError
-    from pipeline.local.run_lock import RunLockedError
+    with imports_kept_out_of_gc():  # TFX and Beam, with the local runner
+        from components.ingestion.folder_scan import DataError
+        from components.serving_client import ModelDirError
+        from components.weights import WeightsError
+        from pipeline.config import ConfigError
+        from pipeline.local.interrupts import RunInterrupted
+        from pipeline.local.runner import PipelineRunError
+        from pipeline.local.run_lock import RunLockedError
 
     try:
         return args.handler(args)

@@ -135,10 +135,13 @@ def leave_to_launcher(executor_input: dict, declared: List[str]) -> List[str]:
 
 def run_component(argv: List[str], local_root: str = "/") -> None:
     """TFX's KFP v2 entrypoint (kubeflow_v2_run_executor), on the launcher's local artifact copies."""
-    from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor as tfx_entrypoint
+    from pipeline.process.memory import imports_kept_out_of_gc
 
-    from pipeline.kubeflow.pod_beam import beam_args_for_pod
-    from pipeline.process.beam_mode import prepare_local_beam
+    with imports_kept_out_of_gc():  # TFX and Beam (pipeline/process/memory.py says why)
+        from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor as tfx_entrypoint
+
+        from pipeline.kubeflow.pod_beam import beam_args_for_pod
+        from pipeline.process.beam_mode import prepare_local_beam
 
     # The pod's DirectRunner runs the image's installed packages, and a pod with internet access would
     # otherwise download Prism and run on it.

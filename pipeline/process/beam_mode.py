@@ -10,8 +10,9 @@ prints which it took and why.
 
 Whatever the mode (`prepare_local_beam`), a local runner gets no packaged copy of the code
 (`package_code_for_remote_runners_only`), no in-process worker weighs side inputs for a cache
-(`disable_beam_state_cache`), and no pipeline is first offered to Beam's downloadable Prism runner
-(`run_beam_on_fn_api_runner`).
+(`disable_beam_state_cache`), no pipeline is first offered to Beam's downloadable Prism runner
+(`run_beam_on_fn_api_runner`), and no bundle ends waiting on a sleeping state sampler
+(`shorten_state_sampling`).
 """
 from __future__ import annotations
 
@@ -111,12 +112,33 @@ def run_beam_on_fn_api_runner() -> None:
     StandardOptions.DEFAULT_RUNNER = FN_API_RUNNER
 
 
+# How long Beam's state sampler sleeps between samples at most, in a process that runs the executors.
+STATE_SAMPLING_PERIOD_MS = 10
+
+
+def shorten_state_sampling() -> None:
+    """Beam's state samplers sleep at most STATE_SAMPLING_PERIOD_MS between samples instead of 200 ms.
+
+    Every bundle an SDK worker processes has a sampler thread that times its steps, sleeping between
+    samples (from 2 ms up to the period); the bundle ends by joining that thread, so the worker waits
+    out the sleep (apache_beam/runners/worker/statesampler_fast.pyx: stop, "May have to wait up to
+    sampling_period_ms"). In one profiled local run the main thread spent 1.0 s of 64 in those joins,
+    over the bundles of ExampleGen, StatisticsGen, Transform and the Evaluator. At 10 ms the sampler
+    wakes 100 times a second without the GIL, and its step times stay as fine as Beam's metrics read
+    them (msecs). Idempotent; call it in the process that runs the executors.
+    """
+    from apache_beam.runners.worker import statesampler
+
+    statesampler.StateSampler.__init__.__defaults__ = (STATE_SAMPLING_PERIOD_MS,)
+
+
 def prepare_local_beam() -> None:
-    """The three settings above, for the process that runs the components' executors (the local
+    """The four settings above, for the process that runs the components' executors (the local
     runner, and each Kubeflow component's pod). Idempotent."""
     package_code_for_remote_runners_only()
     disable_beam_state_cache()
     run_beam_on_fn_api_runner()
+    shorten_state_sampling()
 
 
 def folder_bytes(path: str) -> int:

@@ -17,7 +17,10 @@ tf-keras 2.16.0, TFX 1.16.0, Apache Beam 2.74 and glibc's malloc; each has its c
    (pipeline/process/lean_imports.py; tests/pipeline/process/test_lean_imports.py): before TFX is
    imported.
 4. Keras 2 (tf-keras) as `tf.keras`, and AutoGraph told to leave tf_keras's code alone
-   (pipeline/process/keras_env.py; tests/pipeline/process/test_keras_env.py): this imports TensorFlow.
+   (pipeline/process/keras_env.py; tests/pipeline/process/test_keras_env.py): this imports TensorFlow,
+   without the garbage collector, whose objects are then frozen out of its reach
+   (pipeline/process/memory.py: imports_kept_out_of_gc; tests/pipeline/process/test_memory.py). Entry
+   points that import more (the local runner's TFX and Beam) do it in the same block.
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ def start(argv: Optional[List[str]] = None) -> None:
     """Applies the process settings above; argv: the command line's arguments (for --verbose)."""
     from pipeline.process.keras_env import ensure_legacy_keras
     from pipeline.process.lean_imports import defer_package_init, skip_unused_iri_grammar
-    from pipeline.process.memory import ARENAS, limit_malloc_arenas
+    from pipeline.process.memory import ARENAS, imports_kept_out_of_gc, limit_malloc_arenas
     from pipeline.process.quiet import quiet_by_default
 
     quiet_by_default(argv)
@@ -37,7 +40,8 @@ def start(argv: Optional[List[str]] = None) -> None:
     os.environ.setdefault("MALLOC_ARENA_MAX", str(ARENAS))  # the same cap for every child process
     skip_unused_iri_grammar()
     defer_package_init()
-    ensure_legacy_keras()
+    with imports_kept_out_of_gc():
+        ensure_legacy_keras()
 
 
 def exit_without_teardown(code: int = 0) -> None:

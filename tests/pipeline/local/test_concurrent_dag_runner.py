@@ -146,3 +146,22 @@ def test_a_failure_beside_is_raised_once_the_main_node_ends_and_nothing_starts_a
     assert "Transform" in launches.ran  # it ran to its end on the main thread: what it made is cached
     assert "Trainer" not in launches.ran and "Evaluator" not in launches.ran
 
+
+
+def test_the_gil_changes_hands_every_millisecond_only_while_a_node_runs_beside():
+    import sys
+
+    from pipeline.local.concurrent_dag_runner import BESIDE_SWITCH_INTERVAL_S
+
+    default = sys.getswitchinterval()
+    seen = {}
+
+    def note(name):
+        return lambda: seen.setdefault(name, sys.getswitchinterval()) and time.sleep(0.3)
+
+    launches = Launches(work={name: note(name) for name, _ in DAG})
+    schedule(launches)
+    assert launches.overlap("DriftGate", "Transform") and not launches.ran["DriftGate"][0]
+    assert seen["DriftGate"] == BESIDE_SWITCH_INTERVAL_S < default
+    assert seen["DataValidationGate"] == seen["Trainer"] == seen["Evaluator"] == default  # no node beside them
+    assert sys.getswitchinterval() == default

@@ -116,3 +116,25 @@ def test_pipelines_that_name_no_runner_are_never_offered_to_prism(monkeypatch):
     _side_input_sum([])  # the BeamDagRunner's own pipeline names no options at all
     assert offered == []
     assert runs_locally([]) and runs_locally(["--runner=FnApiRunner"])
+
+
+def test_a_bundle_ends_without_waiting_out_a_200_ms_sampler_sleep(monkeypatch):
+    from apache_beam.runners.worker import statesampler
+    from apache_beam.utils.counters import CounterFactory
+
+    from pipeline.process.beam_mode import IN_MEMORY_ARGS, STATE_SAMPLING_PERIOD_MS, shorten_state_sampling
+
+    periods = []
+    real_init = statesampler.StateSampler.__init__
+
+    def recording_init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        periods.append(self.sampling_period_ms)
+
+    monkeypatch.setattr(statesampler.StateSampler.__init__, "__defaults__", (statesampler.DEFAULT_SAMPLING_PERIOD_MS,))
+    assert statesampler.StateSampler("stage", CounterFactory()).sampling_period_ms == 200, (
+        "Beam's state sampler no longer sleeps 200 ms: shorten_state_sampling may be obsolete")
+    shorten_state_sampling()
+    monkeypatch.setattr(statesampler.StateSampler, "__init__", recording_init)
+    _side_input_sum(list(IN_MEMORY_ARGS))  # every bundle of a real pipeline gets the short period
+    assert periods and set(periods) == {STATE_SAMPLING_PERIOD_MS}
