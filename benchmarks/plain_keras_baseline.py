@@ -11,7 +11,8 @@ Two things are taken from the project so that the comparison is fair: the train/
 pipeline's own grouping by subject, so both score the same eval images) and the converted ImageNet
 weights file (the same numbers). It also starts with the project's process settings
 (pipeline/process/startup.py): AutoGraph leaves tf_keras's code unconverted (the first
-epoch's tracing is then about 30 s shorter) and malloc arenas are capped at 2. `--autograph-rules
+epoch's tracing is then about 30 s shorter), malloc arenas are capped at 2, and TensorFlow's import is
+kept out of the garbage collector's walks. `--autograph-rules
 tensorflow` takes the first back, so the script runs as a notebook does, with TensorFlow's own rules.
 Prints one JSON line of figures; peak memory is measured by the caller.
 """
