@@ -21,7 +21,7 @@ TRANSFORMED_LABEL_KEY = "label"
 
 # InceptionV3 input: square RGB images scaled to [-1, 1] (what its ImageNet weights expect), 150x150
 # unless the config's image_size says otherwise (the Transform resizes to it; the Trainer builds its
-# model for the size the Transform wrote). InceptionV3 takes 75 px a side at the least.
+# model for the size the Transform graph makes). InceptionV3 takes 75 px a side at the least.
 IMAGE_HEIGHT = 150
 IMAGE_WIDTH = 150
 IMAGE_CHANNELS = 3

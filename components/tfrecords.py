@@ -1,5 +1,5 @@
-"""Reading TFRecord files whose name says how they are compressed: TFX's components write GZIP files
-ending in .gz, the project's Transform plain ones."""
+"""Reading TFRecord files whose name says how they are compressed: GZIP when it ends in .gz (as TFX's
+components write them), plain otherwise."""
 import tensorflow as tf
 
 

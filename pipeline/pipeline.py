@@ -19,6 +19,7 @@ from tfx.components.example_validator.component import ExampleValidator
 from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
 from tfx.components.statistics_gen.component import StatisticsGen
 from tfx.components.trainer.component import Trainer
+from tfx.components.transform.component import Transform
 from tfx.orchestration import pipeline as tfx_pipeline
 from tfx.proto import example_gen_pb2, trainer_pb2, transform_pb2
 
@@ -38,7 +39,6 @@ from components.promotion.settings import PromotionSettings
 from components.promotion.thresholds import GateThresholds
 from components.serving.versions import serving_state
 from components.trainer.warm_start_source import WarmStartSource
-from components.transform.executor import UncompressedTransform
 from components.transform.settings import TransformSettings
 from pipeline.config import PipelineConfig
 from pipeline.report.component import RunReport
@@ -109,15 +109,16 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
         # A run parameter on Kubeflow (compiler.py), so acceptance is per run there.
         accepted_reason=drift.accepted_reason,
     ).with_id(node_ids.DRIFT_GATE) if drift.drift_gate else None
-    transform = UncompressedTransform(
+    # The graph alone (materialize=False): with no analyzer and no statistics, TFX's Transform traces the
+    # preprocessing_fn and writes its graph without a pass over the data (its in-place path), and the
+    # Trainer applies the graph to the ingested examples as serving does (components/model/dataset.py).
+    transform = Transform(
         examples=example_gen.outputs["examples"],
         schema=data_gate.outputs["validated_schema"],
         preprocessing_fn=PREPROCESSING_FN,
-        # What the Trainer reads; the golden split (golden_dir) only the Evaluator reads, untransformed.
-        splits_config=transform_pb2.SplitsConfig(analyze=[constants.TRAIN_SPLIT],
-                                                 transform=[constants.TRAIN_SPLIT, constants.EVAL_SPLIT]),
-        custom_config=dict(TransformSettings.from_config(config).to_dict(),
-                           code_fingerprint=code_fingerprint(PREPROCESSING_FN, UncompressedTransform.__module__)),
+        materialize=False,
+        splits_config=transform_pb2.SplitsConfig(analyze=[constants.TRAIN_SPLIT]),
+        custom_config=dict(TransformSettings.from_config(config).to_dict(), code_fingerprint=code_fingerprint(PREPROCESSING_FN)),
         # Its pre- and post-transform statistics (TFDV over every float of every image) have no reader:
         # StatisticsGen already describes the raw data, and the schema holds the raw features.
         disable_statistics=True,
@@ -134,7 +135,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
     ).with_id(node_ids.WARM_START_SOURCE) if training.warm_start else None
     trainer = Trainer(
         run_fn=RUN_FN,
-        examples=transform.outputs["transformed_examples"],
+        examples=example_gen.outputs["examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=data_gate.outputs["validated_schema"],
         train_args=trainer_pb2.TrainArgs(splits=[constants.TRAIN_SPLIT]),

@@ -1,5 +1,6 @@
 """Trainer entry point: run_fn, named by import path in the pipeline (pipeline/pipeline.py: RUN_FN)."""
 import gc
+import itertools
 import math
 import os
 import tempfile
@@ -11,7 +12,7 @@ from absl import logging
 
 from components import constants
 from components.model.build import build_transfer_model, compile_model, drop_spare_bases, unfreeze_top_blocks
-from components.model.dataset import label_counts, transformed_dataset
+from components.model.dataset import label_counts, model_input_dataset
 from components.model.frozen_features import ValidationOnFrozenFeatures, fit_head_on_frozen_features
 from components.model.settings import TrainerSettings
 from components.model.signatures import build_signatures
@@ -22,6 +23,13 @@ from components.weights import resolve_weights
 
 
 def run_fn(fn_args):
+    """TFX's Trainer hands over the ingested examples and the Transform graph. Each dataset keeps its images,
+    once the graph has decoded them, in a cache file under a folder removed when the Trainer is done."""
+    with tempfile.TemporaryDirectory(prefix="transformed-images-") as cache_dir:
+        _train_and_export(fn_args, cache_dir)
+
+
+def _train_and_export(fn_args, cache_dir: str) -> None:
     settings = TrainerSettings.from_dict(fn_args.custom_config or {})
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     class_names = class_names_of(load_schema(fn_args.schema_path))
@@ -29,16 +37,20 @@ def run_fn(fn_args):
         raise ValueError(f"{fn_args.schema_path}: the schema must name at least 2 classes, got {class_names}")
 
     feature_spec = tf_transform_output.transformed_feature_spec()
+    raw_feature_spec = tf_transform_output.raw_feature_spec()
+    transform_layer = tf_transform_output.transform_features_layer()
+    caches = itertools.count()
 
     def dataset(files, training):
-        return transformed_dataset(
-            files, feature_spec, settings.batch_size, shuffle=training, seed=settings.seed,
+        return model_input_dataset(
+            files, transform_layer, raw_feature_spec, settings.batch_size, shuffle=training, seed=settings.seed,
             augmentation=settings.augmentation if training else None,
+            cache_file=os.path.join(cache_dir, f"images-{next(caches)}"),
         )
 
     started = time.monotonic()
     train, evaluation = dataset(fn_args.train_files, True), dataset(fn_args.eval_files, False)
-    counts = label_counts(fn_args.train_files, constants.TRANSFORMED_LABEL_KEY, feature_spec[constants.TRANSFORMED_LABEL_KEY])
+    counts = label_counts(fn_args.train_files, constants.LABEL_KEY, raw_feature_spec[constants.LABEL_KEY])
     print("Trainer: train examples: " + ", ".join(f"{name} {counts.get(i, 0)}" for i, name in enumerate(class_names)), flush=True)
     class_weight = balanced_class_weights(counts, len(class_names)) if settings.class_weighting == "balanced" else None
     if class_weight:
@@ -46,11 +58,11 @@ def run_fn(fn_args):
     steps = math.ceil(sum(counts.values()) / settings.batch_size)
 
     weights = resolve_weights(settings.weights, settings.weights_cache_dir or None)
-    # The model takes the images at the size the Transform wrote them (the config's image_size).
+    # The model takes the images at the size the Transform graph makes them (the config's image_size).
     input_shape = tuple(feature_spec[constants.TRANSFORMED_IMAGE_KEY].shape)
     if input_shape[:2] != (settings.image_size, settings.image_size):
         raise ValueError(
-            f"{fn_args.transform_output}: the Transform wrote {input_shape[0]}x{input_shape[1]} images, but the "
+            f"{fn_args.transform_output}: the Transform graph makes {input_shape[0]}x{input_shape[1]} images, but the "
             f"Trainer's image_size is {settings.image_size}; run the Transform with the same image_size"
         )
     print(f"Trainer: input images {input_shape[0]}x{input_shape[1]}", flush=True)

@@ -1,1 +1,1 @@
-"""The Transform: preprocessing_fn (decode, RGB, resize, scale) and the executor that writes plain TFRecords."""
+"""The Transform: preprocessing_fn (decode, RGB, resize, scale), whose graph the Trainer and serving apply."""

@@ -11,7 +11,7 @@ from components.settings_group import ConfigError, SettingsGroup
 class TransformSettings(SettingsGroup):
     """How the Transform prepares images: a setting of the pipeline's config (pipeline/config.py:
     PipelineConfig), declared here once. TrainerSettings inherits it: the model takes the images at the
-    size the Transform wrote, and the Transform's code never imports the model's."""
+    size the Transform graph makes, and the Transform's code never imports the model's."""
     image_size: int = constants.IMAGE_HEIGHT
     """Side in pixels of the square images are resized to (the model's input), 75 to 512; larger keeps finer detail at about (size / 150)² the compute."""
 

@@ -21,7 +21,9 @@ from pipeline.run_record.metadata import execution_seconds, executions_by_node, 
 
 # Warnings TFX and TFMA emit on every healthy run; hidden unless --verbose.
 _BENIGN_WARNINGS = re.compile(
-    r"ArtifactQuery\.property_predicate is not supported|does not have payload_format custom property"
+    r"ArtifactQuery\.property_predicate is not supported|does not have payload_format custom property|"
+    # The Transform's path when it writes its graph alone (pipeline/pipeline.py), which TFX logs as a warning.
+    r"Using the in-place Transform since"
 )
 # Libraries whose own warnings (deprecations, Beam worker chatter) are noise to a user.
 _QUIET_LOGGERS = ("tensorflow", "apache_beam")

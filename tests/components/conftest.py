@@ -13,23 +13,25 @@ HORSES_HUMANS = ["horses", "humans"]
 
 
 class TransformRun(NamedTuple):
-    ingested: str  # the tf.Examples ImageFolderExampleGen wrote (Split-train/, Split-eval/)
-    examples: str  # the transformed examples' URI (Split-train/, Split-eval/)
+    ingested: str  # the tf.Examples ImageFolderExampleGen wrote (Split-train/, Split-eval/), what the Trainer reads
     graph: str  # the transform graph's URI, what the Trainer's run_fn reads as transform_output
     schema: str  # the schema file the Transform was given
 
 
 def run_transform(data_dir, root, image_size) -> TransformRun:
     """ImageFolderExampleGen's and the Transform's executors run for real on data_dir, as the pipeline
-    wires them (the horse-or-human schema, half the subjects in eval), writing under root."""
+    wires them (the horse-or-human schema, half the subjects in eval; the Transform writes its graph
+    alone), writing under root."""
     from tfx import v1 as tfx
+    from tfx.components.transform.component import Transform
+    from tfx.components.transform.executor import Executor as TransformExecutor
+    from tfx.proto import transform_pb2
     from tfx.types import standard_artifacts, standard_component_specs
     from tfx.types.artifact_utils import encode_split_names
 
     from components.ingestion.component import image_folder_example_gen
     from components.ingestion.executor import ImageFolderExecutor
     from components.ingestion.settings import IngestionSettings
-    from components.transform.executor import UncompressedTransform, UncompressedTransformExecutor
     from pipeline.config import DEFAULT_GROUP_PATTERN, DEFAULT_SCHEMA_DIR
     from pipeline.pipeline import PREPROCESSING_FN
 
@@ -48,18 +50,17 @@ def run_transform(data_dir, root, image_size) -> TransformRun:
     shutil.copy(os.path.join(DEFAULT_SCHEMA_DIR, "horse_or_human", "schema.pbtxt"), schema.uri)
     outputs = {
         standard_component_specs.TRANSFORM_GRAPH_KEY: [artifact(standard_artifacts.TransformGraph, "graph")],
-        standard_component_specs.TRANSFORMED_EXAMPLES_KEY: [artifact(standard_artifacts.Examples, "transformed")],
         standard_component_specs.UPDATED_ANALYZER_CACHE_KEY: [artifact(standard_artifacts.TransformCache, "cache")],
     }
     schema_file = os.path.join(schema.uri, "schema.pbtxt")
-    component = UncompressedTransform(
+    component = Transform(
         examples=gen.outputs["examples"], schema=tfx.components.ImportSchemaGen(schema_file=schema_file).outputs["schema"],
-        preprocessing_fn=PREPROCESSING_FN, disable_statistics=True, custom_config={"image_size": image_size})
-    UncompressedTransformExecutor().Do(
+        preprocessing_fn=PREPROCESSING_FN, disable_statistics=True, materialize=False,
+        splits_config=transform_pb2.SplitsConfig(analyze=["train"]), custom_config={"image_size": image_size})
+    TransformExecutor().Do(
         {standard_component_specs.EXAMPLES_KEY: [examples], standard_component_specs.SCHEMA_KEY: [schema]},
         outputs, {k: v for k, v in component.exec_properties.items() if v is not None})
-    return TransformRun(examples.uri, outputs[standard_component_specs.TRANSFORMED_EXAMPLES_KEY][0].uri,
-                        outputs[standard_component_specs.TRANSFORM_GRAPH_KEY][0].uri, schema_file)
+    return TransformRun(examples.uri, outputs[standard_component_specs.TRANSFORM_GRAPH_KEY][0].uri, schema_file)
 
 
 @pytest.fixture(scope="session")

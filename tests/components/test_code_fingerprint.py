@@ -24,9 +24,9 @@ def test_the_trainers_files_are_what_run_fn_imports_directly_or_through_others()
         "components/ingestion/__init__.py", "components/ingestion/folder_scan.py"}
 
 
-def test_transforms_files_include_its_executor_and_not_the_model():
-    files = relative(code_files(PREPROCESSING_FN, "components.transform.executor"))
-    assert {"components/transform/preprocessing.py", "components/transform/executor.py"} <= files
+def test_transforms_files_are_its_preprocessing_and_not_the_model():
+    files = relative(code_files(PREPROCESSING_FN))
+    assert {"components/transform/preprocessing.py", "components/transform/settings.py"} <= files
     assert not {f for f in files if f.startswith("components/model/")}
 
 

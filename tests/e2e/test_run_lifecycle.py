@@ -19,7 +19,7 @@ from pipeline_runs import REPO_ROOT, summary_of, versions
 
 pytestmark = pytest.mark.e2e
 
-STARTS = {name: re.compile(rf"^\[\d+/\d+\] {name} \.\.\.$", re.M) for name in ("Transform", "Trainer")}
+STARTS = {name: re.compile(rf"^\[\d+/\d+\] {name} \.\.\.$", re.M) for name in ("StatisticsGen", "Trainer")}
 WAIT_SECONDS = 1200  # a loaded 2-core machine can take many minutes to reach the Trainer
 STOP_SECONDS = 60  # an interrupted run must be gone within this
 MULTI_PROCESS_BEAM = "--beam-args=--direct_running_mode=multi_processing --direct_num_workers=2"
@@ -148,21 +148,21 @@ def test_a_second_run_on_the_same_output_dir_is_refused_naming_the_first(sample,
 @pytest.mark.parametrize(
     "signum, to_group, component, exit_code",
     [
-        (signal.SIGINT, True, "Transform", 130),  # Ctrl-C in a terminal: the whole process group
-        (signal.SIGINT, False, "Transform", 130),  # kill -INT PID: the main process alone
+        (signal.SIGINT, True, "StatisticsGen", 130),  # Ctrl-C in a terminal: the whole process group
+        (signal.SIGINT, False, "StatisticsGen", 130),  # kill -INT PID: the main process alone
         (signal.SIGTERM, False, "Trainer", 143),  # kill PID, a scheduler stopping the job
     ],
-    ids=["ctrl-c-in-transform", "sigint-main-in-transform", "sigterm-in-trainer"],
+    ids=["ctrl-c-in-statistics", "sigint-main-in-statistics", "sigterm-in-trainer"],
 )
 def test_a_signal_stops_the_run_with_its_exit_code_and_no_leftovers(
     sample, shared_output, tmp_path, start_run, signum, to_group, component, exit_code
 ):
     before = versions(os.path.join(shared_output, "serving"))
-    # Beam worker processes in Transform (a data set this small would run in-process): they must stop too.
-    flags = [MULTI_PROCESS_BEAM] if component == "Transform" else []
+    # Beam worker processes in StatisticsGen (a data set this small would run in-process): they must stop too.
+    flags = [MULTI_PROCESS_BEAM] if component == "StatisticsGen" else []
     run = start_run(sample, shared_output, tmp_path / "run.log", *flags)
     run.wait_for(STARTS[component])
-    children = run.wait_for_beam_workers(component) if component == "Transform" else run.children()
+    children = run.wait_for_beam_workers(component) if component == "StatisticsGen" else run.children()
     assert summary_of(shared_output).status == "running"
 
     sent, said_before = time.monotonic(), len(run.output())

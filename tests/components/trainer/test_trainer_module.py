@@ -1,7 +1,9 @@
-"""components/trainer/trainer_module.py: run_fn, called as TFX's Trainer calls it, on real transformed examples.
+"""components/trainer/trainer_module.py: run_fn, called as TFX's Trainer calls it, on real ingested examples
+and a real Transform graph.
 
 The real sample images (five horses, five humans) go through the real ingestion and Transform
-executors at the smallest image size the settings allow; run_fn trains one epoch on a random base
+executors at the smallest image size the settings allow; run_fn applies the graph to the ingested
+examples, trains one epoch on a random base
 (weights `none`: nothing to download) and exports. What is checked is what the Evaluator, TF Serving
 and the report read: the SavedModel's signatures and the training history.
 """
@@ -25,10 +27,10 @@ SMALLEST = {"weights": "none", "cut_layer": "mixed0", "image_size": constants.MI
 
 
 def fn_args(transform, root, **settings):
-    """What TFX's Trainer hands run_fn: the transformed splits, the transform graph, the schema, two folders."""
+    """What TFX's Trainer hands run_fn: the ingested splits, the transform graph, the schema, two folders."""
     return FnArgs(
-        train_files=[os.path.join(transform.examples, "Split-train", "*")],
-        eval_files=[os.path.join(transform.examples, "Split-eval", "*")],
+        train_files=[os.path.join(transform.ingested, "Split-train", "*")],
+        eval_files=[os.path.join(transform.ingested, "Split-eval", "*")],
         transform_output=transform.graph, transform_graph_path=transform.graph, schema_path=transform.schema,
         serving_model_dir=str(root / "model" / "Format-Serving"), model_run_dir=str(root / "model_run"),
         custom_config=dict(SMALLEST, **settings),
@@ -85,7 +87,7 @@ def test_the_training_history_holds_each_epoch_the_classes_and_the_settings(trai
 def test_a_trainer_image_size_other_than_the_transforms_is_refused_naming_both(transformed_sample, tmp_path):
     args = fn_args(transformed_sample(constants.MIN_IMAGE_SIZE), tmp_path, image_size=constants.IMAGE_HEIGHT)
 
-    with pytest.raises(ValueError, match=f"the Transform wrote {constants.MIN_IMAGE_SIZE}x{constants.MIN_IMAGE_SIZE} "
+    with pytest.raises(ValueError, match=f"the Transform graph makes {constants.MIN_IMAGE_SIZE}x{constants.MIN_IMAGE_SIZE} "
                                          f"images, but the Trainer's image_size is {constants.IMAGE_HEIGHT}"):
         run_fn(args)
     assert not os.path.exists(args.serving_model_dir)
