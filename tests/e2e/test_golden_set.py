@@ -3,7 +3,9 @@
 Six horse-or-human subjects per class train and evaluate; two other subjects per class are the golden
 set. The first run pushes and records the golden judgement beside the eval set's. The second, into the
 same serving dir, has a golden set whose labels are swapped (the horses filed as humans and the
-reverse): the eval set still meets every bar, and the golden set alone refuses the candidate. The
+reverse) and another training seed (the same data and seed train the same model again, which the
+gate would take for the serving one): the eval set still meets every bar, and the golden set alone
+refuses the candidate. The
 pretrained base (frozen, at 75 px, no augmentation) makes the model good enough for the swap to tell;
 an absolute bar of 0.5 and no relative ones keep the two runs' verdicts independent of each other.
 """
@@ -48,13 +50,17 @@ def runs(horse_or_human_dir, tmp_path_factory):
     copy_subjects(horse_or_human_dir, root / "golden", GOLDEN)
     swapped = {"horses": "humans", "humans": "horses"}
     copy_subjects(horse_or_human_dir, root / "golden-swapped", GOLDEN, filed_as=swapped.get)
-    no_drift_gate = root / "no-drift-gate.yaml"
-    no_drift_gate.write_text("drift_gate: false\n")  # the drift gate has its own e2e
     serving = root / "serving"
-    light = (*LIGHT, "--config", str(no_drift_gate), "--serving-dir", str(serving))
-    first, first_run = run_pipeline(root / "photos", root / "first", "--golden-dir", str(root / "golden"), *light)
+    configs = []
+    for seed in (42, 7):  # the second model is trained from another draw, so it is not the serving one again
+        configs.append(root / f"seed-{seed}.yaml")
+        configs[-1].write_text(f"drift_gate: false\nseed: {seed}\n")  # the drift gate has its own e2e
+    light = (*LIGHT, "--serving-dir", str(serving))
+    first, first_run = run_pipeline(root / "photos", root / "first", "--golden-dir", str(root / "golden"), *light,
+                                    "--config", str(configs[0]))
     assert first_run.returncode == 0, first_run.stderr[-3000:]
-    second, second_run = run_pipeline(root / "photos", root / "second", "--golden-dir", str(root / "golden-swapped"), *light)
+    second, second_run = run_pipeline(root / "photos", root / "second", "--golden-dir", str(root / "golden-swapped"),
+                                      *light, "--config", str(configs[1]))
     assert second_run.returncode == 0, second_run.stderr[-3000:]
     return (first, first_run), (second, second_run), serving, root
 
