@@ -37,10 +37,11 @@ COMPONENT_CPUS = 4
 # Each pod's memory request in GB (KFP's unit), from the peak each task's pod reached in the Kubeflow
 # rehearsal of the full horse-or-human set (915 images, default settings; kubernetes/README.md, "What
 # a run needs"), with 18-31% to spare; the limit is twice the request. A task not named here is a
-# light one (ImportSchemaGen, the gates, ServingBaseline, Pusher, RunReport: 0.42-0.62 GB).
+# light one (ImportSchemaGen, the gates, ServingBaseline, Pusher, RunReport: 0.42-0.62 GB; Transform, which
+# writes its graph alone without a pass over the data: 0.37 GB, 2026-12-05).
 # Every table below names tasks by components/node_ids.py, the ids pipeline/pipeline.py gives them.
 TASK_MEMORY_GB = {node_ids.IMAGE_FOLDER_EXAMPLE_GEN: 4, node_ids.IMPORT_EXAMPLE_GEN: 4, node_ids.STATISTICS_GEN: 4,
-                  node_ids.TRANSFORM: 3.5, node_ids.TRAINER: 3, node_ids.EVALUATOR: 4.5,
+                  node_ids.TRAINER: 3, node_ids.EVALUATOR: 4.5,
                   # The window's images in memory and the frozen base (not measured in the rehearsal yet;
                   # set as the Trainer's, which builds the same base).
                   node_ids.DRIFT_GATE: 3}
