@@ -1,4 +1,5 @@
 """Trainer entry point: run_fn, named by import path in the pipeline (pipeline/pipeline.py: RUN_FN)."""
+import ctypes
 import gc
 import itertools
 import math
@@ -112,3 +113,17 @@ def _train_and_export(fn_args, cache_dir: str) -> None:
     drop_spare_bases()
     keras.backend.clear_session()
     gc.collect()
+    return_freed_memory()
+
+
+def return_freed_memory() -> bool:
+    """Hands the free pages of the C heap back to the system (glibc's malloc_trim). glibc keeps what is freed
+    for later allocations, so the memory the training freed stayed in the process: a local run's Evaluator,
+    next in the same process, then reached its high-water mark on top of it (2.66 GB in one traced run;
+    2.56 GB, the Trainer's own export, with this). Returns whether any was handed back (False where the C
+    library is not glibc)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    return trim(0) == 1

@@ -19,7 +19,7 @@ from components import constants
 from components.model.signatures import CLASS_NAME, CLASS_NAMES, PROBABILITIES, SERVING_DEFAULT, SERVING_IMAGES
 from components.model.training import HISTORY_FILE
 from components.tfrecords import tfrecord_reader
-from components.trainer.trainer_module import run_fn
+from components.trainer.trainer_module import return_freed_memory, run_fn
 
 CLASSES = ["horses", "humans"]
 SMALLEST = {"weights": "none", "cut_layer": "mixed0", "image_size": constants.MIN_IMAGE_SIZE, "epochs": 1, "batch_size": 4,
@@ -91,3 +91,24 @@ def test_a_trainer_image_size_other_than_the_transforms_is_refused_naming_both(t
                                          f"images, but the Trainer's image_size is {constants.IMAGE_HEIGHT}"):
         run_fn(args)
     assert not os.path.exists(args.serving_model_dir)
+
+
+def test_the_heap_the_training_freed_goes_back_to_the_system():
+    import ctypes
+
+    import psutil
+
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_void_p]
+    process = psutil.Process()
+    blocks = [libc.malloc(1024) for _ in range(200_000)]  # about 200 MB in small blocks, as a model's buffers
+    for block in blocks:
+        ctypes.memset(block, 1, 1024)
+    above = libc.malloc(1024)  # held above them: freeing them alone cannot shrink the heap from its top
+    for block in blocks:
+        libc.free(block)
+    kept = process.memory_info().rss
+
+    assert return_freed_memory() is True
+    assert process.memory_info().rss < kept - 150 * 2**20
+    libc.free(above)
