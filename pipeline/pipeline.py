@@ -17,7 +17,6 @@ import os
 from tfx.components.example_gen.import_example_gen.component import ImportExampleGen
 from tfx.components.example_validator.component import ExampleValidator
 from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
-from tfx.components.statistics_gen.component import StatisticsGen
 from tfx.components.trainer.component import Trainer
 from tfx.components.transform.component import Transform
 from tfx.orchestration import pipeline as tfx_pipeline
@@ -38,6 +37,7 @@ from components.promotion.pusher_executor import SafePusher
 from components.promotion.settings import PromotionSettings
 from components.promotion.thresholds import GateThresholds
 from components.serving.versions import serving_state
+from components.statistics.executor import InProcessStatisticsGen
 from components.trainer.warm_start_source import WarmStartSource
 from components.transform.settings import TransformSettings
 from pipeline.config import PipelineConfig
@@ -86,8 +86,8 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
     example_gen = _example_gen(config)
     schema_importer = ImportSchemaGen(schema_file=config.schema_path).with_id(node_ids.IMPORT_SCHEMA_GEN)
     # With the schema, TFDV reads the image bytes' image domain and skips ranking them (schema_contract.py).
-    statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"],
-                                   schema=schema_importer.outputs["schema"]).with_id(node_ids.STATISTICS_GEN)
+    statistics_gen = InProcessStatisticsGen(examples=example_gen.outputs["examples"],
+                                           schema=schema_importer.outputs["schema"]).with_id(node_ids.STATISTICS_GEN)
     example_validator = ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_importer.outputs["schema"]
     ).with_id(node_ids.EXAMPLE_VALIDATOR)

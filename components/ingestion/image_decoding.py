@@ -177,4 +177,6 @@ def build_example(candidate: ImageCandidate, encoded: bytes) -> bytes:
         constants.GROUP_KEY: _bytes_feature(candidate.group.encode("utf-8")),
         constants.SPAN_KEY: _bytes_feature(candidate.span.encode("utf-8")),
     }
-    return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
+    # deterministic: the features in key order. Otherwise the C++ protobuf writes a map in an order that
+    # changes from call to call, and the same images gave other bytes every run.
+    return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString(deterministic=True)

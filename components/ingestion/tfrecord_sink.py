@@ -64,6 +64,32 @@ class _GzipHandle:
         self._raw.close()
 
 
+class SplitFileWriter:
+    """A split's examples written without Beam, as WriteSplit writes them in-process: one file,
+    `data_tfrecord-00000-of-00001.gz` in the split's folder, each record framed by Beam's TFRecord sink,
+    the gzip stream the same as _GzipHandle's. The file appears under its name only when closed."""
+
+    def __init__(self, output_split_path: str, level: int):
+        self._path = os.path.join(output_split_path, f"{write_split.DEFAULT_FILE_NAME}-00000-of-00001.gz")
+        self._partial = self._path + ".partial"
+        if not filesystems.FileSystems.exists(output_split_path):
+            filesystems.FileSystems.mkdirs(output_split_path)
+        raw = filesystems.FileSystems.create(self._partial, "application/octet-stream",
+                                             filesystem.CompressionTypes.UNCOMPRESSED)
+        self._handle = _GzipHandle(raw, level)
+
+    def write(self, serialized_example: bytes) -> None:
+        tfrecordio._TFRecordUtil.write_record(self._handle, serialized_example)  # noqa: SLF001 (the sink's framing)
+
+    def close(self) -> None:
+        self._handle.close()
+        filesystems.FileSystems.rename([self._partial], [self._path])
+
+    def discard(self) -> None:
+        self._handle.close()
+        filesystems.FileSystems.delete([self._partial])
+
+
 class WriteSplit(beam.PTransform):
     """TFX's WriteSplit for TFRecords (tfx/components/example_gen/write_split.py: MaybeSerialize, Reshuffle,
     then `data_tfrecord-SSSSS-of-NNNNN.gz` in the split's folder), at the given gzip level."""

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 import tensorflow as tf
@@ -14,6 +15,7 @@ from PIL import Image
 from tfx.types import standard_artifacts, standard_component_specs
 
 from components import constants
+from components.ingestion import executor as executor_module
 from components.ingestion.component import image_folder_example_gen
 from components.ingestion.executor import DECODE_THREADS, ImageFolderExecutor, _in_stable_random_order
 from components.ingestion.folder_scan import scan_image_folder
@@ -250,3 +252,51 @@ def test_a_plain_folder_has_no_spans_in_its_report_nor_on_its_artifact(ingested)
     assert report_of(examples)["spans"] is None
     assert examples.get_json_value_custom_property(constants.SPAN_WINDOW_PROPERTY) is None
     assert {value(f, constants.SPAN_KEY) for f in read_split(examples, "train")} == {""}
+
+
+def _ingest_again(examples, uri):
+    """The `ingested` folder through the executor again, into a new artifact at uri."""
+    settings = IngestionSettings(DEFAULT_GROUP_PATTERN, 0.3, "test-seed", MAX_PIXELS)
+    component = image_folder_example_gen(report_of(examples)["data_dir"], settings)
+    again = standard_artifacts.Examples()
+    again.uri = str(uri)
+    ImageFolderExecutor().Do({}, {standard_component_specs.EXAMPLES_KEY: [again]},
+                             {k: v for k, v in component.exec_properties.items() if v is not None})
+    return again
+
+
+def _files(root):
+    return {path.relative_to(root).as_posix(): path.read_bytes() for path in root.rglob("*") if path.is_file()}
+
+
+def test_without_beam_the_files_and_artifact_are_the_beam_pipelines_byte_for_byte(ingested, tmp_path, monkeypatch):
+    examples, _, _ = ingested  # written in this process, without a Beam pipeline (Beam's args name no mode)
+    monkeypatch.setattr(executor_module, "runs_in_this_process", lambda beam_args: False)
+
+    by_beam = _ingest_again(examples, tmp_path / "beam")
+
+    ours, beams = _files(Path(examples.uri)), _files(tmp_path / "beam")
+    assert sorted(ours) == sorted(beams) and "Split-train/data_tfrecord-00000-of-00001.gz" in ours
+    for name in ours:
+        # The report names its artifact's folder; everything else is the same bytes.
+        assert ours[name].replace(examples.uri.encode(), b"URI") == beams[name].replace(str(tmp_path / "beam").encode(), b"URI"), name
+    assert examples.mlmd_artifact.custom_properties == by_beam.mlmd_artifact.custom_properties
+    assert examples.split_names == by_beam.split_names
+
+
+def test_a_failure_while_writing_leaves_no_split_file(ingested, tmp_path, monkeypatch):
+    examples, _, _ = ingested
+    decoded = []
+    real_decode = executor_module._decode
+
+    def decode_then_fail(item, max_pixels):
+        decoded.append(item)
+        if len(decoded) == 5:
+            raise OSError("disk gone")
+        return real_decode(item, max_pixels)
+
+    monkeypatch.setattr(executor_module, "_decode", decode_then_fail)
+    with pytest.raises(OSError, match="disk gone"):
+        _ingest_again(examples, tmp_path / "failed")
+
+    assert not [path for path in (tmp_path / "failed").rglob("*") if path.is_file()]
