@@ -1,7 +1,6 @@
 """Trainer entry point: run_fn, named by import path in the pipeline (pipeline/pipeline.py: RUN_FN)."""
 import ctypes
 import gc
-import itertools
 import math
 import os
 import tempfile
@@ -24,8 +23,8 @@ from components.weights import resolve_weights
 
 
 def run_fn(fn_args):
-    """TFX's Trainer hands over the ingested examples and the Transform graph. Each dataset keeps its images,
-    once the graph has decoded them, in a cache file under a folder removed when the Trainer is done."""
+    """TFX's Trainer hands over the ingested examples and the Transform graph. Each split's images, once the
+    graph has decoded them, are kept in a cache file under a folder removed when the Trainer is done."""
     with tempfile.TemporaryDirectory(prefix="transformed-images-") as cache_dir:
         _train_and_export(fn_args, cache_dir)
 
@@ -40,17 +39,19 @@ def _train_and_export(fn_args, cache_dir: str) -> None:
     feature_spec = tf_transform_output.transformed_feature_spec()
     raw_feature_spec = tf_transform_output.raw_feature_spec()
     transform_layer = tf_transform_output.transform_features_layer()
-    caches = itertools.count()
-
-    def dataset(files, training):
+    def dataset(split, files, training):
+        # One cache file per split: a split read by two datasets (without augmentation, the frozen stage's in a
+        # fixed order, then fine-tuning's shuffled) is decoded once; the second reads what the first's whole
+        # pass cached. The datasets are still made in the same order, so each draws the same seeds.
         return model_input_dataset(
             files, transform_layer, raw_feature_spec, settings.batch_size, shuffle=training, seed=settings.seed,
             augmentation=settings.augmentation if training else None,
-            cache_file=os.path.join(cache_dir, f"images-{next(caches)}"),
+            cache_file=os.path.join(cache_dir, f"images-{split}"),
         )
 
     started = time.monotonic()
-    train, evaluation = dataset(fn_args.train_files, True), dataset(fn_args.eval_files, False)
+    train = dataset(constants.TRAIN_SPLIT, fn_args.train_files, True)
+    evaluation = dataset(constants.EVAL_SPLIT, fn_args.eval_files, False)
     counts = label_counts(fn_args.train_files, constants.LABEL_KEY, raw_feature_spec[constants.LABEL_KEY])
     print("Trainer: train examples: " + ", ".join(f"{name} {counts.get(i, 0)}" for i, name in enumerate(class_names)), flush=True)
     class_weight = balanced_class_weights(counts, len(class_names)) if settings.class_weighting == "balanced" else None
@@ -76,8 +77,8 @@ def _train_and_export(fn_args, cache_dir: str) -> None:
     if settings.epochs > 0 and not settings.augment:
         # Same images every epoch: the frozen base runs once per image, the head trains on its cached output.
         stages.append(fit_head_on_frozen_features(
-            model, dataset(fn_args.train_files, False), evaluation, settings, fn_args.model_run_dir, class_weight,
-            learning_rate(settings, settings.learning_rate, settings.epochs, steps),
+            model, dataset(constants.TRAIN_SPLIT, fn_args.train_files, False), evaluation, settings,
+            fn_args.model_run_dir, class_weight, learning_rate(settings, settings.learning_rate, settings.epochs, steps),
         ))
     elif settings.epochs > 0:
         # The base is frozen in this stage: its output on the eval images is computed once, the head's

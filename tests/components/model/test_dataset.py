@@ -92,6 +92,20 @@ def test_after_one_whole_pass_the_transformed_images_come_from_the_cache_file(sp
         sorted(zip(first[0][:, 0, 0, 0].tolist(), first[1].tolist()))
 
 
+
+def test_a_second_dataset_of_the_same_split_and_cache_file_reads_what_the_first_cached(split, tmp_path):
+    cache = str(tmp_path / "images-train")
+    in_order = _dataset(split, cache_file=cache)  # the frozen stage's fixed order
+    shuffled = _dataset(split, shuffle=True, seed=3, cache_file=cache)  # fine-tuning's, made before it is read
+    first = _epoch(in_order)
+    for path in tf.io.gfile.glob(split[0]):
+        os.remove(path)  # the examples are gone: the second dataset can only read the first one's cache
+
+    images, labels = _epoch(shuffled)
+    assert sorted(zip(images[:, 0, 0, 0].tolist(), labels.tolist())) == \
+        sorted(zip(first[0][:, 0, 0, 0].tolist(), first[1].tolist()))
+    assert images[:, 0, 0, 0].tolist() != first[0][:, 0, 0, 0].tolist()  # and still shuffles
+
 def test_the_real_transform_graph_gives_model_ready_images_as_the_preprocessing_fn_makes_them(transformed_sample):
     import tensorflow_transform as tft
 

@@ -9,6 +9,7 @@ and the report read: the SavedModel's signatures and the training history.
 """
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -83,6 +84,29 @@ def test_the_training_history_holds_each_epoch_the_classes_and_the_settings(trai
     assert epoch["epoch"] == 1 and {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epoch)
     assert os.listdir(os.path.join(trained.model_run_dir, "head"))  # TensorBoard's logs of the stage
 
+
+
+def test_without_augmentation_fine_tuning_reads_the_images_the_frozen_stage_decoded(transformed_sample, tmp_path,
+                                                                                   monkeypatch):
+    from components.trainer import trainer_module
+
+    transform = transformed_sample(constants.MIN_IMAGE_SIZE)
+    ingested = tmp_path / "ingested"
+    shutil.copytree(transform.ingested, ingested)
+    args = fn_args(transform._replace(ingested=str(ingested)), tmp_path, augment=False, fine_tune_blocks=1,
+                   fine_tune_epochs=1)
+    unfreeze = trainer_module.unfreeze_top_blocks
+
+    def train_files_gone_then_unfreeze(*unfreeze_args):
+        shutil.rmtree(ingested / "Split-train")  # fine-tuning can only read what the frozen stage decoded
+        return unfreeze(*unfreeze_args)
+
+    monkeypatch.setattr(trainer_module, "unfreeze_top_blocks", train_files_gone_then_unfreeze)
+    run_fn(args)
+
+    history = json.load(open(os.path.join(args.model_run_dir, HISTORY_FILE)))
+    assert [stage["name"] for stage in history["stages"]] == ["head", "fine_tune"]
+    assert not (ingested / "Split-train").exists() and tf.saved_model.contains_saved_model(args.serving_model_dir)
 
 def test_a_trainer_image_size_other_than_the_transforms_is_refused_naming_both(transformed_sample, tmp_path):
     args = fn_args(transformed_sample(constants.MIN_IMAGE_SIZE), tmp_path, image_size=constants.IMAGE_HEIGHT)
