@@ -1,13 +1,17 @@
 """Shared fixtures: the real horse-or-human images and small image folders built on the fly.
 
 The session starts as every entry point does (pipeline/process/startup.py), before anything imports
-TensorFlow: Keras 2 pinned, malloc arenas capped, quiet.
+TensorFlow: Keras 2 pinned, malloc arenas capped, quiet; and the executors the tests run use Beam as
+the local runner and every pod set it up (pipeline/process/beam_mode.py: prepare_local_beam): on the
+FnApiRunner, never first offered to Prism, whose failed download left a folder in the temp dir.
 """
 import os
 
+from pipeline.process.beam_mode import prepare_local_beam
 from pipeline.process.startup import start
 
 start([])
+prepare_local_beam()
 
 import copy  # noqa: E402
 import io  # noqa: E402
