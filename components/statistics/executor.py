@@ -6,13 +6,13 @@ TFDV computes a split's statistics with the same combiner generators either way
 and merges their accumulators. Here the record batches come from the split's TFXIO one at a time
 (RECORD_BATCH examples, so memory holds one batch, not the split), each generator's accumulator takes
 them through `generate_partial_statistics_in_memory`, and `merge_accumulators` adds them up. The files
-written are byte for byte those of TFX's Beam pipeline (tests/components/statistics/test_statistics_executor.py, on
-real images), in 0.3 s where the Beam pipeline took 2.0 to 2.6 s (horse-or-human, 915 examples).
+written are byte for byte those of TFX's Beam pipeline
+(tests/components/statistics/test_statistics_executor.py, on real images), in 0.3 s where the Beam pipeline took 2.0 to 2.6 s (horse-or-human, 915 examples).
 
 Only when the Beam args run Beam in this process (a local runner, in_memory or multi_threading: the run's
-data-size rule picks in_memory for small data, pipeline/process/beam_mode.py) and no option that only the
-Beam pipeline applies is set (sampling, a read filter, sharded output, a custom split pattern): otherwise
-TFX's Do runs as it is.
+data-size rule picks in_memory for small data, pipeline/process/beam_mode.py) and nothing the Beam pipeline
+applies around the generators is asked for (stats_options, which carry sampling, slicing and read filters;
+sample_rate_by_split; sharded output; a custom split pattern): otherwise TFX's Do runs as it is.
 """
 from __future__ import annotations
 
@@ -46,13 +46,9 @@ def _beam_only_options(input_dict, exec_properties) -> List[str]:
         named.append("sample_rate_by_split")
     if exec_properties.get(standard_component_specs.SHARDED_STATS_OUTPUT_KEY):
         named.append("sharded_stats_output")
-    options_json = exec_properties.get(standard_component_specs.STATS_OPTIONS_JSON_KEY)
-    if options_json:
-        options = tfdv.StatsOptions.from_json(options_json)
-        if options.sample_rate not in (None, 1.0):
-            named.append("stats_options.sample_rate")
-        if options.experimental_filter_read_paths:
-            named.append("stats_options.experimental_filter_read_paths")
+    if exec_properties.get(standard_component_specs.STATS_OPTIONS_JSON_KEY):
+        # Sampling, slicing and read filters happen in the Beam pipeline, around the generators.
+        named.append("stats_options")
     examples = artifact_utils.get_single_instance(input_dict[standard_component_specs.EXAMPLES_KEY])
     if examples.has_custom_property(examples_utils.CUSTOM_SPLIT_PATTERN_PROPERTY_NAME):
         named.append("a custom split pattern")
@@ -88,15 +84,11 @@ class InProcessStatisticsExecutor(tfx_statistics_gen.Executor):
         except Exception as err:  # noqa: BLE001 (TFX's own rule: a link never fails the component)
             logging.exception("Failed to generate stats dashboard link because %s", err)
             statistics.set_string_custom_property(tfx_statistics_gen.STATS_DASHBOARD_LINK, "")
-        options_json = exec_properties.get(standard_component_specs.STATS_OPTIONS_JSON_KEY)
-        options = tfdv.StatsOptions.from_json(options_json) if options_json else tfdv.StatsOptions()
+        options = tfdv.StatsOptions()  # TFX's default: no stats_options were given (_beam_only_options)
         statistics.set_json_value_custom_property(
             tfx_statistics_gen.SAMPLE_RATE_BY_SPLIT_PROPERTY_NAME,
             json_utils.dumps({split: options.sample_rate or 1.0 for split in split_names}))
         if input_dict.get(standard_component_specs.SCHEMA_KEY):
-            if options.schema:
-                raise ValueError("A schema was provided as an input and the stats_options exec_property also "
-                                 "contains a schema value. At most one of these may be set.")
             options.schema = io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(
                 artifact_utils.get_single_uri(input_dict[standard_component_specs.SCHEMA_KEY])))
         for split in split_names:

@@ -94,8 +94,8 @@ def test_exclude_splits_and_a_schema_in_two_places_are_handled_as_tfx_handles_th
 @pytest.mark.parametrize("exec_properties", [
     {specs.SAMPLE_RATE_BY_SPLIT_KEY: '{"train": 0.5}'},
     {specs.STATS_OPTIONS_JSON_KEY: "sample_rate"},
-], ids=["sample-rate-by-split", "sample-rate"])
-def test_sampling_is_left_to_tfx_beam_pipeline(sample, tmp_path, monkeypatch, exec_properties):
+], ids=["sample-rate-by-split", "stats-options"])
+def test_sampling_and_stats_options_are_left_to_tfx_beam_pipeline(sample, tmp_path, monkeypatch, exec_properties):
     import tensorflow_data_validation as tfdv
 
     if exec_properties.get(specs.STATS_OPTIONS_JSON_KEY) == "sample_rate":
