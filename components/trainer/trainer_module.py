@@ -39,6 +39,7 @@ def _train_and_export(fn_args, cache_dir: str) -> None:
     feature_spec = tf_transform_output.transformed_feature_spec()
     raw_feature_spec = tf_transform_output.raw_feature_spec()
     transform_layer = tf_transform_output.transform_features_layer()
+
     def dataset(split, files, training):
         # One cache file per split: a split read by two datasets (without augmentation, the frozen stage's in a
         # fixed order, then fine-tuning's shuffled) is decoded once; the second reads what the first's whole
