@@ -10,13 +10,16 @@ An exception raised by a signal handler can be lost: if the signal lands
 while the main thread runs a finalizer (`__del__`, a weakref callback: Python
 prints "Exception ignored in" and goes on) or code that catches every
 exception and carries on, the run would go on too. So until the run winds up,
-the signal is delivered again every few seconds.
+the signal is delivered again every few seconds, and the interrupt a finalizer
+lost is not reported as an error (sys.unraisablehook, while guarded): Python
+would print its traceback under a stop that goes on as it should.
 """
 from __future__ import annotations
 
 import _thread
 import logging
 import signal
+import sys
 import threading
 from typing import List, Optional
 
@@ -73,6 +76,17 @@ def _quiet_thread_exception(args) -> None:
     """After an interrupt: a background thread's error is a consequence of stopping, not news."""
 
 
+def _without_lost_interrupts(previous_hook):
+    """sys.unraisablehook that drops a RunInterrupted a finalizer swallowed (the guard delivers the signal
+    again) and passes everything else to previous_hook."""
+
+    def hook(unraisable) -> None:
+        if not (isinstance(unraisable.exc_type, type) and issubclass(unraisable.exc_type, RunInterrupted)):
+            previous_hook(unraisable)
+
+    return hook
+
+
 class InterruptGuard:
     """Context manager: turns SIGINT/SIGTERM into RunInterrupted in the main thread.
 
@@ -86,6 +100,7 @@ class InterruptGuard:
         self._winding_up = threading.Event()
         self._lock = threading.Lock()  # no redelivery is requested once winding up has begun
         self._previous = {}
+        self._previous_unraisable_hook = None
 
     def _handle(self, signum, frame):
         if self.signum is None:
@@ -124,6 +139,8 @@ class InterruptGuard:
     def __enter__(self) -> "InterruptGuard":
         for signum in SIGNALS:
             self._previous[signum] = signal.signal(signum, self._handle)
+        self._previous_unraisable_hook = sys.unraisablehook
+        sys.unraisablehook = _without_lost_interrupts(self._previous_unraisable_hook)
         return self
 
     def __exit__(self, *exc) -> bool:
@@ -131,4 +148,5 @@ class InterruptGuard:
         logging.getLogger(_BEAM_STEP_LOGGER).disabled = False
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
+        sys.unraisablehook = self._previous_unraisable_hook
         return False

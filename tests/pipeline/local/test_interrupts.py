@@ -69,3 +69,44 @@ def test_a_signal_whose_exception_is_lost_is_delivered_again_until_the_run_winds
     lost, name, seconds = run.stdout.read().split()
     assert (lost, name) == ("lost", "SIGINT")
     assert int(seconds) <= 2 * REDELIVER_SECONDS
+
+
+FINALIZER_RUN = """
+import gc, sys, time
+from pipeline.local.interrupts import InterruptGuard, RunInterrupted
+
+class Server:  # a finalizer the signal lands in, as gRPC's _Server.__del__ during a Trainer's collection
+    def __del__(self):
+        print("finalizer", flush=True)
+        time.sleep(600)
+
+class Broken:
+    def __del__(self):
+        raise ValueError("a finalizer's own error")
+
+with InterruptGuard() as guard:
+    try:
+        print("ready", flush=True)
+        Server()  # freed at once: the signal arrives in its __del__, which swallows the interrupt
+        Broken()  # another finalizer's error is still reported
+        while True:
+            time.sleep(0.01)
+    except RunInterrupted as stopped:
+        guard.stopping()
+        print(stopped.signal_name, flush=True)
+        sys.exit(stopped.exit_code)
+"""
+
+
+def test_an_interrupt_a_finalizer_lost_prints_no_traceback_and_other_finalizer_errors_still_do():
+    run = subprocess.Popen([sys.executable, "-c", FINALIZER_RUN], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    assert run.stdout.readline().strip() == "ready"
+    assert run.stdout.readline().strip() == "finalizer"
+
+    run.send_signal(signal.SIGTERM)
+
+    assert run.wait(timeout=30) == 143
+    assert run.stdout.read().split() == ["SIGTERM"]
+    errors = run.stderr.read()
+    assert "RunInterrupted" not in errors and "Traceback" in errors and "a finalizer's own error" in errors
