@@ -58,7 +58,7 @@ class PipelineConfig(PromotionSettings, TrainerSettings, DriftSettings, Ingestio
     input_format: str = "images"
     """`images` (class folders) or `tfrecord` (ready tf.Examples; needs `--schema`)."""
     runner: str = "concurrent"
-    """`concurrent` (TFX's launcher for each component, the drift gate beside Transform:
+    """`concurrent` (TFX's launcher for each component, the drift gate beside the data gate and Transform:
     pipeline/local/concurrent_dag_runner.py), `beam` (TFX's BeamDagRunner) or `local` (TFX's LocalDagRunner)."""
     beam_args: list = dataclasses.field(default_factory=list)
     """Beam options for every component (on the command line one quoted string). Default: `[]`: chosen by data size."""

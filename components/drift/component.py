@@ -1,15 +1,15 @@
 """DriftGate: stops the pipeline before the Trainer when the newest span drifted from the data the serving
 model was trained on (executor.py decides).
 
-It takes the validated schema, so it runs after DataValidationGate, and the Trainer has it as an upstream
-node (pipeline/pipeline.py), so the Trainer cannot start before the gate has passed; no artifact of the gate
-feeds the Trainer, whose cache key would otherwise change every time the gate runs again (whenever the
-serving dir changes). Drift is accepted by accepted_reason alone, non-empty when accepted: DriftSettings'
-accept_drift locally (pipeline/pipeline.py), the run parameter accept_drift_reason on Kubeflow
-(pipeline/kubeflow/compiler.py), so one Kubeflow run is accepted, never every run of a spec. Its outputs:
-the drift report (executor.REPORT_FILE: the checks, the verdict, the reference version, an accepted reason)
-and the window's statistics (statistics.REFERENCE_FILE), which the Pusher keeps beside the push record of
-the model it pushes.
+It runs once ExampleValidator has looked at the data, beside DataValidationGate (pipeline/pipeline.py: an
+upstream node, no artifact), and the Trainer has the gate as an upstream node too, so the Trainer cannot
+start before both gates have passed; no artifact of the gate feeds the Trainer, whose cache key would
+otherwise change every time the gate runs again (whenever the serving dir changes). Drift is accepted by
+accepted_reason alone, non-empty when accepted: DriftSettings' accept_drift locally (pipeline/pipeline.py),
+the run parameter accept_drift_reason on Kubeflow (pipeline/kubeflow/compiler.py), so one Kubeflow run is
+accepted, never every run of a spec. Its outputs: the drift report (executor.REPORT_FILE: the checks, the
+verdict, the reference version, an accepted reason) and the window's statistics (statistics.REFERENCE_FILE),
+which the Pusher keeps beside the push record of the model it pushes.
 """
 import json
 
@@ -52,7 +52,6 @@ DriftReference = simple_artifacts.Statistics  # drift_reference.json: a window's
 @component
 def DriftGate(
     examples: InputArtifact[standard_artifacts.Examples],
-    schema: InputArtifact[standard_artifacts.Schema],
     drift_report: OutputArtifact[DriftReport],
     drift_reference: OutputArtifact[DriftReference],
     serving_dir: Parameter[str],
@@ -68,7 +67,7 @@ def DriftGate(
     from components.drift.executor import run_gate, serving_reference
     from components.drift.features import PooledFeatureExtractor
 
-    del serving_state, schema  # serving_state: a new push means a new reference; schema: runs after the data gate
+    del serving_state  # a new push means a new reference
     settings = DriftSettings.from_dict(json.loads(drift_settings))
     training = TrainerSettings.from_dict(json.loads(feature_base))
     with serving_lock(serving_dir, node_ids.DRIFT_GATE):  # no Pusher prunes the version read meanwhile

@@ -3,8 +3,8 @@
 TFX's LocalDagRunner launches its nodes one after another (tfx/orchestration/local/local_dag_runner.py,
 with the TODO b/171319478 to run independent ones in parallel) and its BeamDagRunner runs them as the
 stages of one in-process Beam pipeline, also one at a time. On two cores most components leave one
-idle; the drift gate (mostly building the frozen base and running it) and Transform (tracing its graph)
-wait for the same data gate and nothing else, so here they run side by side.
+idle; the drift gate (mostly building the frozen base and running it) waits for ExampleValidator alone,
+so here it runs beside the data gate and Transform (tracing its graph).
 
 The rules, so that a run stops as it does on TFX's runners:
 

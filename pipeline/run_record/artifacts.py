@@ -55,7 +55,7 @@ def collect_executions(metadata_path: str, pipeline_name: str, since_ms: int = 0
     run = _latest_run_context(store, pipeline_name, since_ms)
     if run is None:
         return []
-    return [
+    return stopped_by_the_first_failure([
         {
             "component": node,
             "state": _STATES.get(execution.last_known_state, "unknown"),
@@ -64,7 +64,20 @@ def collect_executions(metadata_path: str, pipeline_name: str, since_ms: int = 0
             "execution": execution,
         }
         for node, execution in executions_by_node(store, run)
-    ]
+    ])
+
+
+def stopped_by_the_first_failure(rows: List[dict]) -> List[dict]:
+    """`rows` with every failed component but the first to end marked canceled: a component running beside the
+    one that failed (the drift gate beside the data gate), which the run asked to stop and which ML Metadata
+    records failed too (pipeline/local/concurrent_dag_runner.py). The run stopped where it failed first."""
+    failed = [row for row in rows if row["state"] == "failed" and row.get("execution") is not None]
+    if len(failed) > 1:
+        first = min(failed, key=lambda row: row["execution"].last_update_time_since_epoch)
+        for row in failed:
+            if row is not first:
+                row["state"] = "canceled"
+    return rows
 
 
 def _first_artifact(rows: List[dict], output_key: str) -> Optional[metadata_store_pb2.Artifact]:

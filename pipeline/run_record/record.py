@@ -22,7 +22,7 @@ class ComponentRun:
 
     component: str
     state: str
-    """ran, cached, failed, running or canceled."""
+    """ran, cached, failed, running or canceled (a component the run stopped when another failed beside it)."""
     seconds: Optional[float] = None
 
 
@@ -109,7 +109,7 @@ class DriftRecord:
     """The gate's wall time."""
     alone_seconds: Optional[float] = None
     """Of its run's time, the seconds no other component ran beside the gate: what it added to the run
-    (a local run's default runner and Kubeflow run it beside Transform). None where unknown."""
+    (a local run's default runner and Kubeflow run it beside the data gate and Transform). None where unknown."""
     newest_span: Optional[str] = None
     why: str = ""
     """Why nothing was compared (no reference), or the checks beyond their thresholds."""

@@ -145,9 +145,8 @@ def drift_gate_component(tmp_path, name, rows, window, serving_dir, drift_settin
     examples.set_json_value_custom_property(constants.SPAN_WINDOW_PROPERTY, window)
     report, reference = DriftReportArtifact(), DriftReferenceArtifact()
     report.uri, reference.uri = str(tmp_path / name / "report"), str(tmp_path / name / "reference")
-    DriftGate.test_call(examples=examples, schema=standard_artifacts.Schema(), drift_report=report,
-                        drift_reference=reference, serving_dir=str(serving_dir), drift_settings=drift_settings,
-                        feature_base=feature_base(BASE), accepted_reason=accepted_reason)
+    DriftGate.test_call(examples=examples, drift_report=report, drift_reference=reference, serving_dir=str(serving_dir),
+                        drift_settings=drift_settings, feature_base=feature_base(BASE), accepted_reason=accepted_reason)
     return json.loads((tmp_path / name / "report" / REPORT_FILE).read_text())
 
 

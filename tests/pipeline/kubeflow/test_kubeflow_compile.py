@@ -130,6 +130,14 @@ def test_the_run_report_is_an_html_output_that_the_kfp_ui_shows_after_the_push(c
     assert settings["cut_layer"] == "mixed7"
 
 
+def test_the_drift_gate_waits_for_the_example_validator_beside_the_data_gate_and_the_trainer_for_both(compiled):
+    # Argo starts a task once every task it depends on has succeeded: the two gates' pods run side by side.
+    tasks = json_format.MessageToDict(load_component_from_file(compiled).pipeline_spec)["root"]["dag"]["tasks"]
+    assert set(tasks["DriftGate"]["dependentTasks"]) == {"ImageFolderExampleGen", "ExampleValidator"}
+    assert "ExampleValidator" in tasks["DataValidationGate"]["dependentTasks"]
+    assert {"DataValidationGate", "DriftGate", "Transform"} <= set(tasks["Trainer"]["dependentTasks"])
+
+
 def test_functions_by_import_path_and_schema_in_the_image_at_a_file_this_checkout_has(compiled):
     spec, _ = kfr.read_spec(compiled)
     tasks = spec["root"]["dag"]["tasks"]

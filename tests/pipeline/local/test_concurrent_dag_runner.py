@@ -13,9 +13,11 @@ from tfx.proto.orchestration import pipeline_pb2
 from components import run_stop
 from pipeline.local.concurrent_dag_runner import _Schedule
 
-# The local pipeline's shape around the drift gate: both gates wait for the data gate, the Trainer for both.
-DAG = [("DataValidationGate", []), ("DriftGate", ["DataValidationGate"]), ("Transform", ["DataValidationGate"]),
-       ("Trainer", ["Transform", "DriftGate"]), ("Evaluator", ["Trainer"])]
+# The local pipeline's shape around the drift gate (pipeline/pipeline.py): the data gate and the drift gate wait
+# for ExampleValidator, Transform for the data gate, the Trainer for all three.
+DAG = [("ExampleValidator", []), ("DataValidationGate", ["ExampleValidator"]), ("DriftGate", ["ExampleValidator"]),
+       ("Transform", ["DataValidationGate"]), ("Trainer", ["DataValidationGate", "Transform", "DriftGate"]),
+       ("Evaluator", ["Trainer"])]
 
 
 def nodes(dag=DAG):
@@ -53,15 +55,15 @@ def schedule(launches, side_by_side=("DriftGate",), dag=DAG):
         _Schedule(nodes(dag), frozenset(side_by_side), launches, beside).run()
 
 
-def test_the_drift_gate_runs_beside_transform_and_the_trainer_waits_for_both():
-    launches = Launches()
+def test_the_drift_gate_runs_beside_the_data_gate_and_transform_and_the_trainer_waits_for_all():
+    launches = Launches(work={"DriftGate": lambda: time.sleep(0.5)})
     schedule(launches)
 
     assert list(launches.ran) != [] and set(launches.ran) == {name for name, _ in DAG}
-    assert launches.overlap("DriftGate", "Transform")
+    assert launches.overlap("DriftGate", "DataValidationGate") and launches.overlap("DriftGate", "Transform")
     assert not launches.ran["DriftGate"][0] and all(launches.ran[name][0] for name in launches.ran if name != "DriftGate")
-    assert launches.ran["Trainer"][1] >= max(launches.ran[name][2] for name in ("DriftGate", "Transform"))
-    assert launches.ran["DriftGate"][1] >= launches.ran["DataValidationGate"][2]
+    assert launches.ran["Trainer"][1] >= max(launches.ran[name][2] for name in ("DriftGate", "Transform", "DataValidationGate"))
+    assert launches.ran["DriftGate"][1] >= launches.ran["ExampleValidator"][2]
 
 
 def test_without_side_by_side_nodes_every_node_runs_on_the_main_thread_one_after_another():
@@ -75,7 +77,7 @@ def test_without_side_by_side_nodes_every_node_runs_on_the_main_thread_one_after
 
 def test_a_side_by_side_node_alone_ready_runs_on_the_main_thread():
     launches = Launches(seconds=0.05)
-    schedule(launches, dag=[("DataValidationGate", []), ("DriftGate", ["DataValidationGate"]),
+    schedule(launches, dag=[("ExampleValidator", []), ("DriftGate", ["ExampleValidator"]),
                             ("Trainer", ["DriftGate"])])
 
     assert launches.ran["DriftGate"][0]
@@ -143,8 +145,24 @@ def test_a_failure_beside_is_raised_once_the_main_node_ends_and_nothing_starts_a
     with pytest.raises(RuntimeError, match="drifted"):
         schedule(launches)
 
-    assert "Transform" in launches.ran  # it ran to its end on the main thread: what it made is cached
+    assert "DataValidationGate" in launches.ran  # it ran to its end on the main thread: what it made is cached
     assert "Trainer" not in launches.ran and "Evaluator" not in launches.ran
+
+
+def test_on_data_both_gates_refuse_the_data_gates_failure_is_raised_and_the_drift_gate_stopped():
+    # A class the schema does not know also shifts the class shares the drift gate compares: the data gate,
+    # on the main thread, says so first, and the drift gate beside it is stopped at its next step.
+    def anomalies():
+        time.sleep(0.1)
+        raise RuntimeError("DataValidationGate: the examples do not match the curated schema")
+
+    launches = Launches()
+    launches.work = {"DataValidationGate": anomalies, "DriftGate": stops_when_asked(launches, "DriftGate")}
+    with pytest.raises(RuntimeError, match="curated schema"):
+        schedule(launches)
+
+    assert not hasattr(launches, "finished_unasked")
+    assert not {"Transform", "Trainer", "Evaluator"} & set(launches.ran)
 
 
 
@@ -161,7 +179,7 @@ def test_the_gil_changes_hands_every_millisecond_only_while_a_node_runs_beside()
 
     launches = Launches(work={name: note(name) for name, _ in DAG})
     schedule(launches)
-    assert launches.overlap("DriftGate", "Transform") and not launches.ran["DriftGate"][0]
+    assert launches.overlap("DriftGate", "DataValidationGate") and not launches.ran["DriftGate"][0]
     assert seen["DriftGate"] == BESIDE_SWITCH_INTERVAL_S < default
-    assert seen["DataValidationGate"] == seen["Trainer"] == seen["Evaluator"] == default  # no node beside them
+    assert seen["ExampleValidator"] == seen["Trainer"] == seen["Evaluator"] == default  # no node beside them
     assert sys.getswitchinterval() == default

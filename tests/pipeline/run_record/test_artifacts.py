@@ -3,7 +3,7 @@ import json
 
 from ml_metadata.proto import metadata_store_pb2 as mlmd_pb2
 
-from pipeline.run_record.artifacts import read_drift, read_model_and_gate, read_warm_start
+from pipeline.run_record.artifacts import read_drift, read_model_and_gate, read_warm_start, stopped_by_the_first_failure
 from pipeline.run_record.record import WarmStartRecord
 
 
@@ -58,3 +58,17 @@ def test_the_drift_gate_adds_only_the_seconds_no_other_component_ran_beside_it(t
     # registration and publication).
     assert read_drift(beside).added_seconds == 2.6 and read_drift(alone).added_seconds == 11.8
     assert read_drift([{"component": "DriftGate", "state": "ran", "outputs": gate[3]}]).alone_seconds is None
+
+
+def test_a_component_stopped_when_another_failed_beside_it_is_canceled_and_the_run_stopped_at_the_first_failure():
+    def row(component, state, ended_ms):
+        execution = mlmd_pb2.Execution(create_time_since_epoch=1_000, last_update_time_since_epoch=ended_ms)
+        return {"component": component, "state": state, "outputs": {}, "execution": execution}
+
+    # The drift gate started first (beside the data gate) and was stopped after the data gate failed.
+    rows = stopped_by_the_first_failure([row("ExampleValidator", "ran", 900), row("DriftGate", "failed", 1_375),
+                                         row("DataValidationGate", "failed", 1_367)])
+    assert [r["state"] for r in rows] == ["ran", "canceled", "failed"]
+    assert read_drift(rows, pipeline_root="/nowhere") is None  # a stopped gate judged nothing
+    alone = stopped_by_the_first_failure([row("DriftGate", "failed", 1_375), row("Transform", "ran", 1_400)])
+    assert [r["state"] for r in alone] == ["failed", "ran"]
