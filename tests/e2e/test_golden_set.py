@@ -5,9 +5,9 @@ set. The first run pushes and records the golden judgement beside the eval set's
 same serving dir, has a golden set whose labels are swapped (the horses filed as humans and the
 reverse) and another training seed (the same data and seed train the same model again, which the
 gate would take for the serving one): the eval set still meets every bar, and the golden set alone
-refuses the candidate. The
-pretrained base (frozen, at 75 px, no augmentation) makes the model good enough for the swap to tell;
-an absolute bar of 0.5 and no relative ones keep the two runs' verdicts independent of each other.
+refuses the candidate. The pretrained base (frozen, at 75 px, no augmentation) makes the model good
+enough for the swap to tell; an absolute bar of 0.5 and no relative ones keep the two runs' verdicts
+independent of each other.
 """
 import glob
 import os
