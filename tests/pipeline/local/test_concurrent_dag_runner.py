@@ -62,7 +62,8 @@ def test_the_drift_gate_runs_beside_the_data_gate_and_transform_and_the_trainer_
     assert list(launches.ran) != [] and set(launches.ran) == {name for name, _ in DAG}
     assert launches.overlap("DriftGate", "DataValidationGate") and launches.overlap("DriftGate", "Transform")
     assert not launches.ran["DriftGate"][0] and all(launches.ran[name][0] for name in launches.ran if name != "DriftGate")
-    assert launches.ran["Trainer"][1] >= max(launches.ran[name][2] for name in ("DriftGate", "Transform", "DataValidationGate"))
+    gates_and_transform = ("DriftGate", "DataValidationGate", "Transform")
+    assert launches.ran["Trainer"][1] >= max(launches.ran[name][2] for name in gates_and_transform)
     assert launches.ran["DriftGate"][1] >= launches.ran["ExampleValidator"][2]
 
 
@@ -163,7 +164,6 @@ def test_on_data_both_gates_refuse_the_data_gates_failure_is_raised_and_the_drif
 
     assert not hasattr(launches, "finished_unasked")
     assert not {"Transform", "Trainer", "Evaluator"} & set(launches.ran)
-
 
 
 def test_the_gil_changes_hands_every_millisecond_only_while_a_node_runs_beside():
