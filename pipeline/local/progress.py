@@ -47,6 +47,7 @@ class ComponentProgress:
         self.seconds = {}
         self._announced = set()
         self._ended = set()
+        self._failed = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="component-progress", daemon=True)
 
@@ -55,15 +56,23 @@ class ComponentProgress:
         if not runs:
             return
         run = max(runs, key=lambda c: c.create_time_since_epoch)
-        for node, execution in executions_by_node(store, run):
+        executions = executions_by_node(store, run)
+        for node, _ in executions:
             if node not in self._announced:
                 self._announced.add(node)
                 self._log(f"[{len(self._announced)}/{self._total}] {node} ...")
-            ended = _ENDED.get(execution.last_known_state)
-            if ended and node not in self._ended:
-                self._ended.add(node)
-                self.seconds[node] = execution_seconds(execution)
-                self._log(f"[{len(self._ended)}/{self._total}] {node} {ended} ({self.seconds[node]:.1f}s)")
+        ended = [(node, execution) for node, execution in executions
+                 if execution.last_known_state in _ENDED and node not in self._ended]
+        for node, execution in sorted(ended, key=lambda row: row[1].last_update_time_since_epoch):
+            word = _ENDED[execution.last_known_state]
+            if word == "FAILED" and self._failed:
+                # A component beside the one that failed, stopped by the run (as the run record says:
+                # pipeline/run_record/artifacts.py: stopped_by_the_first_failure).
+                word = "canceled"
+            self._failed = self._failed or word == "FAILED"
+            self._ended.add(node)
+            self.seconds[node] = execution_seconds(execution)
+            self._log(f"[{len(self._ended)}/{self._total}] {node} {word} ({self.seconds[node]:.1f}s)")
 
     def _watch(self) -> None:
         since_ms = int(time.time() * 1000) - 1000

@@ -177,5 +177,7 @@ def test_a_run_that_stops_part_way_still_writes_a_report_saying_where(tmp_path_f
     states = {r[0]: r[1] for r in rows(document, "components")}
     assert states["DataValidationGate"] == "failed" and states["Trainer"] == "not reached" and states["Pusher"] == "not reached"
     assert states["DriftGate"] == "canceled"  # beside the data gate, stopped when it failed
+    console = result.stdout + result.stderr
+    assert "DataValidationGate FAILED" in console and "DriftGate canceled" in console, console
     assert "class_name" in document.get_element_by_id("anomalies").text_content()
     assert "Not available" in document.get_element_by_id("training").getnext().text_content()
