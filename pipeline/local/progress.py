@@ -17,7 +17,7 @@ from typing import Callable, List
 
 from ml_metadata.proto import metadata_store_pb2
 
-from pipeline.run_record.metadata import execution_seconds, executions_by_node, open_readonly
+from pipeline.run_record.metadata import execution_seconds, executions_by_node, open_readonly, stopped_beside_the_first_failure
 
 # Warnings TFX and TFMA emit on every healthy run; hidden unless --verbose.
 _BENIGN_WARNINGS = re.compile(
@@ -47,7 +47,6 @@ class ComponentProgress:
         self.seconds = {}
         self._announced = set()
         self._ended = set()
-        self._failed = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="component-progress", daemon=True)
 
@@ -61,15 +60,11 @@ class ComponentProgress:
             if node not in self._announced:
                 self._announced.add(node)
                 self._log(f"[{len(self._announced)}/{self._total}] {node} ...")
+        stopped = stopped_beside_the_first_failure(execution for _, execution in executions)  # as the record says
         ended = [(node, execution) for node, execution in executions
                  if execution.last_known_state in _ENDED and node not in self._ended]
         for node, execution in sorted(ended, key=lambda row: row[1].last_update_time_since_epoch):
-            word = _ENDED[execution.last_known_state]
-            if word == "FAILED" and self._failed:
-                # A component beside the one that failed, stopped by the run (as the run record says:
-                # pipeline/run_record/artifacts.py: stopped_by_the_first_failure).
-                word = "canceled"
-            self._failed = self._failed or word == "FAILED"
+            word = "canceled" if execution.id in stopped else _ENDED[execution.last_known_state]
             self._ended.add(node)
             self.seconds[node] = execution_seconds(execution)
             self._log(f"[{len(self._ended)}/{self._total}] {node} {word} ({self.seconds[node]:.1f}s)")

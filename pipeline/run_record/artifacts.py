@@ -15,7 +15,8 @@ from components.ingestion.report import read_report
 from components.model.training import HISTORY_FILE
 from components.promotion import noise_gate
 from components.promotion.evaluation_report import per_class_scores, read_evaluation
-from pipeline.run_record.metadata import execution_seconds, executions_by_node, open_readonly, property_value
+from pipeline.run_record.metadata import (execution_seconds, executions_by_node, open_readonly, property_value,
+                                          stopped_beside_the_first_failure)
 from pipeline.run_record.record import (ComponentRun, ConfusionMatrix, DataRecord, DriftRecord, GateRecord, GoldenRecord,
                                         ModelRecord, RunRecord,
                                         SpansRecord, WarmStartRecord, from_mapping)
@@ -68,15 +69,12 @@ def collect_executions(metadata_path: str, pipeline_name: str, since_ms: int = 0
 
 
 def stopped_by_the_first_failure(rows: List[dict]) -> List[dict]:
-    """`rows` with every failed component but the first to end marked canceled: a component running beside the
-    one that failed (the drift gate beside the data gate), which the run asked to stop and which ML Metadata
-    records failed too (pipeline/local/concurrent_dag_runner.py). The run stopped where it failed first."""
-    failed = [row for row in rows if row["state"] == "failed" and row.get("execution") is not None]
-    if len(failed) > 1:
-        first = min(failed, key=lambda row: row["execution"].last_update_time_since_epoch)
-        for row in failed:
-            if row is not first:
-                row["state"] = "canceled"
+    """`rows` with each component the run stopped when another failed beside it marked canceled
+    (metadata.py: stopped_beside_the_first_failure)."""
+    stopped = stopped_beside_the_first_failure(row["execution"] for row in rows if row.get("execution") is not None)
+    for row in rows:
+        if row.get("execution") is not None and row["execution"].id in stopped:
+            row["state"] = "canceled"
     return rows
 
 

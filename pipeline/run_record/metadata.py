@@ -4,7 +4,7 @@ Shared by the local progress display, the run record of both runners, and the re
 """
 from __future__ import annotations
 
-from typing import Any, List, Tuple
+from typing import Any, Iterable, List, Set, Tuple
 
 from google.protobuf import json_format
 from ml_metadata.metadata_store import metadata_store
@@ -52,6 +52,17 @@ def executions_by_node(store, run: metadata_store_pb2.Context) -> List[Tuple[str
         )
         rows.append((node, execution))
     return rows
+
+
+def stopped_beside_the_first_failure(executions: Iterable[metadata_store_pb2.Execution]) -> Set[int]:
+    """The ids of the failed executions that ended after the first one to fail: components running beside it
+    (the drift gate beside the data gate), which the run asked to stop and which ML Metadata records failed
+    too (pipeline/local/concurrent_dag_runner.py). The run stopped where it failed first."""
+    failed = [e for e in executions if e.last_known_state == metadata_store_pb2.Execution.FAILED]
+    if len(failed) < 2:
+        return set()
+    first = min(failed, key=lambda execution: execution.last_update_time_since_epoch)
+    return {execution.id for execution in failed if execution.id != first.id}
 
 
 def execution_seconds(execution: metadata_store_pb2.Execution) -> float:

@@ -61,14 +61,17 @@ def test_the_drift_gate_adds_only_the_seconds_no_other_component_ran_beside_it(t
 
 
 def test_a_component_stopped_when_another_failed_beside_it_is_canceled_and_the_run_stopped_at_the_first_failure():
-    def row(component, state, ended_ms):
-        execution = mlmd_pb2.Execution(create_time_since_epoch=1_000, last_update_time_since_epoch=ended_ms)
+    states = {"ran": mlmd_pb2.Execution.COMPLETE, "failed": mlmd_pb2.Execution.FAILED}
+
+    def row(execution_id, component, state, ended_ms):
+        execution = mlmd_pb2.Execution(id=execution_id, last_known_state=states[state], create_time_since_epoch=1_000,
+                                       last_update_time_since_epoch=ended_ms)
         return {"component": component, "state": state, "outputs": {}, "execution": execution}
 
     # The drift gate started first (beside the data gate) and was stopped after the data gate failed.
-    rows = stopped_by_the_first_failure([row("ExampleValidator", "ran", 900), row("DriftGate", "failed", 1_375),
-                                         row("DataValidationGate", "failed", 1_367)])
+    rows = stopped_by_the_first_failure([row(4, "ExampleValidator", "ran", 900), row(5, "DriftGate", "failed", 1_375),
+                                         row(6, "DataValidationGate", "failed", 1_367)])
     assert [r["state"] for r in rows] == ["ran", "canceled", "failed"]
     assert read_drift(rows, pipeline_root="/nowhere") is None  # a stopped gate judged nothing
-    alone = stopped_by_the_first_failure([row("DriftGate", "failed", 1_375), row("Transform", "ran", 1_400)])
+    alone = stopped_by_the_first_failure([row(5, "DriftGate", "failed", 1_375), row(6, "Transform", "ran", 1_400)])
     assert [r["state"] for r in alone] == ["failed", "ran"]
