@@ -134,8 +134,8 @@ class Rehearsal:
         parallelism on the workflow (backend/src/v2/compiler/argocompiler/dag.go, tag 2.5.0: `driver.Depends =
         depends(task.GetDependentTasks())`, func depends; a parallelism limit only on ParallelFor loops), so
         independent tasks (ImportSchemaGen beside ImageFolderExampleGen, DriftGate beside DataValidationGate and
-        Transform) run at once. Once a task has failed, no task starts and the ones running finish: Argo's DAGTemplate
-        `failFast`, true by default ("stop scheduling new steps ... then it waits until all DAG nodes are
+        Transform) run at once. Once a task has failed, no task starts and the ones running finish: Argo's
+        DAGTemplate `failFast`, true by default ("stop scheduling new steps ... then it waits until all DAG nodes are
         completed"), which KFP's compiler leaves unset.
         """
         order = task_order(self.spec)

@@ -6,8 +6,8 @@ TFDV computes a split's statistics with the same combiner generators either way
 and merges their accumulators. Here the record batches come from the split's TFXIO one at a time
 (RECORD_BATCH examples, so memory holds one batch, not the split), each generator's accumulator takes
 them through `generate_partial_statistics_in_memory`, and `merge_accumulators` adds them up. The files
-written are byte for byte those of TFX's Beam pipeline
-(tests/components/statistics/test_statistics_executor.py, on real images), in 0.3 s where the Beam pipeline took 2.0 to 2.6 s (horse-or-human, 915 examples).
+written are byte for byte those of TFX's Beam pipeline (tests/components/statistics/test_statistics_executor.py,
+on real images), in 0.3 s where the Beam pipeline took 2.0 to 2.6 s (horse-or-human, 915 examples).
 
 Only when the Beam args run Beam in this process (a local runner, in_memory or multi_threading: the run's
 data-size rule picks in_memory for small data, pipeline/process/beam_mode.py) and nothing the Beam pipeline
